@@ -1,0 +1,57 @@
+package cases
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Contact is how a follow-up reached the child.
+type Contact string
+
+// Contacts lists every contact method.
+var Contacts = []Contact{"visit", "phone", "video"}
+
+// FollowUp is one monthly check on a child in follow-up.
+type FollowUp struct {
+	ID              uuid.UUID
+	CaseID          uuid.UUID
+	Date            time.Time
+	Contact         Contact
+	AttendingSchool bool
+	AttendancePct   *int
+	StipendPaid     Money // zero if none was paid
+	StipendPayer    Payer // copied from the plan when paid
+	StipendPaidOn   *time.Time
+	StipendProofRef string
+	WorkingAgain    bool
+	Concerns        Note // sealed
+	RecordedBy      uuid.UUID
+	CreatedAt       time.Time
+}
+
+// FollowUpInput is what a case worker records.
+type FollowUpInput struct {
+	Date            time.Time
+	Contact         Contact
+	AttendingSchool bool
+	AttendancePct   *int
+	StipendPaid     int64 // minor units, in the plan's currency
+	StipendPaidOn   *time.Time
+	StipendProofRef string
+	WorkingAgain    bool
+	Concerns        Note
+}
+
+// Validate names every invalid field. now bounds the date.
+func (f *FollowUpInput) Validate(now time.Time) error {
+	var v Validation
+	v.Check(!f.Date.IsZero() && !f.Date.After(now), "date", "date must be a date no later than today")
+	v.Check(oneOf(f.Contact, Contacts), "contact", "contact must be visit, phone or video")
+	v.Check(f.AttendancePct == nil || *f.AttendancePct >= 0 && *f.AttendancePct <= 100, "attendance_pct", "attendance_pct must be between 0 and 100")
+	v.Check(f.StipendPaid >= 0 && f.StipendPaid < 1e10, "stipend_paid", "stipend_paid must be between 0 and 10^10 minor units")
+	v.Check((f.StipendPaid > 0) == (f.StipendPaidOn != nil), "stipend_paid_on", "stipend_paid_on is required exactly when a stipend was paid")
+	v.Check(len(f.StipendProofRef) <= 100, "stipend_proof_ref", "stipend_proof_ref must be at most 100 bytes")
+	v.Check(f.Concerns.valid(), "concerns", "concerns must be valid UTF-8, at most %d bytes", MaxNoteBytes)
+	return v.Err("The follow-up is not valid.")
+}

@@ -1,0 +1,98 @@
+package cases
+
+import (
+	"log/slog"
+	"time"
+	"unicode/utf8"
+)
+
+// Identity is who the child is. It never reaches the database or a file in
+// the clear: storage seals it with age under the case's own key, and reading it
+// is an explicit, reasoned, audited request. Its String, GoString, LogValue and
+// MarshalJSON redact, so that a stray log line or response cannot leak it.
+type Identity struct {
+	FullName          string
+	OtherNames        []string
+	ClaimedBirthDate  *time.Time // as the child or the ID document claimed
+	ApparentAge       int        // the auditor's estimate in years; 0 if unknown
+	VerifiedBirthDate *time.Time // set by verification
+	IDDocumentType    string     // id_card, household_register, passport, none, ...
+	IDNumber          string
+	IDSuspected       string // genuine, forged, borrowed, unknown
+	Hometown          string
+	Address           string
+	Phone             string
+	Guardians         []Guardian
+}
+
+// Guardian is a parent or other guardian of the child.
+type Guardian struct {
+	Name     string
+	Relation string
+	Phone    string
+}
+
+const redacted = "[redacted]"
+
+func (Identity) String() string               { return "cases.Identity" + redacted }
+func (Identity) GoString() string             { return "cases.Identity" + redacted }
+func (Identity) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Identity) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (Guardian) String() string               { return "cases.Guardian" + redacted }
+func (Guardian) GoString() string             { return "cases.Guardian" + redacted }
+func (Guardian) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Guardian) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+
+// IDSuspicions lists how an ID document seen at the factory may be suspected.
+var IDSuspicions = []string{"genuine", "forged", "borrowed", "unknown"}
+
+// validate names every invalid field. Its messages never repeat a value.
+func (id *Identity) validate() []Failure {
+	var v Validation
+	short := func(s string, max int) bool { return utf8.ValidString(s) && len(s) <= max }
+	v.Check(short(id.FullName, 200), "identity.full_name", "full_name must be valid UTF-8, at most 200 bytes")
+	v.Check(len(id.OtherNames) <= 10, "identity.other_names", "at most 10 other names")
+	for _, n := range id.OtherNames {
+		v.Check(short(n, 200), "identity.other_names", "each other name must be valid UTF-8, at most 200 bytes")
+	}
+	v.Check(id.ApparentAge >= 0 && id.ApparentAge < 30, "identity.apparent_age", "apparent_age must be between 0 and 29")
+	v.Check(id.FullName != "" || id.ApparentAge > 0 || id.ClaimedBirthDate != nil,
+		"identity", "a report needs at least the child's name, claimed birth date or apparent age")
+	v.Check(short(id.IDDocumentType, 50), "identity.id_document_type", "id_document_type must be at most 50 bytes")
+	v.Check(short(id.IDNumber, 50), "identity.id_number", "id_number must be at most 50 bytes")
+	v.Check(id.IDSuspected == "" || oneOf(id.IDSuspected, IDSuspicions), "identity.id_suspected", "id_suspected must be genuine, forged, borrowed or unknown")
+	v.Check(short(id.Hometown, 200), "identity.hometown", "hometown must be at most 200 bytes")
+	v.Check(short(id.Address, 500), "identity.address", "address must be at most 500 bytes")
+	v.Check(short(id.Phone, 50), "identity.phone", "phone must be at most 50 bytes")
+	v.Check(len(id.Guardians) <= 5, "identity.guardians", "at most 5 guardians")
+	for _, g := range id.Guardians {
+		v.Check(short(g.Name, 200) && short(g.Relation, 50) && short(g.Phone, 50),
+			"identity.guardians", "each guardian needs a name (200 bytes), relation (50) and phone (50) at most")
+	}
+	return v.failed
+}
+
+// MaxNoteBytes caps a free-text note.
+const MaxNoteBytes = 20000
+
+// Note is a free-text note: an intake narrative, verification notes, a
+// follow-up's concerns, a transition's reason. Storage seals it like an
+// identity; it prints as [redacted] everywhere. Use Text to read it on purpose.
+type Note struct{ text string }
+
+// NewNote wraps text as a note.
+func NewNote(text string) Note { return Note{text: text} }
+
+// Text returns the note's plaintext. Call it only to show the note to a user
+// who may read it.
+func (n Note) Text() string { return n.text }
+
+// Empty reports whether the note has no text.
+func (n Note) Empty() bool { return n.text == "" }
+
+func (n Note) valid() bool { return utf8.ValidString(n.text) && len(n.text) <= MaxNoteBytes }
+
+func (Note) String() string               { return redacted }
+func (Note) GoString() string             { return "cases.Note" + redacted }
+func (Note) LogValue() slog.Value         { return slog.StringValue(redacted) }
+func (Note) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
