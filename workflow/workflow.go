@@ -48,25 +48,37 @@ var (
 			return c.AgeAtFound != nil && *c.AgeAtFound < cases.LegalWorkingAge
 		}}
 	guardEmployed = Guard{"employed", "the child was a worker's child present but not employed: dismiss instead",
-		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool { return c.Presence == cases.PresenceEmployed }}
+		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
+			return c.Presence == cases.PresenceEmployed
+		}}
 	guardDismissGrounds = Guard{"dismiss_grounds", fmt.Sprintf("a dismissal needs a verified age of %d or over, or a worker's child who was not employed", cases.LegalWorkingAge),
 		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
 			return c.Presence == cases.PresenceAccompanying || c.AgeAtFound != nil && *c.AgeAtFound >= cases.LegalWorkingAge
 		}}
 	guardReason = Guard{"reason", "a reason is required",
-		func(_ *cases.Case, _ cases.Actor, r cases.TransitionRequest) bool { return strings.TrimSpace(r.Reason.Text()) != "" }}
+		func(_ *cases.Case, _ cases.Actor, r cases.TransitionRequest) bool {
+			return strings.TrimSpace(r.Reason.Text()) != ""
+		}}
 	guardPlanComplete = Guard{"plan_complete", "the plan is incomplete",
-		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool { return c.Plan != nil && len(c.Plan.Missing()) == 0 }}
+		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
+			return c.Plan != nil && len(c.Plan.Missing()) == 0
+		}}
 	guardConsent = Guard{"guardian_consent", "the guardian's consent is not recorded",
-		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool { return c.Plan != nil && c.Plan.GuardianConsent }}
+		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
+			return c.Plan != nil && c.Plan.GuardianConsent
+		}}
 	guardNotAuthor = Guard{"approver_not_author", "the plan must be approved by a supervisor who did not write it",
-		func(c *cases.Case, a cases.Actor, _ cases.TransitionRequest) bool { return c.Plan != nil && c.Plan.AuthoredBy != a.UserID }}
+		func(c *cases.Case, a cases.Actor, _ cases.TransitionRequest) bool {
+			return c.Plan != nil && c.Plan.AuthoredBy != a.UserID
+		}}
 	guardCloseOutcome = Guard{"outcome", "close needs an outcome: completed, lost_contact, refused, returned_to_work or transferred",
 		func(_ *cases.Case, _ cases.Actor, r cases.TransitionRequest) bool {
 			return r.Outcome.Valid() && r.Outcome != cases.OutcomeNotChildLabour
 		}}
 	guardPlanApproved = Guard{"plan_approved", "only a case that was in follow-up under an approved plan can be reopened",
-		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool { return c.Plan != nil && c.Plan.ApprovedBy.Valid }}
+		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
+			return c.Plan != nil && c.Plan.ApprovedBy.Valid
+		}}
 )
 
 var (

@@ -127,12 +127,12 @@ func TestApplyEveryStateEventRole(t *testing.T) {
 
 func TestApplyGuards(t *testing.T) {
 	tests := []struct {
-		name  string
-		state cases.State
-		event cases.Event
-		actor cases.Actor
+		name   string
+		state  cases.State
+		event  cases.Event
+		actor  cases.Actor
 		break_ func(c *cases.Case, r *cases.TransitionRequest)
-		want  []string
+		want   []string
 	}{
 		{"assigned", cases.StateIntake, cases.EventBeginVerification, actorFor(cases.RoleSupervisor),
 			func(c *cases.Case, _ *cases.TransitionRequest) { c.AssigneeID = uuid.NullUUID{} }, []string{"assigned"}},
@@ -153,7 +153,10 @@ func TestApplyGuards(t *testing.T) {
 		{"dismiss reason", cases.StateIntake, cases.EventDismiss, actorFor(cases.RoleSupervisor),
 			func(_ *cases.Case, r *cases.TransitionRequest) { r.Reason = cases.NewNote("  ") }, []string{"reason"}},
 		{"dismiss everything", cases.StateIntake, cases.EventDismiss, cases.Actor{UserID: other, Role: cases.RoleCaseWorker},
-			func(c *cases.Case, r *cases.TransitionRequest) { c.Presence = cases.PresenceEmployed; r.Reason = cases.Note{} },
+			func(c *cases.Case, r *cases.TransitionRequest) {
+				c.Presence = cases.PresenceEmployed
+				r.Reason = cases.Note{}
+			},
 			[]string{"actor_is_assignee", "dismiss_grounds", "reason"}},
 		{"plan_complete", cases.StatePlanning, cases.EventApprovePlan, actorFor(cases.RoleSupervisor),
 			func(c *cases.Case, _ *cases.TransitionRequest) { c.Plan.School = "" }, []string{"plan_complete"}},
@@ -253,4 +256,3 @@ func TestDiagramCoversTable(t *testing.T) {
 		}
 	}
 }
-
