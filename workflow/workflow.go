@@ -180,9 +180,11 @@ func Apply(c cases.Case, actor cases.Actor, req cases.TransitionRequest, at time
 		next.Plan = &plan
 		next.FollowUpSince = &at
 	case cases.EventRevisePlan:
-		plan := *c.Plan
-		plan.ApprovedBy, plan.ApprovedAt = uuid.NullUUID{}, nil
-		next.Plan = &plan
+		if c.Plan != nil {
+			plan := *c.Plan
+			plan.ApprovedBy, plan.ApprovedAt = uuid.NullUUID{}, nil
+			next.Plan = &plan
+		}
 		next.FollowUpSince = nil
 	case cases.EventReopen:
 		next.Outcome = ""

@@ -256,3 +256,20 @@ func TestDiagramCoversTable(t *testing.T) {
 		}
 	}
 }
+
+func TestPolicy(t *testing.T) {
+	c := ready(cases.StateIntake, false)
+	for _, role := range cases.Roles {
+		err := workflow.CanAssign(actorFor(role))
+		if (role == cases.RoleSupervisor) != (err == nil) {
+			t.Errorf("CanAssign(%s) = %v", role, err)
+		}
+		err = workflow.CanWork(&c, actorFor(role))
+		if allowed := role == cases.RoleSupervisor || role == cases.RoleCaseWorker; allowed != (err == nil) {
+			t.Errorf("CanWork(%s) = %v", role, err)
+		}
+	}
+	if err := workflow.CanWork(&c, cases.Actor{UserID: other, Role: cases.RoleCaseWorker}); cases.ErrorCode(err) != cases.EFORBIDDEN {
+		t.Errorf("CanWork(unassigned worker) = %v, want EFORBIDDEN", err)
+	}
+}

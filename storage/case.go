@@ -1,0 +1,225 @@
+package storage
+
+import (
+	"context"
+	"strings"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// CaseService implements cases.CaseService.
+type CaseService struct{ db *DB }
+
+var _ cases.CaseService = (*CaseService)(nil)
+
+// NewCaseService returns the case service of db.
+func NewCaseService(db *DB) *CaseService { return &CaseService{db: db} }
+
+// FileCase opens a case in intake. The code is drawn before the filing
+// transaction, so that a failed filing leaves a gap instead of holding the
+// year's counter locked while the identity is sealed.
+func (s *CaseService) FileCase(ctx context.Context, actor cases.Actor, r cases.Report) (*cases.Case, error) {
+	now := s.db.now()
+	r.FoundOn = cases.Date(r.FoundOn)
+	if err := r.Validate(now); err != nil {
+		return nil, err
+	}
+	if actor.Role != cases.RoleAuditor && actor.Role != cases.RoleSupervisor {
+		return nil, cases.Errorf(cases.EFORBIDDEN, "Only auditors and supervisors file reports.")
+	}
+	code, err := s.nextCode(ctx, now.Year())
+	if err != nil {
+		return nil, err
+	}
+	id := uuid.Must(uuid.NewV7())
+	key, wrapped, err := s.db.keys.newCaseKey()
+	if err != nil {
+		return nil, err
+	}
+	identity, err := sealIdentity(key, id, r.Identity)
+	if err != nil {
+		return nil, err
+	}
+	narrative, err := sealNote(key, id, purposeNarrative, r.Narrative)
+	if err != nil {
+		return nil, err
+	}
+	row := caseRow{
+		ID: id, Code: code, ClientID: r.ClientID, FactoryID: r.FactoryID, State: string(cases.StateIntake),
+		Version: 1, FiledBy: actor.UserID, FoundOn: r.FoundOn, Gender: string(r.Gender), Presence: string(r.Presence),
+		Job: strings.TrimSpace(r.Job), Hazards: strings.Join(r.Hazards, ","), HoursPerWeek: r.HoursPerWeek,
+		WageAmount: r.MonthlyWage.Amount, WageCurrency: r.MonthlyWage.Currency, Recruitment: string(r.Recruitment),
+		RemovedFromWork: r.RemovedFromWork, ChildSafe: r.ChildSafe,
+		IdentitySealed: identity, NarrativeSealed: narrative, CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.db.transact(ctx, func(tx *gorm.DB) error {
+		var v cases.Validation
+		v.Check(exists(tx, &clientRow{}, "id = ? AND active", r.ClientID), "client_id", "no active client has this id")
+		v.Check(exists(tx, &factoryRow{}, "id = ?", r.FactoryID), "factory_id", "no factory has this id")
+		if err := v.Err("The report is not valid."); err != nil {
+			return err
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return s.db.interpret(err, "Case")
+		}
+		return s.db.interpret(tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now}).Error, "Case key")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return row.domain(), nil
+}
+
+// nextCode draws the next code of year in its own short statement.
+func (s *CaseService) nextCode(ctx context.Context, year int) (string, error) {
+	var n int
+	err := s.db.gorm.WithContext(ctx).Raw(
+		`INSERT INTO case_code_counters (year, last) VALUES (?, 1)
+		 ON CONFLICT (year) DO UPDATE SET last = case_code_counters.last + 1
+		 RETURNING last`, year).Scan(&n).Error
+	if err != nil {
+		return "", s.db.interpret(err, "Case code")
+	}
+	return cases.FormatCode(year, n), nil
+}
+
+func exists(tx *gorm.DB, model any, query string, args ...any) bool {
+	var n int64
+	tx.Model(model).Where(query, args...).Limit(1).Count(&n)
+	return n > 0
+}
+
+// FindCase returns the case with its plan.
+func (s *CaseService) FindCase(ctx context.Context, id uuid.UUID) (*cases.Case, error) {
+	return s.reload(s.db.gorm.WithContext(ctx), id)
+}
+
+// FindCaseByCode returns the case of code with its plan.
+func (s *CaseService) FindCaseByCode(ctx context.Context, code string) (*cases.Case, error) {
+	var id uuid.UUID
+	err := s.db.gorm.WithContext(ctx).Model(&caseRow{}).Where("code = ?", code).Limit(1).Pluck("id", &id).Error
+	if err != nil {
+		return nil, s.db.interpret(err, "Case")
+	} else if id == uuid.Nil {
+		return nil, cases.Errorf(cases.ENOTFOUND, "Case not found.")
+	}
+	return s.FindCase(ctx, id)
+}
+
+func (s *CaseService) load(tx *gorm.DB, id uuid.UUID) (*caseRow, *cases.Plan, error) {
+	var row caseRow
+	if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, nil, s.db.interpret(err, "Case")
+	}
+	var plan planRow
+	err := tx.Where("case_id = ?", id).Take(&plan).Error
+	if err == gorm.ErrRecordNotFound {
+		return &row, nil, nil
+	} else if err != nil {
+		return nil, nil, s.db.interpret(err, "Plan")
+	}
+	return &row, plan.domain(), nil
+}
+
+// ListCases returns a page of cases, newest first, by keyset on id.
+func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases.CasePage, error) {
+	limit := f.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 1 || limit > 200 {
+		return nil, &cases.Error{Code: cases.EINVALID, Message: "The filter is not valid.",
+			Failed: []cases.Failure{{Name: "limit", Message: "limit must be between 1 and 200"}}}
+	}
+	if f.State != "" && !f.State.Valid() {
+		return nil, &cases.Error{Code: cases.EINVALID, Message: "The filter is not valid.",
+			Failed: []cases.Failure{{Name: "state", Message: "state is not a known state"}}}
+	}
+	q := s.db.gorm.WithContext(ctx).Model(&caseRow{}).Select(caseFacts)
+	if f.ClientID.Valid {
+		q = q.Where("client_id = ?", f.ClientID.UUID)
+	}
+	if f.FactoryID.Valid {
+		q = q.Where("factory_id = ?", f.FactoryID.UUID)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", string(f.State))
+	}
+	if f.AssigneeID.Valid {
+		q = q.Where("assignee_id = ?", f.AssigneeID.UUID)
+	}
+	if !f.OverdueAsOf.IsZero() {
+		due := cases.MonthStart(cases.MonthStart(f.OverdueAsOf).AddDate(0, -1, 0))
+		q = q.Where("state = ? AND follow_up_since < ? AND (last_follow_up_on IS NULL OR last_follow_up_on < ?)",
+			string(cases.StateFollowUp), due, due)
+	}
+	if f.After.Valid {
+		q = q.Where("id < ?", f.After.UUID)
+	}
+	var rows []caseRow
+	if err := q.Order("id DESC").Limit(limit + 1).Find(&rows).Error; err != nil {
+		return nil, s.db.interpret(err, "Cases")
+	}
+	page := &cases.CasePage{}
+	for i := range rows {
+		if i == limit {
+			page.Next = uuid.NullUUID{UUID: rows[i-1].ID, Valid: true}
+			break
+		}
+		page.Cases = append(page.Cases, rows[i].domain())
+	}
+	return page, nil
+}
+
+// update changes a case in one transaction where its version still
+// matches. change receives the case as stored and returns the columns to
+// set; update bumps the version and the time.
+func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int,
+	change func(tx *gorm.DB, row *caseRow, c *cases.Case) (map[string]any, error)) (*cases.Case, error) {
+	var out *cases.Case
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		row, plan, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if row.Version != version {
+			return staleVersion(row.Version, version)
+		}
+		c := row.domain()
+		c.Plan = plan
+		cols, err := change(tx, row, c)
+		if err != nil {
+			return err
+		}
+		now := s.db.now()
+		cols["version"] = version + 1
+		cols["updated_at"] = now
+		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, version).Updates(cols)
+		if res.Error != nil {
+			return s.db.interpret(res.Error, "Case")
+		} else if res.RowsAffected == 0 {
+			return staleVersion(version+1, version)
+		}
+		out, err = s.reload(tx, id)
+		return err
+	})
+	return out, err
+}
+
+// reload reads the case with its plan as the transaction sees it.
+func (s *CaseService) reload(tx *gorm.DB, id uuid.UUID) (*cases.Case, error) {
+	row, plan, err := s.load(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	c := row.domain()
+	c.Plan = plan
+	return c, nil
+}
+
+func staleVersion(current, seen int) error {
+	return cases.Errorf(cases.ECONFLICT, "The case changed since you read it (version %d, you sent %d); reload it and try again.", current, seen)
+}

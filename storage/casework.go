@@ -1,0 +1,394 @@
+package storage
+
+import (
+	"context"
+
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/workflow"
+)
+
+// Assign sets the case's worker.
+func (s *CaseService) Assign(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, worker uuid.UUID) (*cases.Case, error) {
+	if err := workflow.CanAssign(actor); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, id, version, func(tx *gorm.DB, _ *caseRow, c *cases.Case) (map[string]any, error) {
+		if c.State == cases.StateClosed {
+			return nil, cases.Errorf(cases.ECONFLICT, "The case is closed; reopen it before assigning it.")
+		}
+		if !exists(tx, &userRow{}, "id = ? AND role = ? AND NOT disabled", worker, string(cases.RoleCaseWorker)) {
+			return nil, &cases.Error{Code: cases.EINVALID, Message: "The assignee is not valid.",
+				Failed: []cases.Failure{{Name: "assignee_id", Message: "no active case worker has this id"}}}
+		}
+		return map[string]any{"assignee_id": worker}, nil
+	})
+}
+
+// ConfirmRemoval records the child's removal from work.
+func (s *CaseService) ConfirmRemoval(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, r cases.Removal) (*cases.Case, error) {
+	return s.update(ctx, id, version, func(_ *gorm.DB, _ *caseRow, c *cases.Case) (map[string]any, error) {
+		if err := workflow.CanWork(c, actor); err != nil {
+			return nil, err
+		}
+		if err := inState(c, cases.StateIntake, cases.StateVerification); err != nil {
+			return nil, err
+		}
+		return map[string]any{"removed_from_work": r.RemovedFromWork, "child_safe": r.ChildSafe}, nil
+	})
+}
+
+// RecordVerification seals the verified date of birth into the identity and
+// keeps only the age at the date found in the open.
+func (s *CaseService) RecordVerification(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, v cases.Verification) (*cases.Case, error) {
+	v.VerifiedBirthDate = cases.Date(v.VerifiedBirthDate)
+	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case) (map[string]any, error) {
+		if err := workflow.CanWork(c, actor); err != nil {
+			return nil, err
+		}
+		if err := inState(c, cases.StateVerification); err != nil {
+			return nil, err
+		}
+		if err := v.Validate(c.FoundOn); err != nil {
+			return nil, err
+		}
+		key, err := s.db.caseKeyOf(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		identity, err := openIdentity(key, id, row.IdentitySealed)
+		if err != nil {
+			return nil, err
+		}
+		identity.VerifiedBirthDate = &v.VerifiedBirthDate
+		sealedID, err := sealIdentity(key, id, identity)
+		if err != nil {
+			return nil, err
+		}
+		notes, err := sealNote(key, id, purposeVerificationNotes, v.Notes)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{
+			"verification_method":       string(v.Method),
+			"age_at_found":              cases.AgeOn(v.VerifiedBirthDate, c.FoundOn),
+			"identity_sealed":           sealedID,
+			"verification_notes_sealed": notes,
+		}, nil
+	})
+}
+
+// PutPlan writes the plan and voids any earlier approval. An end date left
+// empty defaults to the child's 16th birthday, from the sealed birth date.
+func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, p cases.PlanInput) (*cases.Case, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case) (map[string]any, error) {
+		if err := workflow.CanWork(c, actor); err != nil {
+			return nil, err
+		}
+		if err := inState(c, cases.StatePlanning); err != nil {
+			return nil, err
+		}
+		end := p.EndDate
+		if end.IsZero() {
+			key, err := s.db.caseKeyOf(tx, id)
+			if err != nil {
+				return nil, err
+			}
+			identity, err := openIdentity(key, id, row.IdentitySealed)
+			if err != nil {
+				return nil, err
+			}
+			if identity.VerifiedBirthDate != nil {
+				end = identity.VerifiedBirthDate.AddDate(cases.LegalWorkingAge, 0, 0)
+			}
+		}
+		plan := planRow{
+			CaseID: id, School: p.School, Grade: p.Grade, EnrolmentDate: datePtrOrNil(p.EnrolmentDate),
+			Currency: p.Currency, TuitionCost: p.TuitionCost, TravelCost: p.TravelCost, MonthlyStipend: p.MonthlyStipend,
+			Payer: strPtr(p.Payer), FactorySharePct: p.FactorySharePct, EndDate: datePtrOrNil(end),
+			GuardianConsent: p.GuardianConsent, ConsentDate: datePtr(p.ConsentDate),
+			AuthoredBy: actor.UserID, UpdatedAt: s.db.now(),
+		}
+		// Every column is written, approval included: a rewritten plan needs a new approval.
+		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "case_id"}}, UpdateAll: true}).
+			Select("*").Create(&plan).Error
+		if err != nil {
+			return nil, s.db.interpret(err, "Plan")
+		}
+		return map[string]any{}, nil
+	})
+}
+
+// AddFollowUp records a follow-up. The case row is updated only while it is
+// still in follow_up, in the same transaction, so a follow-up cannot land on
+// a case that a supervisor closed at the same moment.
+func (s *CaseService) AddFollowUp(ctx context.Context, actor cases.Actor, id uuid.UUID, in cases.FollowUpInput) (*cases.FollowUp, error) {
+	now := s.db.now()
+	in.Date = cases.Date(in.Date)
+	if err := in.Validate(now); err != nil {
+		return nil, err
+	}
+	var out *followUpRow
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		row, plan, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		c := row.domain()
+		if err := workflow.CanWork(c, actor); err != nil {
+			return err
+		}
+		if err := inState(c, cases.StateFollowUp); err != nil {
+			return err
+		}
+		if c.FollowUpSince != nil && in.Date.Before(cases.Date(*c.FollowUpSince)) {
+			return &cases.Error{Code: cases.EINVALID, Message: "The follow-up is not valid.",
+				Failed: []cases.Failure{{Name: "date", Message: "date is before the case entered follow-up"}}}
+		}
+		key, err := s.db.caseKeyOf(tx, id)
+		if err != nil {
+			return err
+		}
+		concerns, err := sealNote(key, id, purposeConcerns, in.Concerns)
+		if err != nil {
+			return err
+		}
+		f := followUpRow{
+			ID: uuid.Must(uuid.NewV7()), CaseID: id, Date: in.Date, Contact: string(in.Contact),
+			AttendingSchool: in.AttendingSchool, AttendancePct: in.AttendancePct, StipendAmount: in.StipendPaid,
+			StipendCurrency: plan.Currency, StipendPaidOn: datePtr(in.StipendPaidOn), StipendProofRef: in.StipendProofRef,
+			WorkingAgain: in.WorkingAgain, ConcernsSealed: concerns, RecordedBy: actor.UserID, CreatedAt: now,
+		}
+		if in.StipendPaid > 0 {
+			f.StipendPayer = strPtr(plan.Payer)
+		}
+		if err := tx.Create(&f).Error; err != nil {
+			return s.db.interpret(err, "Follow-up")
+		}
+		res := tx.Model(&caseRow{}).Where("id = ? AND state = ?", id, string(cases.StateFollowUp)).Updates(map[string]any{
+			"last_follow_up_on": gorm.Expr("CASE WHEN last_follow_up_on IS NULL OR last_follow_up_on < ? THEN ? ELSE last_follow_up_on END", in.Date, in.Date),
+			"updated_at":        now,
+		})
+		if res.Error != nil {
+			return s.db.interpret(res.Error, "Case")
+		} else if res.RowsAffected == 0 {
+			return cases.Errorf(cases.ECONFLICT, "The case left follow-up while the follow-up was recorded.")
+		}
+		out = &f
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	f := out.domain()
+	f.Concerns = in.Concerns
+	return f, nil
+}
+
+// FollowUps lists the case's follow-ups by date, concerns opened.
+func (s *CaseService) FollowUps(ctx context.Context, id uuid.UUID) ([]*cases.FollowUp, error) {
+	var out []*cases.FollowUp
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		if !exists(tx, &caseRow{}, "id = ?", id) {
+			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
+		}
+		var rows []followUpRow
+		if err := tx.Where("case_id = ?", id).Order("date, id").Find(&rows).Error; err != nil {
+			return s.db.interpret(err, "Follow-ups")
+		}
+		var key *caseKey
+		for i := range rows {
+			f := rows[i].domain()
+			if rows[i].ConcernsSealed != nil {
+				if key == nil {
+					var err error
+					if key, err = s.db.caseKeyOf(tx, id); err != nil {
+						return err
+					}
+				}
+				n, err := openNote(key, id, purposeConcerns, rows[i].ConcernsSealed)
+				if err != nil {
+					return err
+				}
+				f.Concerns = n
+			}
+			out = append(out, f)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Transition applies a workflow event: the pure workflow decides, and one
+// transaction writes the case where its version still matches together with
+// the transition record, or nothing.
+func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, req cases.TransitionRequest) (*cases.Case, *cases.Transition, error) {
+	var out *cases.Case
+	var record cases.Transition
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		row, plan, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if row.Version != version {
+			return staleVersion(row.Version, version)
+		}
+		c := row.domain()
+		c.Plan = plan
+		next, t, err := workflow.Apply(*c, actor, req, s.db.now())
+		if err != nil {
+			return err
+		}
+		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, version).Updates(map[string]any{
+			"state":           string(next.State),
+			"version":         next.Version,
+			"outcome":         strPtr(next.Outcome),
+			"closed_at":       dbTimePtr(next.ClosedAt),
+			"follow_up_since": dbTimePtr(next.FollowUpSince),
+			"updated_at":      dbTime(next.UpdatedAt),
+		})
+		if res.Error != nil {
+			return s.db.interpret(res.Error, "Case")
+		} else if res.RowsAffected == 0 {
+			return staleVersion(version+1, version)
+		}
+		if next.Plan != nil && c.Plan != nil && c.Plan.ApprovedBy != next.Plan.ApprovedBy {
+			err := tx.Model(&planRow{}).Where("case_id = ?", id).Updates(map[string]any{
+				"approved_by": next.Plan.ApprovedBy, "approved_at": dbTimePtr(next.Plan.ApprovedAt),
+			}).Error
+			if err != nil {
+				return s.db.interpret(err, "Plan")
+			}
+		}
+		trow := transitionRow{ID: t.ID, CaseID: id, Event: string(t.Event), FromState: string(t.From),
+			ToState: string(t.To), ActorID: t.ActorID, ActorRole: string(t.ActorRole), At: dbTime(t.At),
+			Outcome: strPtr(t.Outcome)}
+		if !t.Reason.Empty() {
+			key, err := s.db.caseKeyOf(tx, id)
+			if err != nil {
+				return err
+			}
+			if trow.ReasonSealed, err = sealNote(key, id, purposeReason, t.Reason); err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&trow).Error; err != nil {
+			return s.db.interpret(err, "Transition")
+		}
+		record = t
+		out, err = s.reload(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, &record, nil
+}
+
+// Transitions lists the case's transition records, oldest first, reasons opened.
+func (s *CaseService) Transitions(ctx context.Context, id uuid.UUID) ([]*cases.Transition, error) {
+	var out []*cases.Transition
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		if !exists(tx, &caseRow{}, "id = ?", id) {
+			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
+		}
+		var rows []transitionRow
+		if err := tx.Where("case_id = ?", id).Order("at, id").Find(&rows).Error; err != nil {
+			return s.db.interpret(err, "Transitions")
+		}
+		var key *caseKey
+		for i := range rows {
+			t := rows[i].domain()
+			if rows[i].ReasonSealed != nil {
+				if key == nil {
+					var err error
+					if key, err = s.db.caseKeyOf(tx, id); err != nil {
+						return err
+					}
+				}
+				n, err := openNote(key, id, purposeReason, rows[i].ReasonSealed)
+				if err != nil {
+					return err
+				}
+				t.Reason = n
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Confidential is a case's opened identity and notes.
+type Confidential struct {
+	Identity          cases.Identity
+	Narrative         cases.Note
+	VerificationNotes cases.Note
+}
+
+// OpenConfidential opens the case's identity and notes for someone allowed
+// to read them. Returns ENOTFOUND, EFORBIDDEN, or ENOTFOUND if erased.
+func (s *CaseService) OpenConfidential(ctx context.Context, actor cases.Actor, id uuid.UUID) (*Confidential, error) {
+	var out Confidential
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		row, _, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if err := workflow.CanReadIdentity(row.domain(), actor); err != nil {
+			return err
+		}
+		key, err := s.db.caseKeyOf(tx, id)
+		if err != nil {
+			return err
+		}
+		if out.Identity, err = openIdentity(key, id, row.IdentitySealed); err != nil {
+			return err
+		}
+		if out.Narrative, err = openNote(key, id, purposeNarrative, row.NarrativeSealed); err != nil {
+			return err
+		}
+		out.VerificationNotes, err = openNote(key, id, purposeVerificationNotes, row.VerificationNotesSealed)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+func inState(c *cases.Case, states ...cases.State) error {
+	for _, s := range states {
+		if c.State == s {
+			return nil
+		}
+	}
+	return cases.Errorf(cases.ECONFLICT, "The case is in %s; this needs it in %s.", c.State, statesList(states))
+}
+
+func statesList(states []cases.State) string {
+	s := ""
+	for i, st := range states {
+		if i > 0 {
+			s += " or "
+		}
+		s += string(st)
+	}
+	return s
+}
+
+func datePtrOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	d := cases.Date(t)
+	return &d
+}

@@ -1,0 +1,295 @@
+// Package storage keeps Remedy's data in PostgreSQL (production) or an
+// embedded SQLite file (the default), through gorm, with numbered SQL
+// migrations per database and every identity and note sealed with age.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// Dialect names the database behind a DB.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Config says where the data lives.
+type Config struct {
+	// DatabaseURL is a postgres:// URL; empty selects SQLite in DataDir.
+	DatabaseURL string
+	// DataDir holds the SQLite file when DatabaseURL is empty.
+	DataDir string
+	// Logger receives slow-query warnings and database errors, never with
+	// parameter values. Nil logs nothing.
+	Logger *slog.Logger
+}
+
+// DB is an open database with its services.
+type DB struct {
+	gorm    *gorm.DB
+	dialect Dialect
+	keys    *Keyring
+	log     *slog.Logger
+
+	// Now returns the current time; tests replace it. Rules that depend on
+	// time take it from here, never from time.Now directly.
+	Now func() time.Time
+}
+
+// Open connects to the database named by cfg. It does not migrate.
+func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	gcfg := &gorm.Config{
+		Logger: logger.NewSlogLogger(log, logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+			// Parameters may hold sealed blobs, hashes or user emails: never log them.
+			ParameterizedQueries: true,
+		}),
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		SkipDefaultTransaction: true,
+	}
+	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }}
+	var err error
+	if cfg.DatabaseURL == "" {
+		db.dialect = SQLite
+		db.gorm, err = openSQLite(cfg.DataDir, gcfg)
+	} else {
+		db.dialect = Postgres
+		db.gorm, err = openPostgres(cfg.DatabaseURL, gcfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(dir string, gcfg *gorm.Config) (*gorm.DB, error) {
+	if dir == "" {
+		return nil, errors.New("storage: no database URL and no data directory")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("storage: create data directory: %w", err)
+	}
+	// Immediate transactions take the write lock at BEGIN, so two writers
+	// queue on the busy timeout instead of failing to upgrade a read lock.
+	dsn := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "remedy.db"), RawQuery: strings.Join([]string{
+		"_pragma=foreign_keys(1)", "_pragma=journal_mode(WAL)", "_pragma=busy_timeout(10000)",
+		"_pragma=synchronous(NORMAL)", "_txlock=immediate", "_time_format=sqlite",
+	}, "&")}).String()
+	g, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open sqlite: %w", err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is all SQLite allows; a few readers go alongside in WAL.
+	sqlDB.SetMaxOpenConns(4)
+	return g, nil
+}
+
+func openPostgres(dsn string, gcfg *gorm.Config) (*gorm.DB, error) {
+	g, err := gorm.Open(postgres.Open(dsn), gcfg)
+	if err != nil {
+		// The DSN may hold a password: say what failed, not the DSN.
+		return nil, fmt.Errorf("storage: open postgres: %w", redactDSN(err, dsn))
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(20)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return g, nil
+}
+
+func redactDSN(err error, dsn string) error {
+	if u, perr := url.Parse(dsn); perr == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			return errors.New(strings.ReplaceAll(err.Error(), p, "xxxxx"))
+		}
+	}
+	return err
+}
+
+// Dialect tells which database this is.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Gorm exposes the connection to this package's tests and tools.
+func (db *DB) Gorm() *gorm.DB { return db.gorm }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("storage: ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Migrate applies every pending migration of this database and returns the
+// versions it applied. Concurrent callers on PostgreSQL queue on an advisory
+// lock, so several processes may start at once.
+func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
+	p, err := db.migrator()
+	if err != nil {
+		return nil, err
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("storage: migrate: %w", err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// MigrationStatus reports the current and the latest schema version.
+func (db *DB) MigrationStatus(ctx context.Context) (current, latest int64, err error) {
+	p, err := db.migrator()
+	if err != nil {
+		return 0, 0, err
+	}
+	if current, err = p.GetDBVersion(ctx); err != nil {
+		return 0, 0, err
+	}
+	sources := p.ListSources()
+	if len(sources) > 0 {
+		latest = sources[len(sources)-1].Version
+	}
+	return current, latest, nil
+}
+
+func (db *DB) migrator() (*goose.Provider, error) {
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := fs.Sub(migrations, "migrations/"+string(db.dialect))
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	dialect := goose.DialectSQLite3
+	if db.dialect == Postgres {
+		dialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, sqlDB, dir, opts...)
+}
+
+// now is the database's idea of the present: UTC at microsecond precision,
+// the precision both databases keep.
+func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// transact runs fn in one transaction.
+func (db *DB) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return db.gorm.WithContext(ctx).Transaction(fn)
+}
+
+// interpret translates a database error into a domain error, in one place.
+// Database messages can quote the values of a row, so none is passed on:
+// the caller gets a code and a fixed sentence, and the log gets the codes.
+func (db *DB) interpret(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var domain *cases.Error
+	if errors.As(err, &domain) {
+		return err
+	}
+	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) {
+		return cases.Errorf(cases.ENOTFOUND, "%s not found.", what)
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return cases.Errorf(cases.ECONFLICT, "%s already exists.", what)
+		case "23503": // foreign_key_violation
+			return cases.Errorf(cases.EINVALID, "%s refers to something that does not exist.", what)
+		case "23514", "23502": // check_violation, not_null_violation
+			return cases.Errorf(cases.EINVALID, "%s breaks a rule of the data (%s).", what, pgErr.ConstraintName)
+		case "40001", "40P01": // serialization_failure, deadlock_detected
+			return cases.Errorf(cases.ECONFLICT, "%s changed concurrently; try again.", what)
+		}
+		db.log.Error("database error", "sqlstate", pgErr.Code, "constraint", pgErr.ConstraintName, "table", pgErr.TableName)
+		return fmt.Errorf("storage: %s: sqlstate %s", what, pgErr.Code)
+	}
+	var liteErr *gosqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case 2067, 1555: // SQLITE_CONSTRAINT_UNIQUE, _PRIMARYKEY
+			return cases.Errorf(cases.ECONFLICT, "%s already exists.", what)
+		case 787: // SQLITE_CONSTRAINT_FOREIGNKEY
+			return cases.Errorf(cases.EINVALID, "%s refers to something that does not exist.", what)
+		case 275, 1299: // SQLITE_CONSTRAINT_CHECK, _NOTNULL
+			return cases.Errorf(cases.EINVALID, "%s breaks a rule of the data.", what)
+		case 5, 517: // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT
+			return cases.Errorf(cases.ECONFLICT, "%s is busy; try again.", what)
+		}
+		db.log.Error("database error", "sqlite_code", liteErr.Code())
+		return fmt.Errorf("storage: %s: sqlite code %d", what, liteErr.Code())
+	}
+	db.log.Error("database error", "what", what, "type", fmt.Sprintf("%T", err))
+	return fmt.Errorf("storage: %s: %w", what, err)
+}

@@ -1,0 +1,4 @@
+package storage
+
+// Models exposes the row types to the black-box schema test.
+var Models = models

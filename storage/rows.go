@@ -1,0 +1,277 @@
+package storage
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// Row structs mirror the migrated tables exactly (schema_test.go proves it).
+// They stay private: the domain never sees a gorm tag, and each converts to
+// its domain type in one function.
+
+type clientRow struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	Name      string
+	Active    bool
+	CreatedAt time.Time
+}
+
+func (clientRow) TableName() string { return "clients" }
+
+func (r *clientRow) domain() *cases.Client {
+	return &cases.Client{ID: r.ID, Name: r.Name, Active: r.Active, CreatedAt: r.CreatedAt.UTC()}
+}
+
+type factoryRow struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	Name      string
+	Province  string
+	City      string
+	CreatedAt time.Time
+}
+
+func (factoryRow) TableName() string { return "factories" }
+
+func (r *factoryRow) domain() *cases.Factory {
+	return &cases.Factory{ID: r.ID, Name: r.Name, Province: r.Province, City: r.City, CreatedAt: r.CreatedAt.UTC()}
+}
+
+type userRow struct {
+	ID        uuid.UUID `gorm:"primaryKey"`
+	Email     string
+	Name      string
+	Role      string
+	ClientID  uuid.NullUUID
+	Disabled  bool
+	CreatedAt time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+func (r *userRow) domain() *cases.User {
+	return &cases.User{ID: r.ID, Email: r.Email, Name: r.Name, Role: cases.Role(r.Role),
+		ClientID: r.ClientID, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC()}
+}
+
+type caseCodeCounterRow struct {
+	Year int `gorm:"primaryKey;autoIncrement:false"`
+	Last int
+}
+
+func (caseCodeCounterRow) TableName() string { return "case_code_counters" }
+
+type caseRow struct {
+	ID                      uuid.UUID `gorm:"primaryKey"`
+	Code                    string
+	ClientID                uuid.UUID
+	FactoryID               uuid.UUID
+	State                   string
+	Version                 int
+	AssigneeID              uuid.NullUUID
+	FiledBy                 uuid.UUID
+	FoundOn                 time.Time
+	Gender                  string
+	Presence                string
+	Job                     string
+	Hazards                 string // comma-separated codes from cases.Hazards
+	HoursPerWeek            int
+	WageAmount              int64
+	WageCurrency            string
+	Recruitment             string
+	RemovedFromWork         bool
+	ChildSafe               bool
+	VerificationMethod      *string
+	AgeAtFound              *int
+	Outcome                 *string
+	FollowUpSince           *time.Time
+	LastFollowUpOn          *time.Time
+	IdentitySealed          []byte
+	NarrativeSealed         []byte
+	VerificationNotesSealed []byte
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+	ClosedAt                *time.Time
+}
+
+func (caseRow) TableName() string { return "cases" }
+
+// caseFacts are the columns a list needs: everything but the sealed blobs.
+var caseFacts = []string{"id", "code", "client_id", "factory_id", "state", "version", "assignee_id",
+	"filed_by", "found_on", "gender", "presence", "job", "hazards", "hours_per_week", "wage_amount",
+	"wage_currency", "recruitment", "removed_from_work", "child_safe", "verification_method",
+	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at"}
+
+func (r *caseRow) domain() *cases.Case {
+	c := &cases.Case{
+		ID: r.ID, Code: r.Code, ClientID: r.ClientID, FactoryID: r.FactoryID,
+		State: cases.State(r.State), Version: r.Version, AssigneeID: r.AssigneeID, FiledBy: r.FiledBy,
+		FoundOn: cases.Date(r.FoundOn), Gender: cases.Gender(r.Gender), Presence: cases.Presence(r.Presence),
+		Job: r.Job, HoursPerWeek: r.HoursPerWeek,
+		MonthlyWage: cases.Money{Amount: r.WageAmount, Currency: r.WageCurrency},
+		Recruitment: cases.Recruitment(r.Recruitment), RemovedFromWork: r.RemovedFromWork, ChildSafe: r.ChildSafe,
+		AgeAtFound:    r.AgeAtFound,
+		FollowUpSince: utcPtr(r.FollowUpSince), LastFollowUp: datePtr(r.LastFollowUpOn),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ClosedAt: utcPtr(r.ClosedAt),
+	}
+	if r.Hazards != "" {
+		c.Hazards = strings.Split(r.Hazards, ",")
+	}
+	if r.VerificationMethod != nil {
+		c.VerificationMethod = cases.VerificationMethod(*r.VerificationMethod)
+	}
+	if r.Outcome != nil {
+		c.Outcome = cases.Outcome(*r.Outcome)
+	}
+	return c
+}
+
+type caseKeyRow struct {
+	CaseID    uuid.UUID `gorm:"primaryKey"`
+	Wrapped   []byte
+	CreatedAt time.Time
+}
+
+func (caseKeyRow) TableName() string { return "case_keys" }
+
+type planRow struct {
+	CaseID          uuid.UUID `gorm:"primaryKey"`
+	School          string
+	Grade           string
+	EnrolmentDate   *time.Time
+	Currency        string
+	TuitionCost     int64
+	TravelCost      int64
+	MonthlyStipend  int64
+	Payer           *string
+	FactorySharePct int
+	EndDate         *time.Time
+	GuardianConsent bool
+	ConsentDate     *time.Time
+	AuthoredBy      uuid.UUID
+	UpdatedAt       time.Time
+	ApprovedBy      uuid.NullUUID
+	ApprovedAt      *time.Time
+}
+
+func (planRow) TableName() string { return "plans" }
+
+func (r *planRow) domain() *cases.Plan {
+	p := &cases.Plan{
+		CaseID: r.CaseID, School: r.School, Grade: r.Grade, Currency: r.Currency,
+		TuitionCost: r.TuitionCost, TravelCost: r.TravelCost, MonthlyStipend: r.MonthlyStipend,
+		FactorySharePct: r.FactorySharePct, GuardianConsent: r.GuardianConsent, ConsentDate: datePtr(r.ConsentDate),
+		AuthoredBy: r.AuthoredBy, UpdatedAt: r.UpdatedAt.UTC(), ApprovedBy: r.ApprovedBy, ApprovedAt: utcPtr(r.ApprovedAt),
+	}
+	if r.EnrolmentDate != nil {
+		p.EnrolmentDate = cases.Date(*r.EnrolmentDate)
+	}
+	if r.EndDate != nil {
+		p.EndDate = cases.Date(*r.EndDate)
+	}
+	if r.Payer != nil {
+		p.Payer = cases.Payer(*r.Payer)
+	}
+	return p
+}
+
+type followUpRow struct {
+	ID              uuid.UUID `gorm:"primaryKey"`
+	CaseID          uuid.UUID
+	Date            time.Time
+	Contact         string
+	AttendingSchool bool
+	AttendancePct   *int
+	StipendAmount   int64
+	StipendCurrency string
+	StipendPayer    *string
+	StipendPaidOn   *time.Time
+	StipendProofRef string
+	WorkingAgain    bool
+	ConcernsSealed  []byte
+	RecordedBy      uuid.UUID
+	CreatedAt       time.Time
+}
+
+func (followUpRow) TableName() string { return "follow_ups" }
+
+func (r *followUpRow) domain() *cases.FollowUp {
+	f := &cases.FollowUp{
+		ID: r.ID, CaseID: r.CaseID, Date: cases.Date(r.Date), Contact: cases.Contact(r.Contact),
+		AttendingSchool: r.AttendingSchool, AttendancePct: r.AttendancePct,
+		StipendPaid:   cases.Money{Amount: r.StipendAmount, Currency: r.StipendCurrency},
+		StipendPaidOn: datePtr(r.StipendPaidOn), StipendProofRef: r.StipendProofRef,
+		WorkingAgain: r.WorkingAgain, RecordedBy: r.RecordedBy, CreatedAt: r.CreatedAt.UTC(),
+	}
+	if r.StipendPayer != nil {
+		f.StipendPayer = cases.Payer(*r.StipendPayer)
+	}
+	return f
+}
+
+type transitionRow struct {
+	ID           uuid.UUID `gorm:"primaryKey"`
+	CaseID       uuid.UUID
+	Event        string
+	FromState    string
+	ToState      string
+	ActorID      uuid.UUID
+	ActorRole    string
+	At           time.Time
+	ReasonSealed []byte
+	Outcome      *string
+}
+
+func (transitionRow) TableName() string { return "transitions" }
+
+func (r *transitionRow) domain() *cases.Transition {
+	t := &cases.Transition{ID: r.ID, CaseID: r.CaseID, Event: cases.Event(r.Event),
+		From: cases.State(r.FromState), To: cases.State(r.ToState), ActorID: r.ActorID,
+		ActorRole: cases.Role(r.ActorRole), At: r.At.UTC()}
+	if r.Outcome != nil {
+		t.Outcome = cases.Outcome(*r.Outcome)
+	}
+	return t
+}
+
+// models lists every row type, for the schema test.
+var models = []any{&clientRow{}, &factoryRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
+	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func datePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	d := cases.Date(*t)
+	return &d
+}
+
+func strPtr[T ~string](s T) *string {
+	if s == "" {
+		return nil
+	}
+	v := string(s)
+	return &v
+}
+
+// dbTime normalises a time for storage: UTC, microseconds.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func dbTimePtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := dbTime(*t)
+	return &v
+}

@@ -1,0 +1,117 @@
+package storage
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// Purposes bind a sealed value to its column: a value moved to another
+// column, or another case's row, fails to open.
+const (
+	purposeIdentity          = "identity"
+	purposeNarrative         = "narrative"
+	purposeVerificationNotes = "verification_notes"
+	purposeConcerns          = "follow_up_concerns"
+	purposeReason            = "transition_reason"
+)
+
+// sealedIdentity is the identity's sealed plaintext form. It lives here, not
+// in the domain, so that nothing but the vault ever marshals an identity.
+type sealedIdentity struct {
+	FullName          string           `json:"full_name,omitempty"`
+	OtherNames        []string         `json:"other_names,omitempty"`
+	ClaimedBirthDate  *time.Time       `json:"claimed_birth_date,omitempty"`
+	ApparentAge       int              `json:"apparent_age,omitempty"`
+	VerifiedBirthDate *time.Time       `json:"verified_birth_date,omitempty"`
+	IDDocumentType    string           `json:"id_document_type,omitempty"`
+	IDNumber          string           `json:"id_number,omitempty"`
+	IDSuspected       string           `json:"id_suspected,omitempty"`
+	Hometown          string           `json:"hometown,omitempty"`
+	Address           string           `json:"address,omitempty"`
+	Phone             string           `json:"phone,omitempty"`
+	Guardians         []sealedGuardian `json:"guardians,omitempty"`
+}
+
+type sealedGuardian struct {
+	Name     string `json:"name,omitempty"`
+	Relation string `json:"relation,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+}
+
+func sealIdentity(ck *caseKey, caseID uuid.UUID, id cases.Identity) ([]byte, error) {
+	s := sealedIdentity{
+		FullName: id.FullName, OtherNames: id.OtherNames, ClaimedBirthDate: id.ClaimedBirthDate,
+		ApparentAge: id.ApparentAge, VerifiedBirthDate: id.VerifiedBirthDate, IDDocumentType: id.IDDocumentType,
+		IDNumber: id.IDNumber, IDSuspected: id.IDSuspected, Hometown: id.Hometown, Address: id.Address, Phone: id.Phone,
+	}
+	for _, g := range id.Guardians {
+		s.Guardians = append(s.Guardians, sealedGuardian{Name: g.Name, Relation: g.Relation, Phone: g.Phone})
+	}
+	plain, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	return ck.seal(caseID, purposeIdentity, plain)
+}
+
+func openIdentity(ck *caseKey, caseID uuid.UUID, sealed []byte) (cases.Identity, error) {
+	if sealed == nil {
+		return cases.Identity{}, nil
+	}
+	plain, err := ck.open(caseID, purposeIdentity, sealed)
+	if err != nil {
+		return cases.Identity{}, err
+	}
+	var s sealedIdentity
+	if err := json.Unmarshal(plain, &s); err != nil {
+		return cases.Identity{}, ErrSealMismatch
+	}
+	id := cases.Identity{
+		FullName: s.FullName, OtherNames: s.OtherNames, ClaimedBirthDate: s.ClaimedBirthDate,
+		ApparentAge: s.ApparentAge, VerifiedBirthDate: s.VerifiedBirthDate, IDDocumentType: s.IDDocumentType,
+		IDNumber: s.IDNumber, IDSuspected: s.IDSuspected, Hometown: s.Hometown, Address: s.Address, Phone: s.Phone,
+	}
+	for _, g := range s.Guardians {
+		id.Guardians = append(id.Guardians, cases.Guardian{Name: g.Name, Relation: g.Relation, Phone: g.Phone})
+	}
+	return id, nil
+}
+
+// sealNote seals a note; an empty note is stored as NULL.
+func sealNote(ck *caseKey, caseID uuid.UUID, purpose string, n cases.Note) ([]byte, error) {
+	if n.Empty() {
+		return nil, nil
+	}
+	return ck.seal(caseID, purpose, []byte(n.Text()))
+}
+
+func openNote(ck *caseKey, caseID uuid.UUID, purpose string, sealed []byte) (cases.Note, error) {
+	if sealed == nil {
+		return cases.Note{}, nil
+	}
+	plain, err := ck.open(caseID, purpose, sealed)
+	if err != nil {
+		return cases.Note{}, err
+	}
+	return cases.NewNote(string(plain)), nil
+}
+
+// ErrErased means the case's key was crypto-shredded.
+var errErased = cases.Errorf(cases.ENOTFOUND, "The case's confidential data was erased.")
+
+// caseKeyOf loads and unwraps a case's key inside tx.
+func (db *DB) caseKeyOf(tx *gorm.DB, caseID uuid.UUID) (*caseKey, error) {
+	var row caseKeyRow
+	err := tx.Where("case_id = ?", caseID).Take(&row).Error
+	if err == gorm.ErrRecordNotFound {
+		return nil, errErased
+	} else if err != nil {
+		return nil, db.interpret(err, "Case key")
+	}
+	return db.keys.unwrap(row.Wrapped)
+}
