@@ -99,14 +99,14 @@ func (s *CaseService) FindCase(ctx context.Context, id uuid.UUID) (*cases.Case, 
 
 // FindCaseByCode returns the case of code with its plan.
 func (s *CaseService) FindCaseByCode(ctx context.Context, code string) (*cases.Case, error) {
-	var id uuid.UUID
-	err := s.db.gorm.WithContext(ctx).Model(&caseRow{}).Where("code = ?", code).Limit(1).Pluck("id", &id).Error
+	var ids []uuid.UUID
+	err := s.db.gorm.WithContext(ctx).Model(&caseRow{}).Where("code = ?", code).Limit(1).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, s.db.interpret(err, "Case")
-	} else if id == uuid.Nil {
+	} else if len(ids) == 0 {
 		return nil, cases.Errorf(cases.ENOTFOUND, "Case not found.")
 	}
-	return s.FindCase(ctx, id)
+	return s.FindCase(ctx, ids[0])
 }
 
 func (s *CaseService) load(tx *gorm.DB, id uuid.UUID) (*caseRow, *cases.Plan, error) {

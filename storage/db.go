@@ -108,9 +108,11 @@ func openSQLite(dir string, gcfg *gorm.Config) (*gorm.DB, error) {
 	}
 	// Immediate transactions take the write lock at BEGIN, so two writers
 	// queue on the busy timeout instead of failing to upgrade a read lock.
+	// No _time_format: the driver stops reading parameters after it, which
+	// would silently drop _txlock; its default format is UTC-sortable anyway.
 	dsn := (&url.URL{Scheme: "file", Path: filepath.Join(dir, "remedy.db"), RawQuery: strings.Join([]string{
 		"_pragma=foreign_keys(1)", "_pragma=journal_mode(WAL)", "_pragma=busy_timeout(10000)",
-		"_pragma=synchronous(NORMAL)", "_txlock=immediate", "_time_format=sqlite",
+		"_pragma=synchronous(NORMAL)", "_txlock=immediate",
 	}, "&")}).String()
 	g, err := gorm.Open(sqlite.Open(dsn), gcfg)
 	if err != nil {
