@@ -37,7 +37,7 @@ func (e *env) actor(u *cases.User) cases.Actor { return u.Actor() }
 // mustFile files a case found a month ago.
 func (e *env) mustFile(t *testing.T) *cases.Case {
 	t.Helper()
-	c, err := e.cases.FileCase(ctx, e.actor(e.Auditor), e.Report(today.AddDate(0, -1, 0)))
+	c, err := e.cases.FileCase(ctx, e.actor(e.Auditor), e.Report(e.db.Now().AddDate(0, -1, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}

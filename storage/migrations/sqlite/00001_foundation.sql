@@ -77,6 +77,8 @@ CREATE TABLE cases (
 
 -- Keyset pagination walks id (UUIDv7, so filing order) under each filter.
 CREATE INDEX cases_client_id_idx ON cases (client_id, id);
+-- A brand's cases in one state: its monthly report and its filtered lists.
+CREATE INDEX cases_client_state_idx ON cases (client_id, state, id);
 CREATE INDEX cases_factory_id_idx ON cases (factory_id, id);
 CREATE INDEX cases_state_id_idx ON cases (state, id);
 CREATE INDEX cases_assignee_id_idx ON cases (assignee_id, id) WHERE assignee_id IS NOT NULL;

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remedy-cases/remedy/storage/storagetest"
+	"github.com/remedy-cases/remedy/workflow"
+)
+
+func envOf(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// TestServeEmbedded starts the real serve on :0 against a fresh SQLite
+// directory: it creates the key with mode 0600, migrates, and answers.
+func TestServeEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	serve(t, map[string]string{"REMEDY_DATA_DIR": dir})
+	info, err := os.Stat(filepath.Join(dir, "age-identity.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("identity file mode %v, want 0600", info.Mode().Perm())
+	}
+}
+
+func TestServePostgres(t *testing.T) {
+	cfg := storagetest.Config(t, "postgres")
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_DATABASE_URL": cfg.DatabaseURL}
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	if err := m.Run(context.Background(), []string{"migrate"}); err == nil || !strings.Contains(err.Error(), "keys init") {
+		t.Fatalf("migrate without keys on PostgreSQL: err = %v, want a hint to run keys init", err)
+	}
+	if err := m.Run(context.Background(), []string{"keys", "init"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background(), []string{"keys", "init"}); err == nil {
+		t.Fatal("keys init overwrote an existing key")
+	}
+	if err := m.Run(context.Background(), []string{"migrate"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "schema version 1 (postgres)") {
+		t.Fatalf("migrate said %q", out.String())
+	}
+	serve(t, vars)
+}
+
+func serve(t *testing.T, vars map[string]string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	m := &Main{Stdout: &logs, Stderr: &logs, Getenv: envOf(vars), Ready: func(addr string) { ready <- addr }}
+	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve ended: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s = %d", path, resp.StatusCode)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for name, vars := range map[string]map[string]string{
+		"mysql url": {"REMEDY_DATABASE_URL": "mysql://root:hunter2@localhost/x"},
+		"log level": {"REMEDY_LOG_LEVEL": "loud"},
+	} {
+		_, err := loadConfig(envOf(vars))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		} else if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error repeats the password: %v", name, err)
+		}
+	}
+}
+
+// TestREADMEDiagram: the README's workflow diagram is the one the table generates.
+func TestREADMEDiagram(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(nil)}
+	if err := m.Run(context.Background(), []string{"workflow", "diagram"}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != workflow.Diagram() {
+		t.Fatal("the command prints something else than workflow.Diagram")
+	}
+	block := "```mermaid\n" + out.String() + "```"
+	if !strings.Contains(string(readme), block) {
+		t.Fatalf("README.md lacks the generated diagram; paste the output of `go run ./cmd/remedy workflow diagram`:\n%s", block)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(nil)}
+	if err := m.Run(context.Background(), []string{"frobnicate"}); err == nil || !strings.Contains(out.String(), "Usage") {
+		t.Fatalf("err = %v, output %q", err, out.String())
+	}
+}
