@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -181,11 +182,14 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 	return q.Order("id DESC")
 }
 
+// change is one edit of a case inside its transaction: it gets the case as
+// stored and the time of the edit, may write other rows through tx, and
+// returns the case columns to set.
+type change func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, error)
+
 // update changes a case in one transaction where its version still
-// matches. change receives the case as stored and returns the columns to
-// set; update bumps the version and the time.
-func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int,
-	change func(tx *gorm.DB, row *caseRow, c *cases.Case) (map[string]any, error)) (*cases.Case, error) {
+// matches; it bumps the version and the time.
+func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int, fn change) (*cases.Case, error) {
 	var out *cases.Case
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		row, plan, err := s.load(tx, id)
@@ -197,11 +201,11 @@ func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int,
 		}
 		c := row.domain()
 		c.Plan = plan
-		cols, err := change(tx, row, c)
+		now := s.db.now()
+		cols, err := fn(tx, row, c, now)
 		if err != nil {
 			return err
 		}
-		now := s.db.now()
 		cols["version"] = version + 1
 		cols["updated_at"] = now
 		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, version).Updates(cols)

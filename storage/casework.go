@@ -18,7 +18,7 @@ func (s *CaseService) Assign(ctx context.Context, actor cases.Actor, id uuid.UUI
 	if err := workflow.CanAssign(actor); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, version, func(tx *gorm.DB, _ *caseRow, c *cases.Case) (map[string]any, error) {
+	return s.update(ctx, id, version, func(tx *gorm.DB, _ *caseRow, c *cases.Case, _ time.Time) (map[string]any, error) {
 		if c.State == cases.StateClosed {
 			return nil, cases.Errorf(cases.ECONFLICT, "The case is closed; reopen it before assigning it.")
 		}
@@ -32,7 +32,7 @@ func (s *CaseService) Assign(ctx context.Context, actor cases.Actor, id uuid.UUI
 
 // ConfirmRemoval records the child's removal from work.
 func (s *CaseService) ConfirmRemoval(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, r cases.Removal) (*cases.Case, error) {
-	return s.update(ctx, id, version, func(_ *gorm.DB, _ *caseRow, c *cases.Case) (map[string]any, error) {
+	return s.update(ctx, id, version, func(_ *gorm.DB, _ *caseRow, c *cases.Case, _ time.Time) (map[string]any, error) {
 		if err := workflow.CanWork(c, actor); err != nil {
 			return nil, err
 		}
@@ -47,7 +47,7 @@ func (s *CaseService) ConfirmRemoval(ctx context.Context, actor cases.Actor, id 
 // keeps only the age at the date found in the open.
 func (s *CaseService) RecordVerification(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, v cases.Verification) (*cases.Case, error) {
 	v.VerifiedBirthDate = cases.Date(v.VerifiedBirthDate)
-	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case) (map[string]any, error) {
+	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, error) {
 		if err := workflow.CanWork(c, actor); err != nil {
 			return nil, err
 		}
@@ -89,7 +89,7 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case) (map[string]any, error) {
+	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, error) {
 		if err := workflow.CanWork(c, actor); err != nil {
 			return nil, err
 		}
@@ -115,7 +115,7 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 			Currency: p.Currency, TuitionCost: p.TuitionCost, TravelCost: p.TravelCost, MonthlyStipend: p.MonthlyStipend,
 			Payer: strPtr(p.Payer), FactorySharePct: p.FactorySharePct, EndDate: datePtrOrNil(end),
 			GuardianConsent: p.GuardianConsent, ConsentDate: datePtr(p.ConsentDate),
-			AuthoredBy: actor.UserID, UpdatedAt: s.db.now(),
+			AuthoredBy: actor.UserID, UpdatedAt: now,
 		}
 		// Every column is written, approval included: a rewritten plan needs a new approval.
 		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "case_id"}}, UpdateAll: true}).
@@ -204,21 +204,12 @@ func (s *CaseService) FollowUps(ctx context.Context, id uuid.UUID) ([]*cases.Fol
 		if err := tx.Where("case_id = ?", id).Order("date, id").Find(&rows).Error; err != nil {
 			return s.db.interpret(err, "Follow-ups")
 		}
-		var key *caseKey
+		key := lazyKey{db: s.db, tx: tx, caseID: id}
 		for i := range rows {
 			f := rows[i].domain()
-			if rows[i].ConcernsSealed != nil {
-				if key == nil {
-					var err error
-					if key, err = s.db.caseKeyOf(tx, id); err != nil {
-						return err
-					}
-				}
-				n, err := openNote(key, id, purposeConcerns, rows[i].ConcernsSealed)
-				if err != nil {
-					return err
-				}
-				f.Concerns = n
+			var err error
+			if f.Concerns, err = key.openNote(purposeConcerns, rows[i].ConcernsSealed); err != nil {
+				return err
 			}
 			out = append(out, f)
 		}
@@ -231,61 +222,42 @@ func (s *CaseService) FollowUps(ctx context.Context, id uuid.UUID) ([]*cases.Fol
 // transaction writes the case where its version still matches together with
 // the transition record, or nothing.
 func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, req cases.TransitionRequest) (*cases.Case, *cases.Transition, error) {
-	var out *cases.Case
 	var record cases.Transition
-	err := s.db.transact(ctx, func(tx *gorm.DB) error {
-		row, plan, err := s.load(tx, id)
+	out, err := s.update(ctx, id, version, func(tx *gorm.DB, _ *caseRow, c *cases.Case, now time.Time) (map[string]any, error) {
+		next, t, err := workflow.Apply(*c, actor, req, now)
 		if err != nil {
-			return err
-		}
-		if row.Version != version {
-			return staleVersion(row.Version, version)
-		}
-		c := row.domain()
-		c.Plan = plan
-		next, t, err := workflow.Apply(*c, actor, req, s.db.now())
-		if err != nil {
-			return err
-		}
-		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, version).Updates(map[string]any{
-			"state":           string(next.State),
-			"version":         next.Version,
-			"outcome":         strPtr(next.Outcome),
-			"closed_at":       dbTimePtr(next.ClosedAt),
-			"follow_up_since": dbTimePtr(next.FollowUpSince),
-			"updated_at":      dbTime(next.UpdatedAt),
-		})
-		if res.Error != nil {
-			return s.db.interpret(res.Error, "Case")
-		} else if res.RowsAffected == 0 {
-			return staleVersion(version+1, version)
+			return nil, err
 		}
 		if next.Plan != nil && c.Plan != nil && c.Plan.ApprovedBy != next.Plan.ApprovedBy {
 			err := tx.Model(&planRow{}).Where("case_id = ?", id).Updates(map[string]any{
 				"approved_by": next.Plan.ApprovedBy, "approved_at": dbTimePtr(next.Plan.ApprovedAt),
 			}).Error
 			if err != nil {
-				return s.db.interpret(err, "Plan")
+				return nil, s.db.interpret(err, "Plan")
 			}
 		}
-		trow := transitionRow{ID: t.ID, CaseID: id, Event: string(t.Event), FromState: string(t.From),
-			ToState: string(t.To), ActorID: t.ActorID, ActorRole: string(t.ActorRole), At: dbTime(t.At),
+		row := transitionRow{ID: t.ID, CaseID: id, Event: string(t.Event), FromState: string(t.From),
+			ToState: string(t.To), ActorID: t.ActorID, ActorRole: string(t.ActorRole), At: t.At,
 			Outcome: strPtr(t.Outcome)}
 		if !t.Reason.Empty() {
 			key, err := s.db.caseKeyOf(tx, id)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if trow.ReasonSealed, err = sealNote(key, id, purposeReason, t.Reason); err != nil {
-				return err
+			if row.ReasonSealed, err = sealNote(key, id, purposeReason, t.Reason); err != nil {
+				return nil, err
 			}
 		}
-		if err := tx.Create(&trow).Error; err != nil {
-			return s.db.interpret(err, "Transition")
+		if err := tx.Create(&row).Error; err != nil {
+			return nil, s.db.interpret(err, "Transition")
 		}
 		record = t
-		out, err = s.reload(tx, id)
-		return err
+		return map[string]any{
+			"state":           string(next.State),
+			"outcome":         strPtr(next.Outcome),
+			"closed_at":       dbTimePtr(next.ClosedAt),
+			"follow_up_since": dbTimePtr(next.FollowUpSince),
+		}, nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -304,21 +276,12 @@ func (s *CaseService) Transitions(ctx context.Context, id uuid.UUID) ([]*cases.T
 		if err := tx.Where("case_id = ?", id).Order("at, id").Find(&rows).Error; err != nil {
 			return s.db.interpret(err, "Transitions")
 		}
-		var key *caseKey
+		key := lazyKey{db: s.db, tx: tx, caseID: id}
 		for i := range rows {
 			t := rows[i].domain()
-			if rows[i].ReasonSealed != nil {
-				if key == nil {
-					var err error
-					if key, err = s.db.caseKeyOf(tx, id); err != nil {
-						return err
-					}
-				}
-				n, err := openNote(key, id, purposeReason, rows[i].ReasonSealed)
-				if err != nil {
-					return err
-				}
-				t.Reason = n
+			var err error
+			if t.Reason, err = key.openNote(purposeReason, rows[i].ReasonSealed); err != nil {
+				return err
 			}
 			out = append(out, t)
 		}

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"database/sql"
 	"reflect"
 	"sort"
 	"testing"
@@ -87,4 +88,30 @@ func TestMigrateTwice(t *testing.T) {
 			t.Fatalf("version %d of %d", current, latest)
 		}
 	})
+}
+
+// TestSQLitePragmas: every pooled connection enforces foreign keys, in WAL
+// mode, with a busy timeout.
+func TestSQLitePragmas(t *testing.T) {
+	db := storagetest.Open(t, storage.SQLite)
+	sqlDB, err := db.Gorm().DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := make([]*sql.Conn, 3) // hold several, so each is its own connection
+	for i := range conns {
+		if conns[i], err = sqlDB.Conn(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+		var fk, timeout int
+		var mode string
+		row := conns[i].QueryRowContext(context.Background(), "SELECT foreign_keys, journal_mode, timeout FROM pragma_foreign_keys, pragma_journal_mode, pragma_busy_timeout")
+		if err := row.Scan(&fk, &mode, &timeout); err != nil {
+			t.Fatal(err)
+		}
+		if fk != 1 || mode != "wal" || timeout < 5000 {
+			t.Fatalf("connection %d: foreign_keys=%d journal_mode=%s busy_timeout=%d", i, fk, mode, timeout)
+		}
+	}
 }

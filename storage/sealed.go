@@ -115,3 +115,26 @@ func (db *DB) caseKeyOf(tx *gorm.DB, caseID uuid.UUID) (*caseKey, error) {
 	}
 	return db.keys.unwrap(row.Wrapped)
 }
+
+// lazyKey unwraps a case's key the first time a sealed value needs it, so
+// that listing records without notes costs no decryption.
+type lazyKey struct {
+	db     *DB
+	tx     *gorm.DB
+	caseID uuid.UUID
+	key    *caseKey
+}
+
+func (l *lazyKey) openNote(purpose string, sealed []byte) (cases.Note, error) {
+	if sealed == nil {
+		return cases.Note{}, nil
+	}
+	if l.key == nil {
+		key, err := l.db.caseKeyOf(l.tx, l.caseID)
+		if err != nil {
+			return cases.Note{}, err
+		}
+		l.key = key
+	}
+	return openNote(l.key, l.caseID, purpose, sealed)
+}
