@@ -148,9 +148,21 @@ type Case struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	ClosedAt  *time.Time
+	ErasedAt  *time.Time // identity and notes crypto-shredded
+
+	// Links are other cases of the same child, found by the blind index.
+	// Only case workers and supervisors may be told of them.
+	Links []Link
 
 	// Plan is the return-to-school plan, loaded with the case when it exists.
 	Plan *Plan
+}
+
+// Link says that another case is, by its blind index, the same child.
+type Link struct {
+	CaseID    uuid.UUID
+	Code      string
+	MatchedOn string // id_number or name_birth_date
 }
 
 // Money is an amount in minor units (fen for CNY) and its ISO 4217 currency.

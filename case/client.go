@@ -57,20 +57,20 @@ func validName(s string, max int) bool {
 // ClientService manages clients.
 type ClientService interface {
 	// CreateClient returns EINVALID for a bad name, ECONFLICT if it is taken.
-	CreateClient(ctx context.Context, n NewClient) (*Client, error)
+	CreateClient(ctx context.Context, actor Actor, n NewClient) (*Client, error)
 	// FindClientByID returns ENOTFOUND if the client does not exist.
 	FindClientByID(ctx context.Context, id uuid.UUID) (*Client, error)
 	// ListClients returns every client, ordered by name.
 	ListClients(ctx context.Context) ([]*Client, error)
 	// SetClientActive returns ENOTFOUND if the client does not exist.
-	SetClientActive(ctx context.Context, id uuid.UUID, active bool) error
+	SetClientActive(ctx context.Context, actor Actor, id uuid.UUID, active bool) error
 }
 
 // FactoryService manages factories.
 type FactoryService interface {
 	// CreateFactory returns EINVALID for a bad field, ECONFLICT if a factory of
 	// that name already exists in that city.
-	CreateFactory(ctx context.Context, n NewFactory) (*Factory, error)
+	CreateFactory(ctx context.Context, actor Actor, n NewFactory) (*Factory, error)
 	// FindFactoryByID returns ENOTFOUND if the factory does not exist.
 	FindFactoryByID(ctx context.Context, id uuid.UUID) (*Factory, error)
 	// ListFactories returns every factory, ordered by province, city, name.

@@ -85,7 +85,7 @@ func (n *NewUser) Validate() error {
 type UserService interface {
 	// CreateUser creates a user. Returns EINVALID for a bad field or an unknown
 	// client, ECONFLICT if the email is taken.
-	CreateUser(ctx context.Context, n NewUser) (*User, error)
+	CreateUser(ctx context.Context, actor Actor, n NewUser) (*User, error)
 	// FindUserByID returns ENOTFOUND if the user does not exist.
 	FindUserByID(ctx context.Context, id uuid.UUID) (*User, error)
 	// FindUserByEmail returns ENOTFOUND if no user has that email.
@@ -93,5 +93,5 @@ type UserService interface {
 	// ListUsers returns every user, ordered by email.
 	ListUsers(ctx context.Context) ([]*User, error)
 	// DisableUser disables a user. Returns ENOTFOUND if it does not exist.
-	DisableUser(ctx context.Context, id uuid.UUID) error
+	DisableUser(ctx context.Context, actor Actor, id uuid.UUID) error
 }

@@ -2,9 +2,11 @@ package storage
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	cases "github.com/remedy-cases/remedy/case"
 )
@@ -33,14 +35,15 @@ func NewFactoryService(db *DB) *FactoryService { return &FactoryService{db: db} 
 // NewUserService returns the user service of db.
 func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 
-func (s *ClientService) CreateClient(ctx context.Context, n cases.NewClient) (*cases.Client, error) {
+func (s *ClientService) CreateClient(ctx context.Context, actor cases.Actor, n cases.NewClient) (*cases.Client, error) {
 	n.Name = strings.TrimSpace(n.Name)
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
 	row := clientRow{ID: uuid.Must(uuid.NewV7()), Name: n.Name, Active: true, CreatedAt: s.db.now()}
-	if err := s.db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return nil, s.db.interpret(err, "Client")
+	err := s.db.createAudited(ctx, actor, &row, "Client", auditEvent{action: cases.ActionClientCreated, subject: row.ID.String()})
+	if err != nil {
+		return nil, err
 	}
 	return row.domain(), nil
 }
@@ -65,24 +68,20 @@ func (s *ClientService) ListClients(ctx context.Context) ([]*cases.Client, error
 	return out, nil
 }
 
-func (s *ClientService) SetClientActive(ctx context.Context, id uuid.UUID, active bool) error {
-	res := s.db.gorm.WithContext(ctx).Model(&clientRow{}).Where("id = ?", id).Update("active", active)
-	if res.Error != nil {
-		return s.db.interpret(res.Error, "Client")
-	} else if res.RowsAffected == 0 {
-		return cases.Errorf(cases.ENOTFOUND, "Client not found.")
-	}
-	return nil
+func (s *ClientService) SetClientActive(ctx context.Context, actor cases.Actor, id uuid.UUID, active bool) error {
+	return s.db.updateAudited(ctx, actor, &clientRow{}, id, map[string]any{"active": active}, "Client",
+		auditEvent{action: cases.ActionClientActivated, subject: id.String(), details: map[string]string{"active": strconv.FormatBool(active)}})
 }
 
-func (s *FactoryService) CreateFactory(ctx context.Context, n cases.NewFactory) (*cases.Factory, error) {
+func (s *FactoryService) CreateFactory(ctx context.Context, actor cases.Actor, n cases.NewFactory) (*cases.Factory, error) {
 	n.Name, n.Province, n.City = strings.TrimSpace(n.Name), strings.TrimSpace(n.Province), strings.TrimSpace(n.City)
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
 	row := factoryRow{ID: uuid.Must(uuid.NewV7()), Name: n.Name, Province: n.Province, City: n.City, CreatedAt: s.db.now()}
-	if err := s.db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return nil, s.db.interpret(err, "Factory")
+	err := s.db.createAudited(ctx, actor, &row, "Factory", auditEvent{action: cases.ActionFactoryCreated, subject: row.ID.String()})
+	if err != nil {
+		return nil, err
 	}
 	return row.domain(), nil
 }
@@ -107,7 +106,7 @@ func (s *FactoryService) ListFactories(ctx context.Context) ([]*cases.Factory, e
 	return out, nil
 }
 
-func (s *UserService) CreateUser(ctx context.Context, n cases.NewUser) (*cases.User, error) {
+func (s *UserService) CreateUser(ctx context.Context, actor cases.Actor, n cases.NewUser) (*cases.User, error) {
 	n.Email = strings.ToLower(strings.TrimSpace(n.Email))
 	n.Name = strings.TrimSpace(n.Name)
 	if err := n.Validate(); err != nil {
@@ -115,8 +114,11 @@ func (s *UserService) CreateUser(ctx context.Context, n cases.NewUser) (*cases.U
 	}
 	row := userRow{ID: uuid.Must(uuid.NewV7()), Email: n.Email, Name: n.Name, Role: string(n.Role),
 		ClientID: n.ClientID, CreatedAt: s.db.now()}
-	if err := s.db.gorm.WithContext(ctx).Create(&row).Error; err != nil {
-		return nil, s.db.interpret(err, "User")
+	// The email is personal data of a staff member: the entry names the id and role only.
+	err := s.db.createAudited(ctx, actor, &row, "User", auditEvent{action: cases.ActionUserCreated, subject: row.ID.String(),
+		details: map[string]string{"role": string(n.Role)}})
+	if err != nil {
+		return nil, err
 	}
 	return row.domain(), nil
 }
@@ -150,12 +152,31 @@ func (s *UserService) ListUsers(ctx context.Context) ([]*cases.User, error) {
 	return out, nil
 }
 
-func (s *UserService) DisableUser(ctx context.Context, id uuid.UUID) error {
-	res := s.db.gorm.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Update("disabled", true)
-	if res.Error != nil {
-		return s.db.interpret(res.Error, "User")
-	} else if res.RowsAffected == 0 {
-		return cases.Errorf(cases.ENOTFOUND, "User not found.")
-	}
-	return nil
+func (s *UserService) DisableUser(ctx context.Context, actor cases.Actor, id uuid.UUID) error {
+	return s.db.updateAudited(ctx, actor, &userRow{}, id, map[string]any{"disabled": true}, "User",
+		auditEvent{action: cases.ActionUserDisabled, subject: id.String()})
+}
+
+// createAudited inserts row and its audit entry in one transaction.
+func (db *DB) createAudited(ctx context.Context, actor cases.Actor, row any, what string, ev auditEvent) error {
+	return db.transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(row).Error; err != nil {
+			return db.interpret(err, what)
+		}
+		return db.appendAudit(tx, actor, ev)
+	})
+}
+
+// updateAudited sets cols on the row of model with id, and audits it, in one
+// transaction. Returns ENOTFOUND if there is no such row.
+func (db *DB) updateAudited(ctx context.Context, actor cases.Actor, model any, id uuid.UUID, cols map[string]any, what string, ev auditEvent) error {
+	return db.transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(model).Where("id = ?", id).Updates(cols)
+		if res.Error != nil {
+			return db.interpret(res.Error, what)
+		} else if res.RowsAffected == 0 {
+			return cases.Errorf(cases.ENOTFOUND, "%s not found.", what)
+		}
+		return db.appendAudit(tx, actor, ev)
+	})
 }

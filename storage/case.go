@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +67,16 @@ func (s *CaseService) FileCase(ctx context.Context, actor cases.Actor, r cases.R
 		if err := tx.Create(&row).Error; err != nil {
 			return s.db.interpret(err, "Case")
 		}
-		return s.db.interpret(tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now}).Error, "Case key")
+		err := tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
+		if err != nil {
+			return s.db.interpret(err, "Case key")
+		}
+		if err := s.link(tx, actor, &row, fingerprints(s.db.keys, r.Identity)); err != nil {
+			return err
+		}
+		return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionCaseFiled,
+			caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: code,
+			details: map[string]string{"client_id": r.ClientID.String(), "factory_id": r.FactoryID.String()}})
 	})
 	if err != nil {
 		return nil, err
@@ -184,12 +194,13 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 
 // change is one edit of a case inside its transaction: it gets the case as
 // stored and the time of the edit, may write other rows through tx, and
-// returns the case columns to set.
-type change func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, error)
+// returns the case columns to set and the public details to audit.
+type change func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (cols map[string]any, details map[string]string, err error)
 
 // update changes a case in one transaction where its version still
-// matches; it bumps the version and the time.
-func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int, fn change) (*cases.Case, error) {
+// matches; it bumps the version and the time, and appends the audit entry
+// for action in the same transaction.
+func (s *CaseService) update(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, action string, fn change) (*cases.Case, error) {
 	var out *cases.Case
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		row, plan, err := s.load(tx, id)
@@ -202,7 +213,7 @@ func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int, fn 
 		c := row.domain()
 		c.Plan = plan
 		now := s.db.now()
-		cols, err := fn(tx, row, c, now)
+		cols, details, err := fn(tx, row, c, now)
 		if err != nil {
 			return err
 		}
@@ -213,6 +224,15 @@ func (s *CaseService) update(ctx context.Context, id uuid.UUID, version int, fn 
 			return s.db.interpret(res.Error, "Case")
 		} else if res.RowsAffected == 0 {
 			return staleVersion(version+1, version)
+		}
+		if details == nil {
+			details = map[string]string{}
+		}
+		details["version"] = strconv.Itoa(version + 1)
+		err = s.db.appendAudit(tx, actor, auditEvent{action: action, caseID: uuid.NullUUID{UUID: id, Valid: true},
+			subject: row.Code, details: details})
+		if err != nil {
+			return err
 		}
 		out, err = s.reload(tx, id)
 		return err
@@ -228,6 +248,9 @@ func (s *CaseService) reload(tx *gorm.DB, id uuid.UUID) (*cases.Case, error) {
 	}
 	c := row.domain()
 	c.Plan = plan
+	if c.Links, err = s.links(tx, id); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

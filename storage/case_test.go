@@ -127,7 +127,7 @@ func TestFileCase(t *testing.T) {
 			if _, err := e.cases.Assign(ctx, e.actor(e.Supervisor), c.ID, c.Version, e.Worker.ID); err != nil {
 				t.Fatal(err)
 			}
-			conf, err := e.cases.OpenConfidential(ctx, e.actor(e.Worker), c.ID)
+			conf, err := e.cases.ReadIdentity(ctx, e.actor(e.Worker), c.ID, cases.ReadReason{Code: "contact_guardian"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,10 +135,10 @@ func TestFileCase(t *testing.T) {
 				!conf.Identity.ClaimedBirthDate.Equal(*r.Identity.ClaimedBirthDate) || conf.Narrative.Text() != r.Narrative.Text() {
 				t.Fatal("the opened identity differs from the filed one")
 			}
-			if _, err := e.cases.OpenConfidential(ctx, e.actor(e.OtherWorker), c.ID); cases.ErrorCode(err) != cases.EFORBIDDEN {
+			if _, err := e.cases.ReadIdentity(ctx, e.actor(e.OtherWorker), c.ID, cases.ReadReason{Code: "contact_guardian"}); cases.ErrorCode(err) != cases.EFORBIDDEN {
 				t.Fatalf("unassigned worker: err = %v, want EFORBIDDEN", err)
 			}
-			if _, err := e.cases.OpenConfidential(ctx, e.actor(e.Auditor), c.ID); cases.ErrorCode(err) != cases.EFORBIDDEN {
+			if _, err := e.cases.ReadIdentity(ctx, e.actor(e.Auditor), c.ID, cases.ReadReason{Code: "contact_guardian"}); cases.ErrorCode(err) != cases.EFORBIDDEN {
 				t.Fatalf("auditor: err = %v, want EFORBIDDEN", err)
 			}
 		})

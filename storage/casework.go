@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"strconv"
 
 	"time"
 
@@ -18,28 +19,29 @@ func (s *CaseService) Assign(ctx context.Context, actor cases.Actor, id uuid.UUI
 	if err := workflow.CanAssign(actor); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, version, func(tx *gorm.DB, _ *caseRow, c *cases.Case, _ time.Time) (map[string]any, error) {
+	return s.update(ctx, actor, id, version, cases.ActionCaseAssigned, func(tx *gorm.DB, _ *caseRow, c *cases.Case, _ time.Time) (map[string]any, map[string]string, error) {
 		if c.State == cases.StateClosed {
-			return nil, cases.Errorf(cases.ECONFLICT, "The case is closed; reopen it before assigning it.")
+			return nil, nil, cases.Errorf(cases.ECONFLICT, "The case is closed; reopen it before assigning it.")
 		}
 		if !exists(tx, &userRow{}, "id = ? AND role = ? AND NOT disabled", worker, string(cases.RoleCaseWorker)) {
-			return nil, &cases.Error{Code: cases.EINVALID, Message: "The assignee is not valid.",
+			return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The assignee is not valid.",
 				Failed: []cases.Failure{{Name: "assignee_id", Message: "no active case worker has this id"}}}
 		}
-		return map[string]any{"assignee_id": worker}, nil
+		return map[string]any{"assignee_id": worker}, map[string]string{"assignee_id": worker.String()}, nil
 	})
 }
 
 // ConfirmRemoval records the child's removal from work.
 func (s *CaseService) ConfirmRemoval(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, r cases.Removal) (*cases.Case, error) {
-	return s.update(ctx, id, version, func(_ *gorm.DB, _ *caseRow, c *cases.Case, _ time.Time) (map[string]any, error) {
+	return s.update(ctx, actor, id, version, cases.ActionRemovalConfirmed, func(_ *gorm.DB, _ *caseRow, c *cases.Case, _ time.Time) (map[string]any, map[string]string, error) {
 		if err := workflow.CanWork(c, actor); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := inState(c, cases.StateIntake, cases.StateVerification); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return map[string]any{"removed_from_work": r.RemovedFromWork, "child_safe": r.ChildSafe}, nil
+		return map[string]any{"removed_from_work": r.RemovedFromWork, "child_safe": r.ChildSafe},
+			map[string]string{"removed_from_work": strconv.FormatBool(r.RemovedFromWork), "child_safe": strconv.FormatBool(r.ChildSafe)}, nil
 	})
 }
 
@@ -47,39 +49,43 @@ func (s *CaseService) ConfirmRemoval(ctx context.Context, actor cases.Actor, id 
 // keeps only the age at the date found in the open.
 func (s *CaseService) RecordVerification(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, v cases.Verification) (*cases.Case, error) {
 	v.VerifiedBirthDate = cases.Date(v.VerifiedBirthDate)
-	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, error) {
+	return s.update(ctx, actor, id, version, cases.ActionCaseVerified, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, map[string]string, error) {
 		if err := workflow.CanWork(c, actor); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := inState(c, cases.StateVerification); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := v.Validate(c.FoundOn); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		key, err := s.db.caseKeyOf(tx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		identity, err := openIdentity(key, id, row.IdentitySealed)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		identity.VerifiedBirthDate = &v.VerifiedBirthDate
 		sealedID, err := sealIdentity(key, id, identity)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		notes, err := sealNote(key, id, purposeVerificationNotes, v.Notes)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		// The verified birth date may match a case that the claimed one did not.
+		if err := s.link(tx, actor, row, fingerprints(s.db.keys, identity)); err != nil {
+			return nil, nil, err
 		}
 		return map[string]any{
 			"verification_method":       string(v.Method),
 			"age_at_found":              cases.AgeOn(v.VerifiedBirthDate, c.FoundOn),
 			"identity_sealed":           sealedID,
 			"verification_notes_sealed": notes,
-		}, nil
+		}, map[string]string{"method": string(v.Method)}, nil
 	})
 }
 
@@ -89,22 +95,22 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, id, version, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, error) {
+	return s.update(ctx, actor, id, version, cases.ActionPlanWritten, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, map[string]string, error) {
 		if err := workflow.CanWork(c, actor); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := inState(c, cases.StatePlanning); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		end := p.EndDate
 		if end.IsZero() {
 			key, err := s.db.caseKeyOf(tx, id)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			identity, err := openIdentity(key, id, row.IdentitySealed)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if identity.VerifiedBirthDate != nil {
 				end = identity.VerifiedBirthDate.AddDate(cases.LegalWorkingAge, 0, 0)
@@ -121,9 +127,9 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 		err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "case_id"}}, UpdateAll: true}).
 			Select("*").Create(&plan).Error
 		if err != nil {
-			return nil, s.db.interpret(err, "Plan")
+			return nil, nil, s.db.interpret(err, "Plan")
 		}
-		return map[string]any{}, nil
+		return map[string]any{}, map[string]string{"complete": strconv.FormatBool(len(plan.domain().Missing()) == 0)}, nil
 	})
 }
 
@@ -223,17 +229,17 @@ func (s *CaseService) FollowUps(ctx context.Context, id uuid.UUID) ([]*cases.Fol
 // the transition record, or nothing.
 func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, req cases.TransitionRequest) (*cases.Case, *cases.Transition, error) {
 	var record cases.Transition
-	out, err := s.update(ctx, id, version, func(tx *gorm.DB, _ *caseRow, c *cases.Case, now time.Time) (map[string]any, error) {
+	out, err := s.update(ctx, actor, id, version, cases.ActionTransition, func(tx *gorm.DB, _ *caseRow, c *cases.Case, now time.Time) (map[string]any, map[string]string, error) {
 		next, t, err := workflow.Apply(*c, actor, req, now)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if next.Plan != nil && c.Plan != nil && c.Plan.ApprovedBy != next.Plan.ApprovedBy {
 			err := tx.Model(&planRow{}).Where("case_id = ?", id).Updates(map[string]any{
 				"approved_by": next.Plan.ApprovedBy, "approved_at": dbTimePtr(next.Plan.ApprovedAt),
 			}).Error
 			if err != nil {
-				return nil, s.db.interpret(err, "Plan")
+				return nil, nil, s.db.interpret(err, "Plan")
 			}
 		}
 		row := transitionRow{ID: t.ID, CaseID: id, Event: string(t.Event), FromState: string(t.From),
@@ -242,14 +248,14 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 		if !t.Reason.Empty() {
 			key, err := s.db.caseKeyOf(tx, id)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if row.ReasonSealed, err = sealNote(key, id, purposeReason, t.Reason); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if err := tx.Create(&row).Error; err != nil {
-			return nil, s.db.interpret(err, "Transition")
+			return nil, nil, s.db.interpret(err, "Transition")
 		}
 		record = t
 		return map[string]any{
@@ -257,7 +263,7 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 			"outcome":         strPtr(next.Outcome),
 			"closed_at":       dbTimePtr(next.ClosedAt),
 			"follow_up_since": dbTimePtr(next.FollowUpSince),
-		}, nil
+		}, map[string]string{"event": string(t.Event), "from": string(t.From), "to": string(t.To), "outcome": string(t.Outcome)}, nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -297,9 +303,14 @@ type Confidential struct {
 	VerificationNotes cases.Note
 }
 
-// OpenConfidential opens the case's identity and notes for someone allowed
-// to read them. Returns ENOTFOUND, EFORBIDDEN, or ENOTFOUND if erased.
-func (s *CaseService) OpenConfidential(ctx context.Context, actor cases.Actor, id uuid.UUID) (*Confidential, error) {
+// ReadIdentity opens the case's identity and notes for someone allowed to
+// read them, for a stated reason, and audits the read in the same
+// transaction: no audit entry, no identity. Returns ENOTFOUND (also when
+// erased), EFORBIDDEN, EINVALID for a missing reason.
+func (s *CaseService) ReadIdentity(ctx context.Context, actor cases.Actor, id uuid.UUID, reason cases.ReadReason) (*Confidential, error) {
+	if err := reason.Validate(); err != nil {
+		return nil, err
+	}
 	var out Confidential
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		row, _, err := s.load(tx, id)
@@ -319,8 +330,16 @@ func (s *CaseService) OpenConfidential(ctx context.Context, actor cases.Actor, i
 		if out.Narrative, err = openNote(key, id, purposeNarrative, row.NarrativeSealed); err != nil {
 			return err
 		}
-		out.VerificationNotes, err = openNote(key, id, purposeVerificationNotes, row.VerificationNotesSealed)
-		return err
+		if out.VerificationNotes, err = openNote(key, id, purposeVerificationNotes, row.VerificationNotesSealed); err != nil {
+			return err
+		}
+		detail, err := sealNote(key, id, purposeAuditDetail, reason.Detail)
+		if err != nil {
+			return err
+		}
+		return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionIdentityRead,
+			caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: row.Code,
+			details: map[string]string{"reason": reason.Code}, sealed: detail})
 	})
 	if err != nil {
 		return nil, err

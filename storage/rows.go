@@ -95,6 +95,7 @@ type caseRow struct {
 	CreatedAt               time.Time
 	UpdatedAt               time.Time
 	ClosedAt                *time.Time
+	ErasedAt                *time.Time
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -103,7 +104,7 @@ func (caseRow) TableName() string { return "cases" }
 var caseFacts = []string{"id", "code", "client_id", "factory_id", "state", "version", "assignee_id",
 	"filed_by", "found_on", "gender", "presence", "job", "hazards", "hours_per_week", "wage_amount",
 	"wage_currency", "recruitment", "removed_from_work", "child_safe", "verification_method",
-	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at"}
+	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at", "erased_at"}
 
 func (r *caseRow) domain() *cases.Case {
 	c := &cases.Case{
@@ -116,6 +117,7 @@ func (r *caseRow) domain() *cases.Case {
 		AgeAtFound:    r.AgeAtFound,
 		FollowUpSince: utcPtr(r.FollowUpSince), LastFollowUp: datePtr(r.LastFollowUpOn),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ClosedAt: utcPtr(r.ClosedAt),
+		ErasedAt: utcPtr(r.ErasedAt),
 	}
 	if r.Hazards != "" {
 		c.Hazards = strings.Split(r.Hazards, ",")
@@ -130,9 +132,10 @@ func (r *caseRow) domain() *cases.Case {
 }
 
 type caseKeyRow struct {
-	CaseID    uuid.UUID `gorm:"primaryKey"`
-	Wrapped   []byte
-	CreatedAt time.Time
+	CaseID     uuid.UUID `gorm:"primaryKey"`
+	Wrapped    []byte
+	CreatedAt  time.Time
+	Recipients string // the recipient set it is wrapped to, for resumable rotation
 }
 
 func (caseKeyRow) TableName() string { return "case_keys" }
@@ -237,9 +240,51 @@ func (r *transitionRow) domain() *cases.Transition {
 	return t
 }
 
+type auditRow struct {
+	Seq       int64 `gorm:"primaryKey;autoIncrement:false"`
+	At        time.Time
+	ActorID   uuid.NullUUID
+	ActorRole string
+	Action    string
+	CaseID    uuid.NullUUID
+	Subject   string
+	Details   string // JSON object with sorted keys; never PII
+	Sealed    []byte // an optional note sealed under the case key
+	PrevHash  []byte
+	Hash      []byte
+}
+
+func (auditRow) TableName() string { return "audit_log" }
+
+type auditHeadRow struct {
+	ID   int `gorm:"primaryKey;autoIncrement:false"`
+	Seq  int64
+	Hash []byte
+}
+
+func (auditHeadRow) TableName() string { return "audit_head" }
+
+type fingerprintRow struct {
+	CaseID uuid.UUID `gorm:"primaryKey"`
+	Kind   string    `gorm:"primaryKey"`
+	Hash   []byte    `gorm:"primaryKey"`
+}
+
+func (fingerprintRow) TableName() string { return "case_fingerprints" }
+
+type caseLinkRow struct {
+	CaseID    uuid.UUID `gorm:"primaryKey"`
+	LinkedID  uuid.UUID `gorm:"primaryKey"`
+	MatchedOn string
+	CreatedAt time.Time
+}
+
+func (caseLinkRow) TableName() string { return "case_links" }
+
 // models lists every row type, for the schema test.
 var models = []any{&clientRow{}, &factoryRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
-	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}}
+	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
+	&fingerprintRow{}, &caseLinkRow{}}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

@@ -18,6 +18,7 @@ const (
 	purposeVerificationNotes = "verification_notes"
 	purposeConcerns          = "follow_up_concerns"
 	purposeReason            = "transition_reason"
+	purposeAuditDetail       = "audit_detail"
 )
 
 // sealedIdentity is the identity's sealed plaintext form. It lives here, not

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"filippo.io/age"
@@ -20,63 +19,39 @@ import (
 // re-wraps case keys without re-encrypting data; deleting a case's wrapped key
 // crypto-shreds everything sealed under it.
 type Keyring struct {
-	identities []age.Identity  // can unwrap case keys
-	recipients []age.Recipient // new and re-wrapped case keys are wrapped to these
+	identities   []age.Identity  // can unwrap case keys
+	recipients   []age.Recipient // new and re-wrapped case keys are wrapped to these
+	recipientSet string          // the recipients, sorted: marks which keys a rotation has done
+	blindIndex   []byte          // HMAC key of the blind index
 }
 
-// NewKeyring returns a keyring that unwraps with identities and wraps to
-// recipients. The server's own recipient must be among recipients, or the
-// server could not read the keys it wraps.
-func NewKeyring(identities []age.Identity, recipients []age.Recipient) (*Keyring, error) {
+// BlindIndexKeySize is the size of the blind-index HMAC key.
+const BlindIndexKeySize = 32
+
+// NewKeyring returns a keyring that unwraps with identities, wraps to
+// recipients and keys the blind index with blindIndexKey. The server's own
+// recipient should be among recipients, or it could not read what it wraps.
+func NewKeyring(identities []age.Identity, recipients []*age.X25519Recipient, blindIndexKey []byte) (*Keyring, error) {
 	if len(identities) == 0 || len(recipients) == 0 {
 		return nil, errors.New("keyring: needs at least one identity and one recipient")
 	}
-	return &Keyring{identities: identities, recipients: recipients}, nil
+	if len(blindIndexKey) != BlindIndexKeySize {
+		return nil, fmt.Errorf("keyring: the blind-index key must be %d bytes", BlindIndexKeySize)
+	}
+	k := &Keyring{identities: identities, blindIndex: bytes.Clone(blindIndexKey)}
+	names := make([]string, len(recipients))
+	for i, r := range recipients {
+		k.recipients = append(k.recipients, r)
+		names[i] = r.String()
+	}
+	slices.Sort(names)
+	k.recipientSet = strings.Join(slices.Compact(names), ",")
+	return k, nil
 }
 
 // String never shows key material.
 func (k *Keyring) String() string {
 	return fmt.Sprintf("storage.Keyring{%d identities, %d recipients}", len(k.identities), len(k.recipients))
-}
-
-// LoadOrCreateIdentity reads an age X25519 identity file, creating it with
-// mode 0600 when create is set and it does not exist.
-func LoadOrCreateIdentity(path string, create bool) (*age.X25519Identity, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) && create {
-		id, err := age.GenerateX25519Identity()
-		if err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		content := fmt.Sprintf("# Remedy server age identity. Keep it apart from database backups.\n# public key: %s\n%s\n", id.Recipient(), id)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("keys: create %s: %w", path, err)
-		}
-		if _, err := f.WriteString(content); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-		return id, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("keys: read %s: %w", path, err)
-	}
-	ids, err := age.ParseIdentities(bytes.NewReader(data))
-	if err != nil {
-		// The parse error could quote the key: name the file only.
-		return nil, fmt.Errorf("keys: %s does not hold an age identity", path)
-	}
-	x, ok := ids[0].(*age.X25519Identity)
-	if len(ids) != 1 || !ok {
-		return nil, fmt.Errorf("keys: %s must hold exactly one X25519 age identity", path)
-	}
-	return x, nil
 }
 
 // caseKey is one case's unwrapped key. It lives only in memory, for the

@@ -3,10 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/remedy-cases/remedy/storage"
 )
 
 // Config is every REMEDY_* setting. The README's configuration reference
@@ -16,8 +17,14 @@ type Config struct {
 	DatabaseURL string `env:"REMEDY_DATABASE_URL"`
 	// DataDir holds the SQLite database and, by default, the keys.
 	DataDir string `env:"REMEDY_DATA_DIR" envDefault:"./remedy-data"`
-	// AgeIdentityFile is the server's age identity; default DataDir/age-identity.txt.
-	AgeIdentityFile string `env:"REMEDY_AGE_IDENTITY_FILE"`
+	// The key files; each defaults to a file in DataDir.
+	AgeIdentityFile   string `env:"REMEDY_AGE_IDENTITY_FILE"`
+	AgeRecipientsFile string `env:"REMEDY_AGE_RECIPIENTS_FILE"`
+	BlindIndexKeyFile string `env:"REMEDY_BLIND_INDEX_KEY_FILE"`
+	SigningKeyFile    string `env:"REMEDY_SIGNING_KEY_FILE"`
+	// RetentionDays erases a closed case's identity and notes this many
+	// days after closure; 0 keeps them.
+	RetentionDays int `env:"REMEDY_RETENTION_DAYS" envDefault:"0"`
 	// Addr is where serve listens.
 	Addr string `env:"REMEDY_ADDR" envDefault:"127.0.0.1:8080"`
 	// LogLevel is debug, info, warn or error.
@@ -28,7 +35,7 @@ type Config struct {
 func loadConfig(getenv func(string) string) (Config, error) {
 	var cfg Config
 	vars := map[string]string{}
-	for _, name := range []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE", "REMEDY_ADDR", "REMEDY_LOG_LEVEL"} {
+	for _, name := range settings {
 		if v := getenv(name); v != "" {
 			vars[name] = v
 		}
@@ -45,10 +52,33 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	default:
 		return cfg, fmt.Errorf("configuration: REMEDY_LOG_LEVEL must be debug, info, warn or error, not %q", cfg.LogLevel)
 	}
-	if cfg.AgeIdentityFile == "" {
-		cfg.AgeIdentityFile = filepath.Join(cfg.DataDir, "age-identity.txt")
+	if cfg.RetentionDays < 0 {
+		return cfg, errors.New("configuration: REMEDY_RETENTION_DAYS must be 0 (keep) or a number of days")
+	}
+	def := storage.DefaultKeyFiles(cfg.DataDir)
+	for _, f := range []struct {
+		value *string
+		def   string
+	}{
+		{&cfg.AgeIdentityFile, def.Identity}, {&cfg.AgeRecipientsFile, def.Recipients},
+		{&cfg.BlindIndexKeyFile, def.BlindIndex}, {&cfg.SigningKeyFile, def.Signing},
+	} {
+		if *f.value == "" {
+			*f.value = f.def
+		}
 	}
 	return cfg, nil
+}
+
+// settings lists every variable Config reads.
+var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
+	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE",
+	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL"}
+
+// keyFiles returns the configured key files.
+func (c Config) keyFiles() storage.KeyFiles {
+	return storage.KeyFiles{Identity: c.AgeIdentityFile, Recipients: c.AgeRecipientsFile,
+		BlindIndex: c.BlindIndexKeyFile, Signing: c.SigningKeyFile}
 }
 
 // embedded reports whether the configuration uses the embedded SQLite.

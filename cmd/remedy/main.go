@@ -11,12 +11,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
 	"filippo.io/age"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/remedy-cases/remedy/api"
+	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/workflow"
 )
@@ -24,10 +27,15 @@ import (
 const usage = `Usage: remedy <command> [flags]
 
 Commands:
-  serve [--addr ADDR]   migrate the database and serve the API
-  migrate               apply pending database migrations
-  keys init             create the server's age identity
-  workflow diagram      print the case workflow as a Mermaid diagram
+  serve [--addr ADDR]        migrate the database and serve the API
+  migrate                    apply pending database migrations
+  keys init                  create the missing key files (never overwrites)
+  keys rotate [--add R]... [--remove R]... [--batch N]
+                             change the age recipients and re-wrap every case
+                             key to them; run it again to resume
+  cases erase CODE           crypto-shred a case's identity and notes
+  audit verify               check the audit trail's hash chain
+  workflow diagram           print the case workflow as a Mermaid diagram
 
 Configuration comes from REMEDY_* environment variables (see the README).
 `
@@ -67,6 +75,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.migrate(ctx)
 	case cmd == "keys" && len(rest) == 1 && rest[0] == "init":
 		return m.keysInit()
+	case cmd == "keys" && len(rest) >= 1 && rest[0] == "rotate":
+		return m.keysRotate(ctx, rest[1:])
+	case cmd == "cases" && len(rest) == 2 && rest[0] == "erase":
+		return m.casesErase(ctx, rest[1])
+	case cmd == "audit" && len(rest) == 1 && rest[0] == "verify":
+		return m.auditVerify(ctx)
 	case cmd == "workflow" && len(rest) == 1 && rest[0] == "diagram":
 		_, err := io.WriteString(m.Stdout, workflow.Diagram())
 		return err
@@ -84,22 +98,44 @@ func (m *Main) logger(cfg Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// open loads the keys and opens the database. On the embedded default a
-// missing server identity is created; with PostgreSQL it must exist, so
-// that two servers can never start with different keys.
+// open loads the keys and opens the database. On the embedded default the
+// missing key files are created; with PostgreSQL they must exist, so that
+// two servers can never start with different keys.
 func (m *Main) open(ctx context.Context, cfg Config, log *slog.Logger) (*storage.DB, error) {
-	id, err := storage.LoadOrCreateIdentity(cfg.AgeIdentityFile, cfg.embedded())
+	if cfg.embedded() {
+		created, err := storage.InitKeys(cfg.keyFiles())
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range created {
+			log.Info("created key file", "path", f)
+		}
+	}
+	keys, err := storage.LoadKeyring(cfg.keyFiles())
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w (run `remedy keys init` first)", err)
 		}
 		return nil, err
 	}
-	keys, err := storage.NewKeyring([]age.Identity{id}, []age.Recipient{id.Recipient()})
-	if err != nil {
-		return nil, err
-	}
 	return storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log}, keys)
+}
+
+// openMigrated opens the database for a command, migrated.
+func (m *Main) openMigrated(ctx context.Context) (*storage.DB, Config, error) {
+	cfg, err := loadConfig(m.Getenv)
+	if err != nil {
+		return nil, cfg, err
+	}
+	db, err := m.open(ctx, cfg, m.logger(cfg))
+	if err != nil {
+		return nil, cfg, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, cfg, err
+	}
+	return db, cfg, nil
 }
 
 func (m *Main) migrate(ctx context.Context) error {
@@ -130,14 +166,124 @@ func (m *Main) keysInit() error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(cfg.AgeIdentityFile); err == nil {
-		return fmt.Errorf("%s exists already; keys init never overwrites a key", cfg.AgeIdentityFile)
-	}
-	id, err := storage.LoadOrCreateIdentity(cfg.AgeIdentityFile, true)
+	created, err := storage.InitKeys(cfg.keyFiles())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "created %s (public key %s)\n", cfg.AgeIdentityFile, id.Recipient())
+	if len(created) == 0 {
+		return fmt.Errorf("every key file exists already (%s); keys init never overwrites a key", cfg.AgeIdentityFile)
+	}
+	for _, f := range created {
+		fmt.Fprintf(m.Stdout, "created %s\n", f)
+	}
+	return nil
+}
+
+// recipientList collects repeated --add and --remove flags.
+type recipientList []*age.X25519Recipient
+
+func (l *recipientList) String() string { return fmt.Sprint(len(*l), " recipients") }
+func (l *recipientList) Set(v string) error {
+	r, err := age.ParseX25519Recipient(v)
+	if err != nil {
+		return errors.New("not an age X25519 recipient (age1…)")
+	}
+	*l = append(*l, r)
+	return nil
+}
+
+func (m *Main) keysRotate(ctx context.Context, args []string) error {
+	var add, remove recipientList
+	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Var(&add, "add", "recipient to add (repeatable)")
+	fs.Var(&remove, "remove", "recipient to remove (repeatable)")
+	batch := fs.Int("batch", 500, "case keys re-wrapped per transaction")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(m.Getenv)
+	if err != nil {
+		return err
+	}
+	files := cfg.keyFiles()
+	current, err := storage.ReadRecipients(files.Recipients)
+	if err != nil {
+		return err
+	}
+	next := slices.Clone(current)
+	for _, r := range add {
+		if !slices.ContainsFunc(next, func(x *age.X25519Recipient) bool { return x.String() == r.String() }) {
+			next = append(next, r)
+		}
+	}
+	next = slices.DeleteFunc(next, func(x *age.X25519Recipient) bool {
+		return slices.ContainsFunc(remove, func(r *age.X25519Recipient) bool { return r.String() == x.String() })
+	})
+	server, err := storage.ServerRecipient(files)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(next, func(x *age.X25519Recipient) bool { return x.String() == server.String() }) {
+		return fmt.Errorf("the recipients must keep the server's own (%s), or it could not open the case keys; put a new identity first in %s to replace it", server, files.Identity)
+	}
+	// Write the new set first: from now on new cases use it, and a run that
+	// stops half-way resumes with `remedy keys rotate`.
+	if err := storage.WriteRecipients(files.Recipients, next); err != nil {
+		return err
+	}
+	db, _, err := m.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
+		progressbar.OptionSetDescription("re-wrapping case keys"), progressbar.OptionShowCount(),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	n, err := db.RewrapCaseKeys(ctx, *batch, func(done, total int64) {
+		bar.ChangeMax64(total)
+		bar.Set64(done)
+	})
+	bar.Finish()
+	if err != nil {
+		return fmt.Errorf("re-wrapped %d case keys, then: %w (run it again to resume)", n, err)
+	}
+	fmt.Fprintf(m.Stdout, "re-wrapped %d case keys to %d recipients\n", n, len(next))
+	return nil
+}
+
+func (m *Main) casesErase(ctx context.Context, code string) error {
+	if !cases.ValidCode(code) {
+		return fmt.Errorf("%q is not a case code such as CL-2026-0042", code)
+	}
+	db, _, err := m.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := storage.NewCaseService(db)
+	c, err := svc.FindCaseByCode(ctx, code)
+	if err != nil {
+		return errors.New(cases.ErrorMessage(err))
+	}
+	if err := svc.EraseCase(ctx, cases.SystemActor, c.ID); err != nil {
+		return errors.New(cases.ErrorMessage(err))
+	}
+	fmt.Fprintf(m.Stdout, "erased the identity and notes of %s\n", code)
+	return nil
+}
+
+func (m *Main) auditVerify(ctx context.Context) error {
+	db, _, err := m.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := storage.NewAuditService(db).Verify(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "audit trail verified: %d entries\n", n)
 	return nil
 }
 
@@ -164,6 +310,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		log.Info("migrated", "applied", len(applied), "dialect", db.Dialect())
 	}
 
+	if cfg.RetentionDays > 0 {
+		go m.retain(ctx, db, cfg.RetentionDays, log)
+	}
+
 	srv := api.NewServer(db, log)
 	if err := srv.Open(cfg.Addr); err != nil {
 		return err
@@ -177,4 +327,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	log.Info("shutting down")
 	return srv.Close(shutdown)
+}
+
+// retain erases closed cases past the retention period, hourly. With
+// several servers, each erases what is due; an erasure is idempotent.
+func (m *Main) retain(ctx context.Context, db *storage.DB, days int, log *slog.Logger) {
+	svc := storage.NewCaseService(db)
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := svc.EraseClosedBefore(ctx, db.Now().AddDate(0, 0, -days))
+		if err != nil && ctx.Err() == nil {
+			log.Error("retention erasure failed", "erased", n, "code", cases.ErrorCode(err))
+		} else if n > 0 {
+			log.Info("retention erased closed cases", "erased", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -70,7 +70,20 @@ func Keyring(tb testing.TB) *storage.Keyring {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	k, err := storage.NewKeyring([]age.Identity{id}, []age.Recipient{id.Recipient()})
+	return KeyringOf(tb, []*age.X25519Identity{id}, []*age.X25519Recipient{id.Recipient()}, BlindIndexKey)
+}
+
+// BlindIndexKey is a fixed blind-index key for tests.
+var BlindIndexKey = make([]byte, storage.BlindIndexKeySize)
+
+// KeyringOf returns a keyring that unwraps with ids and wraps to recipients.
+func KeyringOf(tb testing.TB, ids []*age.X25519Identity, recipients []*age.X25519Recipient, blindIndexKey []byte) *storage.Keyring {
+	tb.Helper()
+	identities := make([]age.Identity, len(ids))
+	for i, id := range ids {
+		identities[i] = id
+	}
+	k, err := storage.NewKeyring(identities, recipients, blindIndexKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -163,20 +176,21 @@ func NewFixture(tb testing.TB, db *storage.DB) *Fixture {
 	clients, factories, users := storage.NewClientService(db), storage.NewFactoryService(db), storage.NewUserService(db)
 	f := &Fixture{}
 	var err error
+	admin := cases.SystemActor
 	must := func(err error) {
 		tb.Helper()
 		if err != nil {
 			tb.Fatal(err)
 		}
 	}
-	f.Client, err = clients.CreateClient(ctx, cases.NewClient{Name: "北极星服饰 Polaris Apparel"})
+	f.Client, err = clients.CreateClient(ctx, admin, cases.NewClient{Name: "北极星服饰 Polaris Apparel"})
 	must(err)
-	f.OtherClient, err = clients.CreateClient(ctx, cases.NewClient{Name: "Other Brand"})
+	f.OtherClient, err = clients.CreateClient(ctx, admin, cases.NewClient{Name: "Other Brand"})
 	must(err)
-	f.Factory, err = factories.CreateFactory(ctx, cases.NewFactory{Name: "东莞华美制衣厂", Province: "广东", City: "东莞"})
+	f.Factory, err = factories.CreateFactory(ctx, admin, cases.NewFactory{Name: "东莞华美制衣厂", Province: "广东", City: "东莞"})
 	must(err)
 	user := func(role cases.Role, email string) *cases.User {
-		u, err := users.CreateUser(ctx, cases.NewUser{Email: email, Name: string(role), Role: role})
+		u, err := users.CreateUser(ctx, admin, cases.NewUser{Email: email, Name: string(role), Role: role})
 		must(err)
 		return u
 	}

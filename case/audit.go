@@ -1,0 +1,93 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Audit actions. An entry names what happened and to which case, never an
+// identity or a note.
+const (
+	ActionCaseFiled        = "case.filed"
+	ActionCaseAssigned     = "case.assigned"
+	ActionRemovalConfirmed = "case.removal_confirmed"
+	ActionCaseVerified     = "case.verified"
+	ActionPlanWritten      = "case.plan_written"
+	ActionFollowUpAdded    = "case.follow_up_added"
+	ActionTransition       = "case.transition"
+	ActionCaseLinked       = "case.linked"
+	ActionIdentityRead     = "identity.read"
+	ActionIdentityCorrect  = "identity.corrected"
+	ActionCaseErased       = "case.erased"
+	ActionKeysRewrapped    = "keys.rewrapped"
+	ActionSignIn           = "auth.sign_in"
+	ActionSignInFailed     = "auth.sign_in_failed"
+	ActionReportGenerated  = "report.generated"
+	ActionReportDownloaded = "report.downloaded"
+	ActionClientCreated    = "admin.client_created"
+	ActionClientActivated  = "admin.client_active_set"
+	ActionFactoryCreated   = "admin.factory_created"
+	ActionUserCreated      = "admin.user_created"
+	ActionUserDisabled     = "admin.user_disabled"
+)
+
+// RoleSystem marks entries made by Remedy itself or an operator's command.
+const RoleSystem Role = "system"
+
+// SystemActor is the actor of commands run by an operator on the server.
+var SystemActor = Actor{Role: RoleSystem}
+
+// AuditEntry is one link of the append-only, hash-chained audit trail.
+type AuditEntry struct {
+	Seq       int64
+	At        time.Time
+	ActorID   uuid.NullUUID
+	ActorRole Role
+	Action    string
+	CaseID    uuid.NullUUID
+	Subject   string            // a public id or code
+	Details   map[string]string // public facts only: states, events, field names, reason codes
+}
+
+// AuditBreak is the first entry at which the chain does not verify.
+type AuditBreak struct {
+	Seq    int64
+	Reason string
+}
+
+func (b *AuditBreak) Error() string {
+	return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason)
+}
+
+// ReadReasons are why someone may open a child's identity.
+var ReadReasons = []string{"contact_guardian", "verify_age", "arrange_schooling", "pay_stipend",
+	"follow_up_visit", "correct_record", "legal_obligation", "safeguarding"}
+
+// ReadReason is the stated reason for opening an identity: a code, and an
+// optional free-text detail that is sealed like any note.
+type ReadReason struct {
+	Code   string
+	Detail Note
+}
+
+// Validate names every invalid field.
+func (r ReadReason) Validate() error {
+	var v Validation
+	v.Check(oneOf(r.Code, ReadReasons), "reason", "reason must be one of contact_guardian, verify_age, arrange_schooling, pay_stipend, follow_up_visit, correct_record, legal_obligation, safeguarding")
+	v.Check(r.Detail.valid(), "detail", "detail must be valid UTF-8, at most %d bytes", MaxNoteBytes)
+	return v.Err("A reason is required to read an identity.")
+}
+
+// AuditService reads and extends the audit trail.
+type AuditService interface {
+	// Append records an event that changes nothing else, such as a sign-in.
+	Append(ctx context.Context, actor Actor, action, subject string, details map[string]string) error
+	// Verify walks the whole chain. It returns the number of entries, and an
+	// *AuditBreak naming the first broken entry if there is one.
+	Verify(ctx context.Context) (int64, error)
+	// CaseEntries lists the entries about a case, oldest first.
+	CaseEntries(ctx context.Context, caseID uuid.UUID) ([]*AuditEntry, error)
+}
