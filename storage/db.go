@@ -49,6 +49,8 @@ type Config struct {
 	// Logger receives slow-query warnings and database errors, never with
 	// parameter values. Nil logs nothing.
 	Logger *slog.Logger
+	// TraceSQL logs every statement (parameterised) at debug level.
+	TraceSQL bool
 }
 
 // DB is an open database with its services.
@@ -72,7 +74,7 @@ func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
 	gcfg := &gorm.Config{
 		Logger: logger.NewSlogLogger(log, logger.Config{
 			SlowThreshold:             500 * time.Millisecond,
-			LogLevel:                  logger.Warn,
+			LogLevel:                  sqlLogLevel(cfg.TraceSQL),
 			IgnoreRecordNotFoundError: true,
 			// Parameters may hold sealed blobs, hashes or user emails: never log them.
 			ParameterizedQueries: true,
@@ -97,6 +99,13 @@ func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+func sqlLogLevel(trace bool) logger.LogLevel {
+	if trace {
+		return logger.Info
+	}
+	return logger.Warn
 }
 
 func openSQLite(dir string, gcfg *gorm.Config) (*gorm.DB, error) {
