@@ -3,6 +3,7 @@ package storage
 import (
 	"strings"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	cases "github.com/remedy-cases/remedy/case"
@@ -21,3 +22,22 @@ func (s *CaseService) ExplainList(f cases.CaseFilter, limit int) (string, error)
 	err := s.db.gorm.Raw("EXPLAIN (ANALYZE, COSTS OFF) " + query).Scan(&lines).Error
 	return strings.Join(lines, "\n"), err
 }
+
+// CaseKey exposes a case key to the benchmarks.
+type CaseKey = caseKey
+
+// NewCaseKey makes a case key and its wrapped form.
+func (k *Keyring) NewCaseKey() (*CaseKey, []byte, error) { return k.newCaseKey() }
+
+// SealIdentity seals an identity as filing does.
+func SealIdentity(ck *CaseKey, caseID uuid.UUID, id cases.Identity) ([]byte, error) {
+	return sealIdentity(ck, caseID, id)
+}
+
+// OpenIdentity opens an identity as a read does.
+func OpenIdentity(ck *CaseKey, caseID uuid.UUID, sealed []byte) (cases.Identity, error) {
+	return openIdentity(ck, caseID, sealed)
+}
+
+// UnwrapCaseKey unwraps as a read does.
+func (k *Keyring) UnwrapCaseKey(wrapped []byte) (*CaseKey, error) { return k.unwrap(wrapped) }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/hex"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,6 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 	"github.com/remedy-cases/remedy/workflow"
 )
@@ -128,4 +134,100 @@ func TestUnknownCommand(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"frobnicate"}); err == nil || !strings.Contains(out.String(), "Usage") {
 		t.Fatalf("err = %v, output %q", err, out.String())
 	}
+}
+
+// TestOperatorCommands runs keys rotate, cases erase and audit verify as an
+// operator would, on the embedded default.
+func TestOperatorCommands(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir}
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	run := func(args ...string) error {
+		out.Reset()
+		return m.Run(context.Background(), args)
+	}
+	if err := run("migrate"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"age-identity.txt", "age-recipients.txt", "blind-index.key", "signing.key"} {
+		info, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v, mode %v; want 0600", f, err, info.Mode().Perm())
+		}
+	}
+
+	// File a case through the storage layer with the server's own keys.
+	keys, err := storage.LoadKeyring(storage.DefaultKeyFiles(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(context.Background(), storage.Config{DataDir: dir}, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := storagetest.NewFixture(t, db)
+	svc := storage.NewCaseService(db)
+	c, err := svc.FileCase(context.Background(), fx.Auditor.Actor(), fx.Report(time.Now().AddDate(0, 0, -1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	recovery, _ := age.GenerateX25519Identity()
+	if err := run("keys", "rotate", "--add", recovery.Recipient().String()); err != nil {
+		t.Fatalf("rotate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "re-wrapped 1 case keys to 2 recipients") {
+		t.Fatalf("rotate said %q", out.String())
+	}
+	server, _ := storage.ServerRecipient(storage.DefaultKeyFiles(dir))
+	if err := run("keys", "rotate", "--remove", server.String()); err == nil {
+		t.Fatal("rotate removed the server's own recipient")
+	}
+	// The recovery key alone now opens the case.
+	recoveryOnly := storagetest.KeyringOf(t, []*age.X25519Identity{recovery}, []*age.X25519Recipient{recovery.Recipient()}, mustBlindKey(t, dir))
+	db = storagetest.OpenWith(t, storage.Config{DataDir: dir}, recoveryOnly)
+	if _, err := storage.NewCaseService(db).ReadIdentity(context.Background(), fx.Supervisor.Actor(), c.ID, cases.ReadReason{Code: "legal_obligation"}); err != nil {
+		t.Fatalf("the recovery key does not open the case: %v", err)
+	}
+	db.Close()
+
+	if err := run("cases", "erase", c.Code); err != nil {
+		t.Fatal(err)
+	}
+	if err := run("cases", "erase", c.Code); err == nil {
+		t.Fatal("a second erasure succeeded")
+	}
+	if err := run("audit", "verify"); err != nil || !strings.Contains(out.String(), "audit trail verified") {
+		t.Fatalf("verify: %v, %q", err, out.String())
+	}
+
+	// Tamper with entry 3 behind the database's back: verify names it.
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "remedy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"DROP TRIGGER audit_log_no_update", "UPDATE audit_log SET subject = 'forged' WHERE seq = 3"} {
+		if _, err := raw.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	if err := run("audit", "verify"); err == nil || !strings.Contains(err.Error(), "entry 3") {
+		t.Fatalf("verify after tampering: %v", err)
+	}
+}
+
+func mustBlindKey(t *testing.T, dir string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "blind-index.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
