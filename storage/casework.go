@@ -201,27 +201,13 @@ func (s *CaseService) AddFollowUp(ctx context.Context, actor cases.Actor, id uui
 
 // FollowUps lists the case's follow-ups by date, concerns opened.
 func (s *CaseService) FollowUps(ctx context.Context, id uuid.UUID) ([]*cases.FollowUp, error) {
-	var out []*cases.FollowUp
-	err := s.db.transact(ctx, func(tx *gorm.DB) error {
-		if !exists(tx, &caseRow{}, "id = ?", id) {
-			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
-		}
-		var rows []followUpRow
-		if err := tx.Where("case_id = ?", id).Order("date, id").Find(&rows).Error; err != nil {
-			return s.db.interpret(err, "Follow-ups")
-		}
-		key := lazyKey{db: s.db, tx: tx, caseID: id}
-		for i := range rows {
-			f := rows[i].domain()
-			var err error
-			if f.Concerns, err = key.openNote(purposeConcerns, rows[i].ConcernsSealed); err != nil {
-				return err
-			}
-			out = append(out, f)
-		}
-		return nil
-	})
-	return out, err
+	return caseRecords(ctx, s, id, "date, id", "Follow-ups", purposeConcerns,
+		func(r *followUpRow) []byte { return r.ConcernsSealed },
+		func(r *followUpRow, concerns cases.Note) *cases.FollowUp {
+			f := r.domain()
+			f.Concerns = concerns
+			return f
+		})
 }
 
 // Transition applies a workflow event: the pure workflow decides, and one
@@ -273,23 +259,36 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 
 // Transitions lists the case's transition records, oldest first, reasons opened.
 func (s *CaseService) Transitions(ctx context.Context, id uuid.UUID) ([]*cases.Transition, error) {
-	var out []*cases.Transition
+	return caseRecords(ctx, s, id, "at, id", "Transitions", purposeReason,
+		func(r *transitionRow) []byte { return r.ReasonSealed },
+		func(r *transitionRow, reason cases.Note) *cases.Transition {
+			t := r.domain()
+			t.Reason = reason
+			return t
+		})
+}
+
+// caseRecords lists a case's rows of one kind in order, each converted with
+// its sealed note opened; the case key is unwrapped only if a row has one.
+// Returns ENOTFOUND if the case does not exist.
+func caseRecords[R any, T any](ctx context.Context, s *CaseService, id uuid.UUID, order, what, purpose string,
+	sealed func(*R) []byte, convert func(*R, cases.Note) T) ([]T, error) {
+	var out []T
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		if !exists(tx, &caseRow{}, "id = ?", id) {
 			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
 		}
-		var rows []transitionRow
-		if err := tx.Where("case_id = ?", id).Order("at, id").Find(&rows).Error; err != nil {
-			return s.db.interpret(err, "Transitions")
+		var rows []R
+		if err := tx.Where("case_id = ?", id).Order(order).Find(&rows).Error; err != nil {
+			return s.db.interpret(err, what)
 		}
 		key := lazyKey{db: s.db, tx: tx, caseID: id}
 		for i := range rows {
-			t := rows[i].domain()
-			var err error
-			if t.Reason, err = key.openNote(purposeReason, rows[i].ReasonSealed); err != nil {
+			note, err := key.openNote(purpose, sealed(&rows[i]))
+			if err != nil {
 				return err
 			}
-			out = append(out, t)
+			out = append(out, convert(&rows[i], note))
 		}
 		return nil
 	})

@@ -102,7 +102,7 @@ func openNote(ck *caseKey, caseID uuid.UUID, purpose string, sealed []byte) (cas
 	return cases.NewNote(string(plain)), nil
 }
 
-// ErrErased means the case's key was crypto-shredded.
+// errErased means the case's key was crypto-shredded.
 var errErased = cases.Errorf(cases.ENOTFOUND, "The case's confidential data was erased.")
 
 // caseKeyOf loads and unwraps a case's key inside tx.

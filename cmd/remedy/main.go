@@ -121,21 +121,29 @@ func (m *Main) open(ctx context.Context, cfg Config, log *slog.Logger) (*storage
 	return storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log}, keys)
 }
 
-// openMigrated opens the database for a command, migrated.
-func (m *Main) openMigrated(ctx context.Context) (*storage.DB, Config, error) {
+// openMigrated opens the database of cfg and applies pending migrations,
+// returning the versions it applied.
+func (m *Main) openMigrated(ctx context.Context, cfg Config, log *slog.Logger) (*storage.DB, []int64, error) {
+	db, err := m.open(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, applied, nil
+}
+
+// openForCommand loads the configuration and opens the migrated database.
+func (m *Main) openForCommand(ctx context.Context) (*storage.DB, error) {
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
-		return nil, cfg, err
+		return nil, err
 	}
-	db, err := m.open(ctx, cfg, m.logger(cfg))
-	if err != nil {
-		return nil, cfg, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, cfg, err
-	}
-	return db, cfg, nil
+	db, _, err := m.openMigrated(ctx, cfg, m.logger(cfg))
+	return db, err
 }
 
 func (m *Main) migrate(ctx context.Context) error {
@@ -143,16 +151,11 @@ func (m *Main) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	log := m.logger(cfg)
-	db, err := m.open(ctx, cfg, log)
+	db, applied, err := m.openMigrated(ctx, cfg, m.logger(cfg))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	applied, err := db.Migrate(ctx)
-	if err != nil {
-		return err
-	}
 	current, _, err := db.MigrationStatus(ctx)
 	if err != nil {
 		return err
@@ -232,7 +235,7 @@ func (m *Main) keysRotate(ctx context.Context, args []string) error {
 	if err := storage.WriteRecipients(files.Recipients, next); err != nil {
 		return err
 	}
-	db, _, err := m.openMigrated(ctx)
+	db, _, err := m.openMigrated(ctx, cfg, m.logger(cfg))
 	if err != nil {
 		return err
 	}
@@ -256,7 +259,7 @@ func (m *Main) casesErase(ctx context.Context, code string) error {
 	if !cases.ValidCode(code) {
 		return fmt.Errorf("%q is not a case code such as CL-2026-0042", code)
 	}
-	db, _, err := m.openMigrated(ctx)
+	db, err := m.openForCommand(ctx)
 	if err != nil {
 		return err
 	}
@@ -274,7 +277,7 @@ func (m *Main) casesErase(ctx context.Context, code string) error {
 }
 
 func (m *Main) auditVerify(ctx context.Context) error {
-	db, _, err := m.openMigrated(ctx)
+	db, err := m.openForCommand(ctx)
 	if err != nil {
 		return err
 	}
@@ -299,14 +302,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := m.logger(cfg)
-	db, err := m.open(ctx, cfg, log)
+	db, applied, err := m.openMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if applied, err := db.Migrate(ctx); err != nil {
-		return err
-	} else if len(applied) > 0 {
+	if len(applied) > 0 {
 		log.Info("migrated", "applied", len(applied), "dialect", db.Dialect())
 	}
 
