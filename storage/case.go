@@ -58,16 +58,24 @@ func (s *CaseService) FileCase(ctx context.Context, actor cases.Actor, r cases.R
 		IdentitySealed: identity, NarrativeSealed: narrative, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.db.transact(ctx, func(tx *gorm.DB) error {
+		client, err := s.db.exists(tx, &clientRow{}, "id = ? AND active", r.ClientID)
+		if err != nil {
+			return err
+		}
+		factory, err := s.db.exists(tx, &factoryRow{}, "id = ?", r.FactoryID)
+		if err != nil {
+			return err
+		}
 		var v cases.Validation
-		v.Check(exists(tx, &clientRow{}, "id = ? AND active", r.ClientID), "client_id", "no active client has this id")
-		v.Check(exists(tx, &factoryRow{}, "id = ?", r.FactoryID), "factory_id", "no factory has this id")
+		v.Check(client, "client_id", "no active client has this id")
+		v.Check(factory, "factory_id", "no factory has this id")
 		if err := v.Err("The report is not valid."); err != nil {
 			return err
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return s.db.interpret(err, "Case")
 		}
-		err := tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
+		err = tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
 		if err != nil {
 			return s.db.interpret(err, "Case key")
 		}
@@ -97,10 +105,14 @@ func (s *CaseService) nextCode(ctx context.Context, year int) (string, error) {
 	return cases.FormatCode(year, n), nil
 }
 
-func exists(tx *gorm.DB, model any, query string, args ...any) bool {
+// exists reports whether a row of model matches; a database error is
+// returned, not mistaken for absence.
+func (db *DB) exists(tx *gorm.DB, model any, query string, args ...any) (bool, error) {
 	var n int64
-	tx.Model(model).Where(query, args...).Limit(1).Count(&n)
-	return n > 0
+	if err := tx.Model(model).Where(query, args...).Count(&n).Error; err != nil {
+		return false, db.interpret(err, "Lookup")
+	}
+	return n > 0, nil
 }
 
 // FindCase returns the case with its plan.

@@ -23,7 +23,11 @@ func (s *CaseService) Assign(ctx context.Context, actor cases.Actor, id uuid.UUI
 		if c.State == cases.StateClosed {
 			return nil, nil, cases.Errorf(cases.ECONFLICT, "The case is closed; reopen it before assigning it.")
 		}
-		if !exists(tx, &userRow{}, "id = ? AND role = ? AND NOT disabled", worker, string(cases.RoleCaseWorker)) {
+		ok, err := s.db.exists(tx, &userRow{}, "id = ? AND role = ? AND NOT disabled", worker, string(cases.RoleCaseWorker))
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
 			return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The assignee is not valid.",
 				Failed: []cases.Failure{{Name: "assignee_id", Message: "no active case worker has this id"}}}
 		}
@@ -275,7 +279,9 @@ func caseRecords[R any, T any](ctx context.Context, s *CaseService, id uuid.UUID
 	sealed func(*R) []byte, convert func(*R, cases.Note) T) ([]T, error) {
 	var out []T
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
-		if !exists(tx, &caseRow{}, "id = ?", id) {
+		if ok, err := s.db.exists(tx, &caseRow{}, "id = ?", id); err != nil {
+			return err
+		} else if !ok {
 			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
 		}
 		var rows []R
