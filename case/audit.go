@@ -32,6 +32,7 @@ const (
 	ActionFactoryCreated   = "admin.factory_created"
 	ActionUserCreated      = "admin.user_created"
 	ActionUserDisabled     = "admin.user_disabled"
+	ActionPasswordSet      = "admin.password_set"
 )
 
 // RoleSystem marks entries made by Remedy itself or an operator's command.

@@ -285,12 +285,20 @@ type Removal struct {
 	ChildSafe       bool
 }
 
+// IdempotencyKey makes a retried request take effect once: a caller's key
+// and the SHA-256 of the request it first came with.
+type IdempotencyKey struct {
+	Key         string
+	RequestHash [32]byte
+}
+
 // CaseFilter selects cases. Zero fields do not filter.
 type CaseFilter struct {
 	ClientID   uuid.NullUUID
 	FactoryID  uuid.NullUUID
 	State      State
 	AssigneeID uuid.NullUUID
+	FiledBy    uuid.NullUUID
 	// OverdueAsOf, when set, keeps only cases overdue at that time.
 	OverdueAsOf time.Time
 	// After is the cursor: the id of the last case of the previous page.
@@ -311,12 +319,16 @@ type CaseService interface {
 	// identity and narrative. Returns EINVALID naming every bad field or an
 	// unknown client or factory.
 	FileCase(ctx context.Context, actor Actor, r Report) (*Case, error)
+	// FileCaseOnce files like FileCase, once per idempotency key: the same key
+	// with the same request answers the case filed the first time, with
+	// replayed true. Returns EINVALID if the key was used for another request.
+	FileCaseOnce(ctx context.Context, actor Actor, key IdempotencyKey, r Report) (c *Case, replayed bool, err error)
 	// FindCase returns the case with its plan. Returns ENOTFOUND.
 	FindCase(ctx context.Context, id uuid.UUID) (*Case, error)
 	// FindCaseByCode returns ENOTFOUND if no case has that code.
 	FindCaseByCode(ctx context.Context, code string) (*Case, error)
-	// ListCases returns a page of cases, newest first. Returns EINVALID for a
-	// bad limit.
+	// ListCases returns a page of cases, newest first, each with its plan.
+	// Returns EINVALID for a bad limit.
 	ListCases(ctx context.Context, f CaseFilter) (*CasePage, error)
 
 	// Assign sets the case worker. Returns ENOTFOUND, ECONFLICT if version is
@@ -336,6 +348,11 @@ type CaseService interface {
 	// not need the version: follow-ups never overwrite each other. Returns
 	// ENOTFOUND, ECONFLICT if the case is not in follow_up, EINVALID.
 	AddFollowUp(ctx context.Context, actor Actor, id uuid.UUID, f FollowUpInput) (*FollowUp, error)
+	// CorrectIdentity replaces the case's identity, re-sealed, and refreshes
+	// its blind index. The verified date of birth stays as verification
+	// recorded it. Returns ENOTFOUND (also when erased), ECONFLICT on a stale
+	// version, EFORBIDDEN, EINVALID.
+	CorrectIdentity(ctx context.Context, actor Actor, id uuid.UUID, version int, identity Identity) (*Case, error)
 	// FollowUps lists a case's follow-ups by date, concerns still sealed.
 	FollowUps(ctx context.Context, id uuid.UUID) ([]*FollowUp, error)
 

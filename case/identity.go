@@ -46,6 +46,12 @@ func (Guardian) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `
 // IDSuspicions lists how an ID document seen at the factory may be suspected.
 var IDSuspicions = []string{"genuine", "forged", "borrowed", "unknown"}
 
+// Validate names every invalid field, as a correction of the identity needs.
+func (id *Identity) Validate() error {
+	v := Validation{failed: id.validate()}
+	return v.Err("The identity is not valid.")
+}
+
 // validate names every invalid field. Its messages never repeat a value.
 func (id *Identity) validate() []Failure {
 	var v Validation

@@ -92,6 +92,12 @@ type UserService interface {
 	FindUserByEmail(ctx context.Context, email string) (*User, error)
 	// ListUsers returns every user, ordered by email.
 	ListUsers(ctx context.Context) ([]*User, error)
+	// SetPasswordHash stores a user's password hash (a PHC string). Returns
+	// ENOTFOUND if the user does not exist.
+	SetPasswordHash(ctx context.Context, actor Actor, id uuid.UUID, hash string) error
+	// Credentials returns the user with that email and its password hash,
+	// empty if it has none. Returns ENOTFOUND if no user has that email.
+	Credentials(ctx context.Context, email string) (*User, string, error)
 	// DisableUser disables a user. Returns ENOTFOUND if it does not exist.
 	DisableUser(ctx context.Context, actor Actor, id uuid.UUID) error
 }

@@ -152,6 +152,24 @@ func (s *UserService) ListUsers(ctx context.Context) ([]*cases.User, error) {
 	return out, nil
 }
 
+func (s *UserService) SetPasswordHash(ctx context.Context, actor cases.Actor, id uuid.UUID, hash string) error {
+	return s.db.updateAudited(ctx, actor, &userRow{}, id, map[string]any{"password_hash": hash}, "User",
+		auditEvent{action: cases.ActionPasswordSet, subject: id.String()})
+}
+
+func (s *UserService) Credentials(ctx context.Context, email string) (*cases.User, string, error) {
+	var row userRow
+	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
+	if err != nil {
+		return nil, "", s.db.interpret(err, "User")
+	}
+	hash := ""
+	if row.PasswordHash != nil {
+		hash = *row.PasswordHash
+	}
+	return row.domain(), hash, nil
+}
+
 func (s *UserService) DisableUser(ctx context.Context, actor cases.Actor, id uuid.UUID) error {
 	return s.db.updateAudited(ctx, actor, &userRow{}, id, map[string]any{"disabled": true}, "User",
 		auditEvent{action: cases.ActionUserDisabled, subject: id.String()})

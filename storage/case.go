@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -24,6 +25,44 @@ func NewCaseService(db *DB) *CaseService { return &CaseService{db: db} }
 // transaction, so that a failed filing leaves a gap instead of holding the
 // year's counter locked while the identity is sealed.
 func (s *CaseService) FileCase(ctx context.Context, actor cases.Actor, r cases.Report) (*cases.Case, error) {
+	return s.fileCase(ctx, actor, nil, r)
+}
+
+// FileCaseOnce files a case once per key. The key's row is written in the
+// filing's transaction: of two concurrent filings with one key, the second
+// waits on the first's row and then fails its insert, and is answered from it.
+func (s *CaseService) FileCaseOnce(ctx context.Context, actor cases.Actor, key cases.IdempotencyKey, r cases.Report) (*cases.Case, bool, error) {
+	if c, err := s.replay(ctx, actor, key); c != nil || err != nil {
+		return c, true, err
+	}
+	c, err := s.fileCase(ctx, actor, &key, r)
+	if cases.ErrorCode(err) == cases.ECONFLICT {
+		if c, rerr := s.replay(ctx, actor, key); c != nil || rerr != nil {
+			return c, true, rerr
+		}
+	}
+	return c, false, err
+}
+
+// replay returns the case an earlier request with key filed, nil if none did,
+// or EINVALID if that request was another one.
+func (s *CaseService) replay(ctx context.Context, actor cases.Actor, key cases.IdempotencyKey) (*cases.Case, error) {
+	var rows []idempotencyKeyRow
+	err := s.db.gorm.WithContext(ctx).Where("user_id = ? AND key = ?", actor.UserID, key.Key).Limit(1).Find(&rows).Error
+	if err != nil {
+		return nil, s.db.interpret(err, "Idempotency key")
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	if !bytes.Equal(rows[0].RequestHash, key.RequestHash[:]) {
+		return nil, &cases.Error{Code: cases.EINVALID, Message: "This Idempotency-Key was used for another request.",
+			Failed: []cases.Failure{{Name: "idempotency_key", Message: "use a new key for a new report; resend the same body to retry"}}}
+	}
+	return s.FindCase(ctx, rows[0].CaseID)
+}
+
+func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cases.IdempotencyKey, r cases.Report) (*cases.Case, error) {
 	now := s.db.now()
 	r.FoundOn = cases.Date(r.FoundOn)
 	if err := r.Validate(now); err != nil {
@@ -78,6 +117,13 @@ func (s *CaseService) FileCase(ctx context.Context, actor cases.Actor, r cases.R
 		err = tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
 		if err != nil {
 			return s.db.interpret(err, "Case key")
+		}
+		if once != nil {
+			err := tx.Create(&idempotencyKeyRow{UserID: actor.UserID, Key: once.Key, RequestHash: once.RequestHash[:],
+				CaseID: id, CreatedAt: now}).Error
+			if err != nil {
+				return s.db.interpret(err, "Idempotency key")
+			}
 		}
 		if err := s.link(tx, actor, &row, fingerprints(s.db.keys, r.Identity)); err != nil {
 			return err
@@ -167,12 +213,27 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		return nil, s.db.interpret(err, "Cases")
 	}
 	page := &cases.CasePage{}
+	ids := make([]uuid.UUID, 0, len(rows))
 	for i := range rows {
 		if i == limit {
 			page.Next = uuid.NullUUID{UUID: rows[i-1].ID, Valid: true}
 			break
 		}
 		page.Cases = append(page.Cases, rows[i].domain())
+		ids = append(ids, rows[i].ID)
+	}
+	if len(ids) > 0 {
+		var plans []planRow
+		if err := s.db.gorm.WithContext(ctx).Where("case_id IN ?", ids).Find(&plans).Error; err != nil {
+			return nil, s.db.interpret(err, "Plans")
+		}
+		byCase := make(map[uuid.UUID]*cases.Plan, len(plans))
+		for i := range plans {
+			byCase[plans[i].CaseID] = plans[i].domain()
+		}
+		for _, c := range page.Cases {
+			c.Plan = byCase[c.ID]
+		}
 	}
 	return page, nil
 }
@@ -192,6 +253,9 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 	}
 	if f.AssigneeID.Valid {
 		q = q.Where("assignee_id = ?", f.AssigneeID.UUID)
+	}
+	if f.FiledBy.Valid {
+		q = q.Where("filed_by = ?", f.FiledBy.UUID)
 	}
 	if !f.OverdueAsOf.IsZero() {
 		due := cases.MonthStart(cases.MonthStart(f.OverdueAsOf).AddDate(0, -1, 0))

@@ -352,6 +352,44 @@ func (s *CaseService) ReadIdentity(ctx context.Context, actor cases.Actor, id uu
 	return &out, nil
 }
 
+// CorrectIdentity re-seals a corrected identity and refreshes the case's
+// fingerprints, so that links follow the corrected name and ID number.
+// Links made before stay: they were true of what was known then.
+func (s *CaseService) CorrectIdentity(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, identity cases.Identity) (*cases.Case, error) {
+	if err := identity.Validate(); err != nil {
+		return nil, err
+	}
+	return s.update(ctx, actor, id, version, cases.ActionIdentityCorrect, func(tx *gorm.DB, row *caseRow, c *cases.Case, _ time.Time) (map[string]any, map[string]string, error) {
+		if err := workflow.CanWork(c, actor); err != nil {
+			return nil, nil, err
+		}
+		key, err := s.db.caseKeyOf(tx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		stored, err := openIdentity(key, id, row.IdentitySealed)
+		if err != nil {
+			return nil, nil, err
+		}
+		if identity.VerifiedBirthDate != nil && (stored.VerifiedBirthDate == nil || !cases.Date(*identity.VerifiedBirthDate).Equal(*stored.VerifiedBirthDate)) {
+			return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The identity is not valid.",
+				Failed: []cases.Failure{{Name: "identity.verified_birth_date", Message: "the verified date of birth changes only by recording a verification"}}}
+		}
+		identity.VerifiedBirthDate = stored.VerifiedBirthDate
+		sealed, err := sealIdentity(key, id, identity)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := tx.Where("case_id = ?", id).Delete(&fingerprintRow{}).Error; err != nil {
+			return nil, nil, s.db.interpret(err, "Fingerprints")
+		}
+		if err := s.link(tx, actor, row, fingerprints(s.db.keys, identity)); err != nil {
+			return nil, nil, err
+		}
+		return map[string]any{"identity_sealed": sealed}, nil, nil
+	})
+}
+
 func inState(c *cases.Case, states ...cases.State) error {
 	for _, s := range states {
 		if c.State == s {

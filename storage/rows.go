@@ -48,6 +48,8 @@ type userRow struct {
 	ClientID  uuid.NullUUID
 	Disabled  bool
 	CreatedAt time.Time
+	// PasswordHash is an argon2id PHC string; nil until a password is set.
+	PasswordHash *string
 }
 
 func (userRow) TableName() string { return "users" }
@@ -281,8 +283,18 @@ type caseLinkRow struct {
 
 func (caseLinkRow) TableName() string { return "case_links" }
 
+type idempotencyKeyRow struct {
+	UserID      uuid.UUID `gorm:"primaryKey"`
+	Key         string    `gorm:"primaryKey"`
+	RequestHash []byte
+	CaseID      uuid.UUID
+	CreatedAt   time.Time
+}
+
+func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
+
 // models lists every row type, for the schema test.
-var models = []any{&clientRow{}, &factoryRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
+var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
 	&fingerprintRow{}, &caseLinkRow{}}
 
