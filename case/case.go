@@ -353,6 +353,10 @@ type CaseService interface {
 	// recorded it. Returns ENOTFOUND (also when erased), ECONFLICT on a stale
 	// version, EFORBIDDEN, EINVALID.
 	CorrectIdentity(ctx context.Context, actor Actor, id uuid.UUID, version int, identity Identity) (*Case, error)
+	// ReadIdentity opens the identity and notes for a stated reason, and
+	// audits the read in the same transaction. Returns ENOTFOUND (also when
+	// erased), EFORBIDDEN, EINVALID for a missing reason.
+	ReadIdentity(ctx context.Context, actor Actor, id uuid.UUID, reason ReadReason) (*Confidential, error)
 	// FollowUps lists a case's follow-ups by date, concerns still sealed.
 	FollowUps(ctx context.Context, id uuid.UUID) ([]*FollowUp, error)
 

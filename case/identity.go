@@ -25,6 +25,14 @@ type Identity struct {
 	Guardians         []Guardian
 }
 
+// Confidential is a case's opened identity and notes, as an identity read
+// returns them.
+type Confidential struct {
+	Identity          Identity
+	Narrative         Note
+	VerificationNotes Note
+}
+
 // Guardian is a parent or other guardian of the child.
 type Guardian struct {
 	Name     string

@@ -64,6 +64,8 @@ type NewUser struct {
 	Name     string
 	Role     Role
 	ClientID uuid.NullUUID
+	// PasswordHash is the PHC string of the first password; empty for none.
+	PasswordHash string
 }
 
 // Validate names every invalid field.

@@ -114,6 +114,9 @@ func (s *UserService) CreateUser(ctx context.Context, actor cases.Actor, n cases
 	}
 	row := userRow{ID: uuid.Must(uuid.NewV7()), Email: n.Email, Name: n.Name, Role: string(n.Role),
 		ClientID: n.ClientID, CreatedAt: s.db.now()}
+	if n.PasswordHash != "" {
+		row.PasswordHash = &n.PasswordHash
+	}
 	// The email is personal data of a staff member: the entry names the id and role only.
 	err := s.db.createAudited(ctx, actor, &row, "User", auditEvent{action: cases.ActionUserCreated, subject: row.ID.String(),
 		details: map[string]string{"role": string(n.Role)}})

@@ -301,22 +301,15 @@ func caseRecords[R any, T any](ctx context.Context, s *CaseService, id uuid.UUID
 	return out, err
 }
 
-// Confidential is a case's opened identity and notes.
-type Confidential struct {
-	Identity          cases.Identity
-	Narrative         cases.Note
-	VerificationNotes cases.Note
-}
-
 // ReadIdentity opens the case's identity and notes for someone allowed to
 // read them, for a stated reason, and audits the read in the same
 // transaction: no audit entry, no identity. Returns ENOTFOUND (also when
 // erased), EFORBIDDEN, EINVALID for a missing reason.
-func (s *CaseService) ReadIdentity(ctx context.Context, actor cases.Actor, id uuid.UUID, reason cases.ReadReason) (*Confidential, error) {
+func (s *CaseService) ReadIdentity(ctx context.Context, actor cases.Actor, id uuid.UUID, reason cases.ReadReason) (*cases.Confidential, error) {
 	if err := reason.Validate(); err != nil {
 		return nil, err
 	}
-	var out Confidential
+	var out cases.Confidential
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		row, _, err := s.load(tx, id)
 		if err != nil {

@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/remedy-cases/remedy/api"
 	"github.com/remedy-cases/remedy/storage"
 )
 
@@ -29,6 +32,19 @@ type Config struct {
 	Addr string `env:"REMEDY_ADDR" envDefault:"127.0.0.1:8080"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `env:"REMEDY_LOG_LEVEL" envDefault:"info"`
+	// TokenIssuer and TokenAudience go into every access token and are
+	// required back; TokenTTL is how long a token lives.
+	TokenIssuer   string        `env:"REMEDY_TOKEN_ISSUER" envDefault:"remedy"`
+	TokenAudience string        `env:"REMEDY_TOKEN_AUDIENCE" envDefault:"remedy-api"`
+	TokenTTL      time.Duration `env:"REMEDY_TOKEN_TTL" envDefault:"15m"`
+	// CORSOrigins lists browser origins allowed to call the API; empty
+	// turns CORS off.
+	CORSOrigins []string `env:"REMEDY_CORS_ORIGINS" envSeparator:","`
+	// TrustedProxies lists the CIDR ranges whose X-Forwarded-For is believed.
+	TrustedProxies []string `env:"REMEDY_TRUSTED_PROXIES" envSeparator:","`
+	// DemoPassword, when set, is every demo user's password instead of a
+	// random one.
+	DemoPassword string `env:"REMEDY_DEMO_PASSWORD"`
 }
 
 // loadConfig reads the environment through getenv.
@@ -52,6 +68,25 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	default:
 		return cfg, fmt.Errorf("configuration: REMEDY_LOG_LEVEL must be debug, info, warn or error, not %q", cfg.LogLevel)
 	}
+	if cfg.TokenTTL < time.Minute || cfg.TokenTTL > 24*time.Hour {
+		return cfg, errors.New("configuration: REMEDY_TOKEN_TTL must be a duration between 1m and 24h, such as 15m")
+	}
+	if cfg.TokenIssuer == "" || cfg.TokenAudience == "" {
+		return cfg, errors.New("configuration: REMEDY_TOKEN_ISSUER and REMEDY_TOKEN_AUDIENCE must not be empty")
+	}
+	for _, p := range cfg.TrustedProxies {
+		if _, _, err := net.ParseCIDR(strings.TrimSpace(p)); err != nil {
+			return cfg, fmt.Errorf("configuration: REMEDY_TRUSTED_PROXIES must be CIDR ranges such as 10.0.0.0/8, not %q", p)
+		}
+	}
+	for _, o := range cfg.CORSOrigins {
+		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
+			return cfg, fmt.Errorf("configuration: REMEDY_CORS_ORIGINS must be origins such as https://app.example.org, not %q", o)
+		}
+	}
+	if cfg.DemoPassword != "" && len(cfg.DemoPassword) < api.MinPasswordLength {
+		return cfg, fmt.Errorf("configuration: REMEDY_DEMO_PASSWORD needs at least %d characters", api.MinPasswordLength)
+	}
 	if cfg.RetentionDays < 0 {
 		return cfg, errors.New("configuration: REMEDY_RETENTION_DAYS must be 0 (keep) or a number of days")
 	}
@@ -73,7 +108,19 @@ func loadConfig(getenv func(string) string) (Config, error) {
 // settings lists every variable Config reads.
 var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
 	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE",
-	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL"}
+	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
+	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_DEMO_PASSWORD"}
+
+// proxies parses TrustedProxies, which loadConfig has checked.
+func (c Config) proxies() []*net.IPNet {
+	var out []*net.IPNet
+	for _, p := range c.TrustedProxies {
+		if _, n, err := net.ParseCIDR(strings.TrimSpace(p)); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
 
 // keyFiles returns the configured key files.
 func (c Config) keyFiles() storage.KeyFiles {

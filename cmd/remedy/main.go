@@ -27,7 +27,11 @@ import (
 const usage = `Usage: remedy <command> [flags]
 
 Commands:
-  serve [--addr ADDR]        migrate the database and serve the API
+  serve [--addr ADDR] [--demo]
+                             migrate the database and serve the API; --demo
+                             first seeds an empty database with demo data
+  users add --email E --name N --role R [--client ID] [--password-stdin]
+                             create a user and print its password once
   migrate                    apply pending database migrations
   keys init                  create the missing key files (never overwrites)
   keys rotate [--add R]... [--remove R]... [--batch N]
@@ -43,7 +47,7 @@ Configuration comes from REMEDY_* environment variables (see the README).
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	m := &Main{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "remedy:", err)
@@ -55,6 +59,7 @@ func main() {
 // Main is the program, with its outside world injected so that tests can
 // run it in-process.
 type Main struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 
@@ -71,6 +76,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
 		return m.serve(ctx, rest)
+	case cmd == "users" && len(rest) >= 1 && rest[0] == "add":
+		return m.usersAdd(ctx, rest[1:])
 	case cmd == "migrate":
 		return m.migrate(ctx)
 	case cmd == "keys" && len(rest) == 1 && rest[0] == "init":
@@ -298,6 +305,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
+	demo := fs.Bool("demo", false, "on an empty database, seed demo brands, factories, users and cases")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -315,7 +323,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		go m.retain(ctx, db, cfg.RetentionDays, log)
 	}
 
-	srv := api.NewServer(db, log)
+	if *demo {
+		if err := m.seedDemo(ctx, db, cfg.DemoPassword); err != nil {
+			return err
+		}
+	}
+	signing, err := storage.LoadSigningKey(cfg.SigningKeyFile)
+	if err != nil {
+		return err
+	}
+	srv, err := api.NewServer(api.Config{
+		Services: services(db), DB: db, Log: log, SigningKey: signing,
+		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
+		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: db.Now,
+	})
+	if err != nil {
+		return err
+	}
 	if err := srv.Open(cfg.Addr); err != nil {
 		return err
 	}
@@ -328,6 +352,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	log.Info("shutting down")
 	return srv.Close(shutdown)
+}
+
+// services returns the domain services of db.
+func services(db *storage.DB) api.Services {
+	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
+		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db)}
 }
 
 // retain erases closed cases past the retention period, hourly. With

@@ -1,0 +1,281 @@
+package api
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// passwordParams follow OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane).
+var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// MinPasswordLength is the shortest password a user may be given.
+const MinPasswordLength = 12
+
+// HashPassword returns the argon2id PHC string of password.
+func HashPassword(password string) (string, error) {
+	if len(password) < MinPasswordLength {
+		return "", cases.Errorf(cases.EINVALID, "A password needs at least %d characters.", MinPasswordLength)
+	}
+	return argon2id.CreateHash(password, passwordParams)
+}
+
+// dummyHash is compared against when the account does not exist, so that a
+// failed sign-in takes the same time whether or not the email is known.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := argon2id.CreateHash("no account has this password", passwordParams)
+	return h
+})
+
+// claims are the access token's claims.
+type claims struct {
+	jwt.RegisteredClaims
+	Role     cases.Role `json:"role"`
+	ClientID string     `json:"client_id,omitempty"`
+}
+
+// tokens issues and verifies access tokens.
+type tokens struct {
+	key      ed25519.PrivateKey
+	kid      string
+	issuer   string
+	audience string
+	ttl      time.Duration
+	now      func() time.Time
+	parser   *jwt.Parser
+}
+
+func newTokens(key ed25519.PrivateKey, issuer, audience string, ttl time.Duration, now func() time.Time) (*tokens, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, errors.New("api: an Ed25519 signing key is required")
+	}
+	if issuer == "" || audience == "" {
+		return nil, errors.New("api: the token issuer and audience are required")
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	sum := sha256.Sum256(pub)
+	t := &tokens{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:12]), issuer: issuer,
+		audience: audience, ttl: ttl, now: now}
+	// golang-jwt checks exp, iss and aud only when asked: ask for all of
+	// them, and accept the one algorithm we sign with.
+	t.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodEdDSA.Alg()}),
+		jwt.WithIssuer(issuer),
+		jwt.WithAudience(audience),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(30*time.Second),
+		jwt.WithTimeFunc(now),
+		jwt.WithStrictDecoding(),
+	)
+	return t, nil
+}
+
+func (t *tokens) issue(u *cases.User) (string, error) {
+	now := t.now()
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer: t.issuer, Subject: u.ID.String(), Audience: jwt.ClaimStrings{t.audience},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+			ID: uuid.NewString(),
+		},
+		Role: u.Role,
+	}
+	if u.ClientID.Valid {
+		c.ClientID = u.ClientID.UUID.String()
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	tok.Header["kid"] = t.kid
+	return tok.SignedString(t.key)
+}
+
+func (t *tokens) verify(raw string) (*claims, error) {
+	var c claims
+	_, err := t.parser.ParseWithClaims(raw, &c, func(tok *jwt.Token) (any, error) {
+		if kid, _ := tok.Header["kid"].(string); kid != t.kid {
+			return nil, errors.New("unknown key id")
+		}
+		return t.key.Public(), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (t *tokens) jwks() JWKS {
+	pub := t.key.Public().(ed25519.PublicKey)
+	return JWKS{Keys: []JWK{{Kty: "OKP", Crv: "Ed25519", X: base64.RawURLEncoding.EncodeToString(pub),
+		Kid: t.kid, Alg: "EdDSA", Use: "sig"}}}
+}
+
+// maxAuthorization bounds the Authorization header; a token is a few hundred bytes.
+const maxAuthorization = 4096
+
+// authenticate reads the bearer token from the Authorization header (never
+// from the query string or a cookie), verifies it, and checks that its user
+// still exists, is enabled and has the role the token claims.
+func (s *Server) authenticate(c echo.Context) (cases.Actor, error) {
+	header := c.Request().Header.Get(echo.HeaderAuthorization)
+	if header == "" {
+		return cases.Actor{}, unauthorized("Authentication is required: send Authorization: Bearer <token>.")
+	}
+	if len(header) > maxAuthorization {
+		return cases.Actor{}, unauthorized("The Authorization header is too long.")
+	}
+	scheme, raw, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		return cases.Actor{}, unauthorized("The Authorization header must be Bearer <token>.")
+	}
+	claims, err := s.tokens.verify(strings.TrimSpace(raw))
+	if err != nil {
+		return cases.Actor{}, unauthorized("The access token is not valid.")
+	}
+	id, err := uuid.Parse(claims.Subject)
+	if err != nil {
+		return cases.Actor{}, unauthorized("The access token is not valid.")
+	}
+	u, err := s.Users.FindUserByID(c.Request().Context(), id)
+	if cases.ErrorCode(err) == cases.ENOTFOUND {
+		return cases.Actor{}, unauthorized("The access token is not valid.")
+	} else if err != nil {
+		return cases.Actor{}, err
+	}
+	clientID := ""
+	if u.ClientID.Valid {
+		clientID = u.ClientID.UUID.String()
+	}
+	if u.Disabled || u.Role != claims.Role || clientID != claims.ClientID {
+		return cases.Actor{}, unauthorized("The access token is no longer valid; sign in again.")
+	}
+	return u.Actor(), nil
+}
+
+// signIn checks an email and password and answers a token. Failures are
+// counted per account and per address; past the limit the answer is 429
+// until the back-off ends, whatever the password.
+func (s *Server) signIn(c echo.Context) error {
+	var req TokenRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	email := strings.ToLower(strings.TrimSpace(req.Email))
+	keys := []string{"account:" + email, "address:" + c.RealIP()}
+	if wait := s.throttle.blocked(keys...); wait > 0 {
+		return &problemError{code: codeTooManyRequests, retryAfter: int(wait.Seconds()) + 1,
+			message: "Too many failed sign-ins; wait before trying again."}
+	}
+	u, hash, err := s.Users.Credentials(ctx, email)
+	if err != nil && cases.ErrorCode(err) != cases.ENOTFOUND {
+		return err
+	}
+	if hash == "" {
+		hash = dummyHash()
+	}
+	match, cerr := argon2id.ComparePasswordAndHash(req.Password, hash)
+	if err != nil || cerr != nil || !match || u.Disabled {
+		s.throttle.fail(keys...)
+		actor := cases.Actor{Role: cases.RoleSystem}
+		subject := "unknown"
+		if u != nil {
+			actor, subject = u.Actor(), u.ID.String()
+		}
+		if aerr := s.Audit.Append(ctx, actor, cases.ActionSignInFailed, subject, map[string]string{"address": c.RealIP()}); aerr != nil {
+			return aerr
+		}
+		return unauthorized("The email or password is wrong, or the account is disabled.")
+	}
+	s.throttle.reset(keys[0])
+	token, err := s.tokens.issue(u)
+	if err != nil {
+		return err
+	}
+	if err := s.Audit.Append(ctx, u.Actor(), cases.ActionSignIn, u.ID.String(), map[string]string{"address": c.RealIP()}); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, Token{AccessToken: token, TokenType: Bearer, ExpiresIn: int(s.tokens.ttl.Seconds())})
+}
+
+// throttle counts recent sign-in failures per key. It lives in one process:
+// with several servers, each applies the limit to what it sees.
+type throttle struct {
+	mu       sync.Mutex
+	failures map[string]*failures
+	now      func() time.Time
+}
+
+type failures struct {
+	count int
+	last  time.Time
+}
+
+const (
+	freeFailures   = 5                // failures before any back-off
+	failureWindow  = 15 * time.Minute // a key is forgotten after this long without failure
+	maxBackoff     = 15 * time.Minute
+	throttleMaxKey = 100_000
+)
+
+func newThrottle(now func() time.Time) *throttle {
+	return &throttle{failures: map[string]*failures{}, now: now}
+}
+
+// blocked returns how long the most throttled of keys must still wait.
+func (t *throttle) blocked(keys ...string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	var wait time.Duration
+	for _, k := range keys {
+		f := t.failures[k]
+		if f == nil || f.count < freeFailures {
+			continue
+		}
+		backoff := min(time.Second<<min(f.count-freeFailures, 20), maxBackoff)
+		if w := f.last.Add(backoff).Sub(now); w > wait {
+			wait = w
+		}
+	}
+	return wait
+}
+
+func (t *throttle) fail(keys ...string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if len(t.failures) > throttleMaxKey {
+		for k, f := range t.failures {
+			if now.Sub(f.last) > failureWindow {
+				delete(t.failures, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		f := t.failures[k]
+		if f == nil || now.Sub(f.last) > failureWindow {
+			f = &failures{}
+			t.failures[k] = f
+		}
+		f.count++
+		f.last = now
+	}
+}
+
+func (t *throttle) reset(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.failures, key)
+}

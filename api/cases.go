@@ -1,0 +1,553 @@
+package api
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// visible reports whether actor may see c at all: auditors the cases they
+// filed, case workers the cases assigned to them, supervisors every case,
+// client users their own brand's cases, admins none.
+func visible(a cases.Actor, c *cases.Case) bool {
+	switch a.Role {
+	case cases.RoleSupervisor:
+		return true
+	case cases.RoleCaseWorker:
+		return c.AssigneeID.Valid && c.AssigneeID.UUID == a.UserID
+	case cases.RoleAuditor:
+		return c.FiledBy == a.UserID
+	case cases.RoleClient:
+		return a.ClientID.Valid && c.ClientID == a.ClientID.UUID
+	}
+	return false
+}
+
+var errCaseNotFound = cases.Errorf(cases.ENOTFOUND, "Case not found.")
+
+// caseFor loads the case id if the caller may see it; a case it may not see
+// answers exactly as one that does not exist.
+func (h handlers) caseFor(c echo.Context, id uuid.UUID) (*cases.Case, error) {
+	found, err := h.Cases.FindCase(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if !visible(actorOf(c), found) {
+		return nil, errCaseNotFound
+	}
+	return found, nil
+}
+
+func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
+	a := actorOf(c)
+	f := cases.CaseFilter{
+		ClientID: nullUUID(params.ClientId), FactoryID: nullUUID(params.FactoryId),
+		AssigneeID: nullUUID(params.AssigneeId), After: nullUUID(params.Cursor),
+	}
+	if params.State != nil {
+		f.State = cases.State(*params.State)
+	}
+	if params.Limit != nil {
+		f.Limit = *params.Limit
+	}
+	if params.Overdue != nil && *params.Overdue {
+		f.OverdueAsOf = h.Now()
+	}
+	// Each role's scope is added to the filters; a filter outside the scope
+	// selects nothing rather than widening it.
+	empty := false
+	switch a.Role {
+	case cases.RoleClient:
+		empty = f.ClientID.Valid && f.ClientID != a.ClientID
+		f.ClientID = a.ClientID
+	case cases.RoleCaseWorker:
+		empty = f.AssigneeID.Valid && f.AssigneeID.UUID != a.UserID
+		f.AssigneeID = uuid.NullUUID{UUID: a.UserID, Valid: true}
+	case cases.RoleAuditor:
+		f.FiledBy = uuid.NullUUID{UUID: a.UserID, Valid: true}
+	}
+	out := CaseList{Items: []Case{}}
+	if empty {
+		return c.JSON(http.StatusOK, out)
+	}
+	page, err := h.Cases.ListCases(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	names := h.factoryNames(c)
+	for _, cs := range page.Cases {
+		v, err := h.view(c, cs, names)
+		if err != nil {
+			return err
+		}
+		out.Items = append(out.Items, v)
+	}
+	if page.Next.Valid {
+		out.NextCursor = &page.Next.UUID
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) FileCase(c echo.Context, params FileCaseParams) error {
+	var req NewCase
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	r := cases.Report{
+		ClientID: req.ClientId, FactoryID: req.FactoryId, FoundOn: req.FoundOn.Time,
+		Gender: cases.Gender(req.Gender), Presence: cases.Presence(req.Presence), Job: deref(req.Job),
+		HoursPerWeek: deref(req.HoursPerWeek), Recruitment: cases.Recruitment(req.Recruitment),
+		MonthlyWage:     cases.Money{Amount: deref(req.MonthlyWage), Currency: deref(req.WageCurrency)},
+		RemovedFromWork: req.RemovedFromWork, ChildSafe: req.ChildSafe,
+		Identity: identityIn(req.Identity), Narrative: cases.NewNote(deref(req.Narrative)),
+	}
+	if req.Hazards != nil {
+		for _, hz := range *req.Hazards {
+			r.Hazards = append(r.Hazards, string(hz))
+		}
+	}
+	ctx, a := c.Request().Context(), actorOf(c)
+	var (
+		filed    *cases.Case
+		replayed bool
+		err      error
+	)
+	if params.IdempotencyKey != nil {
+		body, _ := c.Get("body").([]byte)
+		key := cases.IdempotencyKey{Key: *params.IdempotencyKey, RequestHash: sha256.Sum256(body)}
+		filed, replayed, err = h.Cases.FileCaseOnce(ctx, a, key, r)
+	} else {
+		filed, err = h.Cases.FileCase(ctx, a, r)
+	}
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/cases/"+filed.ID.String())
+	return h.respondCase(c, http.StatusCreated, filed)
+}
+
+func (h handlers) GetCase(c echo.Context, id CaseID) error {
+	found, err := h.caseFor(c, id)
+	if err != nil {
+		return err
+	}
+	return h.respondCase(c, http.StatusOK, found)
+}
+
+func (h handlers) TransitionCase(c echo.Context, id CaseID) error {
+	var req TransitionRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	tr := cases.TransitionRequest{Event: cases.Event(req.Event), Reason: cases.NewNote(deref(req.Reason))}
+	if req.Outcome != nil {
+		tr.Outcome = cases.Outcome(*req.Outcome)
+	}
+	next, t, err := h.Cases.Transition(c.Request().Context(), actorOf(c), id, req.Version, tr)
+	if err != nil {
+		return err
+	}
+	v, err := h.view(c, next, h.factoryNames(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, TransitionResult{Case: v, Transition: transitionView(t, true)})
+}
+
+func (h handlers) AssignCase(c echo.Context, id CaseID) error {
+	var req Assignment
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	return h.respondEdit(c)(h.Cases.Assign(c.Request().Context(), actorOf(c), id, req.Version, req.CaseworkerId))
+}
+
+func (h handlers) ConfirmRemoval(c echo.Context, id CaseID) error {
+	var req Removal
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	return h.respondEdit(c)(h.Cases.ConfirmRemoval(c.Request().Context(), actorOf(c), id, req.Version,
+		cases.Removal{RemovedFromWork: req.RemovedFromWork, ChildSafe: req.ChildSafe}))
+}
+
+func (h handlers) RecordVerification(c echo.Context, id CaseID) error {
+	var req Verification
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	return h.respondEdit(c)(h.Cases.RecordVerification(c.Request().Context(), actorOf(c), id, req.Version, cases.Verification{
+		Method: cases.VerificationMethod(req.Method), VerifiedBirthDate: req.VerifiedBirthDate.Time,
+		GuardiansContacted: deref(req.GuardiansContacted), Notes: cases.NewNote(deref(req.Notes)),
+	}))
+}
+
+func (h handlers) PutPlan(c echo.Context, id CaseID) error {
+	var req PlanInput
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	p := cases.PlanInput{
+		School: deref(req.School), Grade: deref(req.Grade), EnrolmentDate: dateIn(req.EnrolmentDate),
+		Currency: deref(req.Currency), TuitionCost: deref(req.TuitionCost), TravelCost: deref(req.TravelCost),
+		MonthlyStipend: deref(req.MonthlyStipend), FactorySharePct: deref(req.FactorySharePct),
+		EndDate: dateIn(req.EndDate), GuardianConsent: deref(req.GuardianConsent), ConsentDate: datePtrIn(req.ConsentDate),
+	}
+	if req.Payer != nil {
+		p.Payer = cases.Payer(*req.Payer)
+	}
+	return h.respondEdit(c)(h.Cases.PutPlan(c.Request().Context(), actorOf(c), id, req.Version, p))
+}
+
+func (h handlers) AddFollowUp(c echo.Context, id CaseID) error {
+	var req FollowUpInput
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	f, err := h.Cases.AddFollowUp(c.Request().Context(), actorOf(c), id, cases.FollowUpInput{
+		Date: req.Date.Time, Contact: cases.Contact(req.Contact), AttendingSchool: req.AttendingSchool,
+		AttendancePct: req.AttendancePct, StipendPaid: deref(req.StipendPaid), StipendPaidOn: datePtrIn(req.StipendPaidOn),
+		StipendProofRef: deref(req.StipendProofRef), WorkingAgain: req.WorkingAgain, Concerns: cases.NewNote(deref(req.Concerns)),
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, followUpView(f, true))
+}
+
+func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	staff := actorOf(c).Role != cases.RoleClient
+	transitions, err := h.Cases.Transitions(ctx, id)
+	if err != nil {
+		return err
+	}
+	followUps, err := h.Cases.FollowUps(ctx, id)
+	if err != nil {
+		return err
+	}
+	out := EventList{Items: []CaseEvent{}}
+	for _, t := range transitions {
+		v := transitionView(t, staff)
+		out.Items = append(out.Items, CaseEvent{Type: CaseEventTypeTransition, At: t.At, Transition: &v})
+	}
+	for _, f := range followUps {
+		v := followUpView(f, staff)
+		out.Items = append(out.Items, CaseEvent{Type: CaseEventTypeFollowUp, At: f.Date, FollowUp: &v})
+	}
+	sort.SliceStable(out.Items, func(i, j int) bool { return out.Items[i].At.Before(out.Items[j].At) })
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) ReadIdentity(c echo.Context, id CaseID, params ReadIdentityParams) error {
+	found, err := h.caseFor(c, id)
+	if err != nil {
+		return err
+	}
+	conf, err := h.Cases.ReadIdentity(c.Request().Context(), actorOf(c), id, cases.ReadReason{Code: string(params.Reason)})
+	if err != nil {
+		return err
+	}
+	out := Confidential{CaseId: id, Code: found.Code, Identity: identityOut(conf.Identity)}
+	if !conf.Narrative.Empty() {
+		n := conf.Narrative.Text()
+		out.Narrative = &n
+	}
+	if !conf.VerificationNotes.Empty() {
+		n := conf.VerificationNotes.Text()
+		out.VerificationNotes = &n
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) CorrectIdentity(c echo.Context, id CaseID) error {
+	var req IdentityCorrection
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	return h.respondEdit(c)(h.Cases.CorrectIdentity(c.Request().Context(), actorOf(c), id, req.Version, identityIn(req.Identity)))
+}
+
+// respondEdit answers the case an edit returned.
+func (h handlers) respondEdit(c echo.Context) func(*cases.Case, error) error {
+	return func(edited *cases.Case, err error) error {
+		if err != nil {
+			return err
+		}
+		return h.respondCase(c, http.StatusOK, edited)
+	}
+}
+
+func (h handlers) respondCase(c echo.Context, status int, cs *cases.Case) error {
+	v, err := h.view(c, cs, h.factoryNames(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, v)
+}
+
+// factoryNames looks factory names up once per request.
+func (h handlers) factoryNames(c echo.Context) func(uuid.UUID) (string, error) {
+	names := map[uuid.UUID]string{}
+	return func(id uuid.UUID) (string, error) {
+		if n, ok := names[id]; ok {
+			return n, nil
+		}
+		f, err := h.Factories.FindFactoryByID(c.Request().Context(), id)
+		if err != nil {
+			return "", err
+		}
+		names[id] = f.Name
+		return f.Name, nil
+	}
+}
+
+// view shapes a case for the caller's role. A client user gets the fields
+// DOMAIN.md allows a brand; an auditor also the facts it reported; case
+// workers and supervisors everything but the sealed identity and notes.
+func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUID) (string, error)) (Case, error) {
+	name, err := factoryName(cs.FactoryID)
+	if err != nil {
+		return Case{}, err
+	}
+	now := h.Now()
+	end := now
+	if cs.ClosedAt != nil {
+		end = *cs.ClosedAt
+	}
+	v := Case{
+		Id: cs.ID, Code: cs.Code, ClientId: cs.ClientID, FactoryId: cs.FactoryID, FactoryName: name,
+		State: State(cs.State), Gender: Gender(cs.Gender), AgeYears: cs.AgeAtFound,
+		OpenedOn: date(cs.CreatedAt), DaysOpen: int(cases.Date(end).Sub(cases.Date(cs.CreatedAt)).Hours() / 24),
+		ClosedOn: datePtr(cs.ClosedAt), LastFollowUp: datePtr(cs.LastFollowUp), Overdue: cs.OverdueAsOf(now),
+	}
+	if cs.Outcome != "" {
+		o := Outcome(cs.Outcome)
+		v.Outcome = &o
+	}
+	if p := cs.Plan; p != nil {
+		v.MonthlyStipend, v.StipendCurrency = &p.MonthlyStipend, &p.Currency
+		if p.Payer != "" {
+			payer := Payer(p.Payer)
+			v.Payer = &payer
+		}
+	}
+	role := actorOf(c).Role
+	if role == cases.RoleClient {
+		return v, nil
+	}
+	// What the auditor reported.
+	hazards := append([]string{}, cs.Hazards...)
+	v.FiledBy, v.FoundOn = ptr(cs.FiledBy), ptr(date(cs.FoundOn))
+	v.Presence, v.Job, v.Hazards = ptr(string(cs.Presence)), &cs.Job, &hazards
+	v.HoursPerWeek, v.MonthlyWage, v.WageCurrency = &cs.HoursPerWeek, &cs.MonthlyWage.Amount, &cs.MonthlyWage.Currency
+	v.Recruitment, v.RemovedFromWork, v.ChildSafe = ptr(string(cs.Recruitment)), &cs.RemovedFromWork, &cs.ChildSafe
+	v.Version = &cs.Version
+	if role == cases.RoleAuditor {
+		return v, nil
+	}
+	if cs.AssigneeID.Valid {
+		v.AssigneeId = &cs.AssigneeID.UUID
+	}
+	v.VerificationMethod = ptr(string(cs.VerificationMethod))
+	v.FollowUpSince = cs.FollowUpSince
+	v.Erased = ptr(cs.ErasedAt != nil)
+	links := make([]CaseLink, len(cs.Links))
+	for i, l := range cs.Links {
+		links[i] = CaseLink{CaseId: l.CaseID, Code: l.Code, MatchedOn: l.MatchedOn}
+	}
+	v.Links = &links
+	if p := cs.Plan; p != nil {
+		v.Plan = planView(p)
+	}
+	return v, nil
+}
+
+func planView(p *cases.Plan) *Plan {
+	missing := []Failure{}
+	for _, f := range p.Missing() {
+		missing = append(missing, Failure{Name: f.Name, Message: f.Message})
+	}
+	v := &Plan{
+		School: p.School, Grade: p.Grade, EnrolmentDate: dateOrNil(p.EnrolmentDate), Currency: p.Currency,
+		TuitionCost: p.TuitionCost, TravelCost: p.TravelCost, MonthlyStipend: p.MonthlyStipend,
+		FactorySharePct: &p.FactorySharePct, EndDate: dateOrNil(p.EndDate), GuardianConsent: p.GuardianConsent,
+		ConsentDate: datePtr(p.ConsentDate), AuthoredBy: p.AuthoredBy, ApprovedAt: p.ApprovedAt, Missing: missing,
+	}
+	if p.Payer != "" {
+		payer := Payer(p.Payer)
+		v.Payer = &payer
+	}
+	if p.ApprovedBy.Valid {
+		v.ApprovedBy = &p.ApprovedBy.UUID
+	}
+	return v
+}
+
+// transitionView leaves out who acted unless the caller is staff; the
+// reason is a sealed note and only its presence is told.
+func transitionView(t *cases.Transition, staff bool) Transition {
+	v := Transition{Id: t.ID, Event: Event(t.Event), From: State(t.From), To: State(t.To), At: t.At}
+	if t.Outcome != "" {
+		o := Outcome(t.Outcome)
+		v.Outcome = &o
+	}
+	if staff {
+		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(string(t.ActorRole)), ptr(!t.Reason.Empty())
+	}
+	return v
+}
+
+// followUpView gives a client the follow-up and stipend facts only.
+func followUpView(f *cases.FollowUp, staff bool) FollowUp {
+	v := FollowUp{
+		Id: f.ID, Date: date(f.Date), Contact: string(f.Contact), AttendingSchool: f.AttendingSchool,
+		AttendancePct: f.AttendancePct, StipendPaid: f.StipendPaid.Amount, StipendPaidOn: datePtr(f.StipendPaidOn),
+		WorkingAgain: f.WorkingAgain,
+	}
+	if f.StipendPaid.Currency != "" {
+		v.StipendCurrency = &f.StipendPaid.Currency
+	}
+	if f.StipendPayer != "" {
+		v.StipendPayer = ptr(string(f.StipendPayer))
+	}
+	if staff {
+		v.StipendProofRef, v.RecordedBy, v.HasConcerns = &f.StipendProofRef, &f.RecordedBy, ptr(!f.Concerns.Empty())
+	}
+	return v
+}
+
+func identityIn(in Identity) cases.Identity {
+	id := cases.Identity{
+		FullName: deref(in.FullName), ClaimedBirthDate: datePtrIn(in.ClaimedBirthDate), ApparentAge: deref(in.ApparentAge),
+		VerifiedBirthDate: datePtrIn(in.VerifiedBirthDate), IDDocumentType: deref(in.IdDocumentType),
+		IDNumber: deref(in.IdNumber), Hometown: deref(in.Hometown), Address: deref(in.Address), Phone: deref(in.Phone),
+	}
+	if in.IdSuspected != nil {
+		id.IDSuspected = string(*in.IdSuspected)
+	}
+	if in.OtherNames != nil {
+		id.OtherNames = *in.OtherNames
+	}
+	if in.Guardians != nil {
+		for _, g := range *in.Guardians {
+			id.Guardians = append(id.Guardians, cases.Guardian{Name: g.Name, Relation: deref(g.Relation), Phone: deref(g.Phone)})
+		}
+	}
+	return id
+}
+
+func identityOut(id cases.Identity) Identity {
+	out := Identity{
+		FullName: nonEmpty(id.FullName), ClaimedBirthDate: datePtr(id.ClaimedBirthDate),
+		VerifiedBirthDate: datePtr(id.VerifiedBirthDate), IdDocumentType: nonEmpty(id.IDDocumentType),
+		IdNumber: nonEmpty(id.IDNumber), Hometown: nonEmpty(id.Hometown), Address: nonEmpty(id.Address), Phone: nonEmpty(id.Phone),
+	}
+	if id.ApparentAge > 0 {
+		out.ApparentAge = &id.ApparentAge
+	}
+	if id.IDSuspected != "" {
+		s := IdentityIdSuspected(id.IDSuspected)
+		out.IdSuspected = &s
+	}
+	if len(id.OtherNames) > 0 {
+		out.OtherNames = &id.OtherNames
+	}
+	if len(id.Guardians) > 0 {
+		gs := make([]Guardian, len(id.Guardians))
+		for i, g := range id.Guardians {
+			gs[i] = Guardian{Name: g.Name, Relation: nonEmpty(g.Relation), Phone: nonEmpty(g.Phone)}
+		}
+		out.Guardians = &gs
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullUUID(p *openapi_types.UUID) uuid.NullUUID {
+	if p == nil {
+		return uuid.NullUUID{}
+	}
+	return uuid.NullUUID{UUID: *p, Valid: true}
+}
+
+func date(t time.Time) openapi_types.Date { return openapi_types.Date{Time: cases.Date(t)} }
+
+func datePtr(t *time.Time) *openapi_types.Date {
+	if t == nil {
+		return nil
+	}
+	return ptr(date(*t))
+}
+
+func dateOrNil(t time.Time) *openapi_types.Date {
+	if t.IsZero() {
+		return nil
+	}
+	return ptr(date(t))
+}
+
+func dateIn(d *openapi_types.Date) time.Time {
+	if d == nil {
+		return time.Time{}
+	}
+	return d.Time
+}
+
+func datePtrIn(d *openapi_types.Date) *time.Time {
+	if d == nil {
+		return nil
+	}
+	t := d.Time
+	return &t
+}

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/workflow"
+)
+
+// handlers implements the generated ServerInterface. Each handler reads its
+// path ids from the generated parameters, never from a body.
+type handlers struct{ *Server }
+
+var _ ServerInterface = handlers{}
+
+func (h handlers) GetHealth(c echo.Context) error {
+	return c.JSON(http.StatusOK, Status{Status: "ok"})
+}
+
+func (h handlers) GetReady(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := h.DB.Ping(ctx); err != nil {
+		h.Log.Warn("readiness check failed", "type", "database")
+		return c.JSON(http.StatusServiceUnavailable, Status{Status: "database unreachable"})
+	}
+	return c.JSON(http.StatusOK, Status{Status: "ready"})
+}
+
+func (h handlers) GetMetrics(c echo.Context) error {
+	h.metrics.handler.ServeHTTP(c.Response(), c.Request())
+	return nil
+}
+
+func (h handlers) GetOpenAPI(c echo.Context) error {
+	return c.Blob(http.StatusOK, "application/yaml", specYAML)
+}
+
+func (h handlers) GetJWKS(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.JSON(http.StatusOK, h.tokens.jwks())
+}
+
+func (h handlers) CreateToken(c echo.Context) error { return h.signIn(c) }
+
+func (h handlers) GetWorkflow(c echo.Context) error {
+	var w Workflow
+	for _, st := range cases.States {
+		w.States = append(w.States, State(st))
+	}
+	for _, r := range workflow.Table {
+		ev := struct {
+			Event  Event     `json:"event"`
+			From   []State   `json:"from"`
+			Guards []Failure `json:"guards"`
+			Roles  []Role    `json:"roles"`
+			To     State     `json:"to"`
+		}{Event: Event(r.Event), To: State(r.To), From: []State{}, Guards: []Failure{}, Roles: []Role{}}
+		for _, f := range r.From {
+			ev.From = append(ev.From, State(f))
+		}
+		for _, g := range r.Guards {
+			ev.Guards = append(ev.Guards, Failure{Name: g.Name, Message: g.Message})
+		}
+		for _, role := range r.Roles {
+			ev.Roles = append(ev.Roles, Role(role))
+		}
+		w.Events = append(w.Events, ev)
+	}
+	return c.JSON(http.StatusOK, w)
+}
+
+// Admin.
+
+func (h handlers) ListClients(c echo.Context) error {
+	list, err := h.Clients.ListClients(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := ClientList{Items: make([]Client, len(list))}
+	for i, cl := range list {
+		out.Items[i] = clientView(cl)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) CreateClient(c echo.Context) error {
+	var req NewClient
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	cl, err := h.Clients.CreateClient(c.Request().Context(), actorOf(c), cases.NewClient{Name: req.Name})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, clientView(cl))
+}
+
+func (h handlers) DisableClient(c echo.Context, id EntityID) error {
+	if err := h.Clients.SetClientActive(c.Request().Context(), actorOf(c), id, false); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h handlers) ListFactories(c echo.Context) error {
+	list, err := h.Factories.ListFactories(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := FactoryList{Items: make([]Factory, len(list))}
+	for i, f := range list {
+		out.Items[i] = Factory{Id: f.ID, Name: f.Name, Province: f.Province, City: f.City, CreatedAt: f.CreatedAt}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) CreateFactory(c echo.Context) error {
+	var req NewFactory
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	f, err := h.Factories.CreateFactory(c.Request().Context(), actorOf(c),
+		cases.NewFactory{Name: req.Name, Province: req.Province, City: req.City})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, Factory{Id: f.ID, Name: f.Name, Province: f.Province, City: f.City, CreatedAt: f.CreatedAt})
+}
+
+func (h handlers) ListUsers(c echo.Context) error {
+	list, err := h.Users.ListUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := UserList{Items: make([]User, len(list))}
+	for i, u := range list {
+		out.Items[i] = userView(u)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) CreateUser(c echo.Context) error {
+	var req NewUser
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	n := cases.NewUser{Email: req.Email, Name: req.Name, Role: cases.Role(req.Role)}
+	if req.ClientId != nil {
+		n.ClientID.UUID, n.ClientID.Valid = *req.ClientId, true
+	}
+	password := NewPassword()
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	n.PasswordHash = hash
+	u, err := h.Users.CreateUser(c.Request().Context(), actorOf(c), n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, CreatedUser{User: userView(u), Password: password})
+}
+
+func (h handlers) DisableUser(c echo.Context, id EntityID) error {
+	if err := h.Users.DisableUser(c.Request().Context(), actorOf(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// NewPassword returns a random password of 20 URL-safe characters (120 bits).
+func NewPassword() string {
+	b := make([]byte, 15)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func clientView(cl *cases.Client) Client {
+	return Client{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt}
+}
+
+func userView(u *cases.User) User {
+	v := User{Id: u.ID, Email: u.Email, Name: u.Name, Role: Role(u.Role), Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	if u.ClientID.Valid {
+		id := u.ClientID.UUID
+		v.ClientId = &id
+	}
+	return v
+}

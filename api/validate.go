@@ -1,0 +1,144 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/labstack/echo/v4"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+var validationOptions = &openapi3filter.Options{
+	MultiError:          true,
+	SkipSettingDefaults: true,
+	// Authentication is the guard's job, before validation.
+	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+}
+
+// validate checks the request against op's parameters and body schema, and
+// names every failure. kin-openapi's reasons never quote the value.
+func (s *Server) validate(c echo.Context, op *Operation) error {
+	params := map[string]string{}
+	for i, name := range c.ParamNames() {
+		params[name] = c.ParamValues()[i]
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    c.Request(),
+		PathParams: params,
+		Route: &routers.Route{Spec: s.spec.doc, Path: op.Path, PathItem: op.pathItem,
+			Method: op.Method, Operation: op.spec},
+		Options: validationOptions,
+	}
+	err := openapi3filter.ValidateRequest(c.Request().Context(), input)
+	if body, ok := c.Get("body").([]byte); ok {
+		c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if err == nil {
+		return nil
+	}
+	var failed []cases.Failure
+	collectFailures(err, "", &failed)
+	if len(failed) == 0 {
+		failed = []cases.Failure{{Name: "request", Message: "the request does not match the API document"}}
+	}
+	return badRequest("The request does not match the API document.", failed...)
+}
+
+// collectFailures flattens kin-openapi's nested errors into named failures.
+func collectFailures(err error, prefix string, out *[]cases.Failure) {
+	var multi openapi3.MultiError
+	if errors.As(err, &multi) {
+		for _, e := range multi {
+			collectFailures(e, prefix, out)
+		}
+		return
+	}
+	var reqErr *openapi3filter.RequestError
+	if errors.As(err, &reqErr) {
+		switch {
+		case reqErr.Parameter != nil:
+			prefix = reqErr.Parameter.Name
+		case reqErr.RequestBody != nil:
+			prefix = "body"
+		}
+		var parse *openapi3filter.ParseError
+		if errors.As(reqErr.Err, &parse) {
+			*out = append(*out, cases.Failure{Name: prefix, Message: "is not valid JSON or not of the expected type"})
+			return
+		}
+		if reqErr.Err != nil && !errors.Is(reqErr.Err, reqErr) {
+			before := len(*out)
+			collectFailures(reqErr.Err, prefix, out)
+			if len(*out) > before {
+				return
+			}
+		}
+		*out = append(*out, cases.Failure{Name: prefix, Message: limit(reqErr.Reason)})
+		return
+	}
+	var schemaErr *openapi3.SchemaError
+	if errors.As(err, &schemaErr) {
+		name := prefix
+		if ptr := schemaErr.JSONPointer(); len(ptr) > 0 {
+			name = strings.Join(ptr, ".")
+		}
+		*out = append(*out, cases.Failure{Name: name, Message: limit(schemaErr.Reason)})
+		return
+	}
+	*out = append(*out, cases.Failure{Name: prefixOr(prefix, "request"), Message: "is not valid"})
+}
+
+func prefixOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func limit(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
+
+// decode reads the request body into v strictly: unknown fields and
+// trailing data are refused. The validator has already checked the shape;
+// this is the second lock, and its messages name fields, never values.
+func decode(c echo.Context, v any) error {
+	body, _ := c.Get("body").([]byte)
+	if len(body) == 0 {
+		return badRequest("A JSON body is required.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return badRequest("The body is not valid.", cases.Failure{Name: prefixOr(typeErr.Field, "body"),
+				Message: fmt.Sprintf("must be of type %s", typeErr.Type)})
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			return badRequest("The body is not valid.", cases.Failure{Name: "body", Message: "has an unknown field"})
+		}
+		return badRequest("The body is not valid JSON.")
+	}
+	if dec.More() {
+		return badRequest("The body holds more than one JSON value.")
+	}
+	return nil
+}
+
+func encodeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

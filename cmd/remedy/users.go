@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/remedy-cases/remedy/api"
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/storage"
+)
+
+// usersAdd creates a user with a password: read from standard input with
+// --password-stdin, or random and printed once.
+func (m *Main) usersAdd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	email := fs.String("email", "", "the user's email, used to sign in")
+	name := fs.String("name", "", "the user's name")
+	role := fs.String("role", "", "auditor, caseworker, supervisor, client or admin")
+	client := fs.String("client", "", "the client (brand) id of a client user")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	n := cases.NewUser{Email: *email, Name: *name, Role: cases.Role(*role)}
+	if *client != "" {
+		id, err := uuid.Parse(*client)
+		if err != nil {
+			return errors.New("--client must be a client id (a UUID)")
+		}
+		n.ClientID = uuid.NullUUID{UUID: id, Valid: true}
+	}
+	if err := n.Validate(); err != nil {
+		return describe(err)
+	}
+	password := api.NewPassword()
+	if *fromStdin {
+		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("--password-stdin: no password on standard input")
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	hash, err := api.HashPassword(password)
+	if err != nil {
+		return describe(err)
+	}
+	n.PasswordHash = hash
+	db, err := m.openForCommand(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := storage.NewUserService(db).CreateUser(ctx, cases.SystemActor, n)
+	if err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(m.Stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
+	if !*fromStdin {
+		fmt.Fprintf(m.Stdout, "password: %s\n(shown once; it is stored only as an argon2id hash)\n", password)
+	}
+	return nil
+}
+
+// describe turns a domain error into a message for the terminal, naming
+// every failed field.
+func describe(err error) error {
+	msg := cases.ErrorMessage(err)
+	for _, f := range cases.ErrorFailures(err) {
+		msg += "\n  " + f.Name + ": " + f.Message
+	}
+	return errors.New(msg)
+}
