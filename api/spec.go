@@ -123,8 +123,8 @@ func (s *Spec) Operations() []*Operation {
 // Operation returns the operation with id, or nil.
 func (s *Spec) Operation(id string) *Operation { return s.ops[id] }
 
-// statusOK is the success status an operation documents first.
-func (o *Operation) statusOK() int {
+// SuccessStatus is the success status the operation documents.
+func (o *Operation) SuccessStatus() int {
 	for _, code := range []int{http.StatusOK, http.StatusCreated, http.StatusNoContent} {
 		if o.spec.Responses.Status(code) != nil {
 			return code

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -15,6 +16,12 @@ import (
 
 	cases "github.com/remedy-cases/remedy/case"
 )
+
+func init() {
+	// kin-openapi checks "date" and "date-time" itself; "uuid" needs a
+	// pattern, and any version is valid (Remedy's ids are UUIDv7).
+	openapi3.DefineStringFormat("uuid", `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+}
 
 var validationOptions = &openapi3filter.Options{
 	MultiError:          true,
@@ -52,17 +59,19 @@ func (s *Server) validate(c echo.Context, op *Operation) error {
 	return badRequest("The request does not match the API document.", failed...)
 }
 
+var propertyReason = regexp.MustCompile(`^property "([^"]{1,100})" is (?:unsupported|missing)$`)
+
 // collectFailures flattens kin-openapi's nested errors into named failures.
 func collectFailures(err error, prefix string, out *[]cases.Failure) {
-	var multi openapi3.MultiError
-	if errors.As(err, &multi) {
+	// A type switch, not errors.As: a RequestError unwraps to its cause, and
+	// As would skip the parameter it names.
+	if multi, ok := err.(openapi3.MultiError); ok {
 		for _, e := range multi {
 			collectFailures(e, prefix, out)
 		}
 		return
 	}
-	var reqErr *openapi3filter.RequestError
-	if errors.As(err, &reqErr) {
+	if reqErr, ok := err.(*openapi3filter.RequestError); ok {
 		switch {
 		case reqErr.Parameter != nil:
 			prefix = reqErr.Parameter.Name
@@ -74,7 +83,7 @@ func collectFailures(err error, prefix string, out *[]cases.Failure) {
 			*out = append(*out, cases.Failure{Name: prefix, Message: "is not valid JSON or not of the expected type"})
 			return
 		}
-		if reqErr.Err != nil && !errors.Is(reqErr.Err, reqErr) {
+		if reqErr.Err != nil {
 			before := len(*out)
 			collectFailures(reqErr.Err, prefix, out)
 			if len(*out) > before {
@@ -86,9 +95,15 @@ func collectFailures(err error, prefix string, out *[]cases.Failure) {
 	}
 	var schemaErr *openapi3.SchemaError
 	if errors.As(err, &schemaErr) {
+		path := schemaErr.JSONPointer()
+		// An unknown or missing property is named in the reason; it is a
+		// field name, not a value.
+		if m := propertyReason.FindStringSubmatch(schemaErr.Reason); m != nil {
+			path = append(path, m[1])
+		}
 		name := prefix
-		if ptr := schemaErr.JSONPointer(); len(ptr) > 0 {
-			name = strings.Join(ptr, ".")
+		if len(path) > 0 {
+			name = strings.Join(path, ".")
 		}
 		*out = append(*out, cases.Failure{Name: name, Message: limit(schemaErr.Reason)})
 		return

@@ -189,7 +189,7 @@ func (w *demoWalk) walk(ctx context.Context, p demoPlan, brand *cases.Client, fa
 	c, err := w.svc.FileCase(ctx, w.auditor.Actor(), cases.Report{
 		ClientID: brand.ID, FactoryID: factory.ID, FoundOn: found,
 		Gender: []cases.Gender{cases.GenderFemale, cases.GenderMale}[rng.IntN(2)], Presence: cases.PresenceEmployed,
-		Job: []string{"thread trimming", "packing", "sole gluing", "quality check"}[rng.IntN(4)],
+		Job:     []string{"thread trimming", "packing", "sole gluing", "quality check"}[rng.IntN(4)],
 		Hazards: []string{"long_hours", "machinery"}, HoursPerWeek: 55 + rng.IntN(20),
 		MonthlyWage: cases.Money{Amount: int64(250000 + rng.IntN(80000)), Currency: "CNY"},
 		Recruitment: "borrowed_id", RemovedFromWork: true, ChildSafe: true,

@@ -335,7 +335,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	srv, err := api.NewServer(api.Config{
 		Services: services(db), DB: db, Log: log, SigningKey: signing,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
-		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: db.Now,
+		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
 	})
 	if err != nil {
 		return err

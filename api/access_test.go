@@ -1,0 +1,171 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/remedy-cases/remedy/api"
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/storage"
+)
+
+// call says how to make a valid request of one operation: the state the
+// case must be in (for operations on one case) and the request to send.
+type call struct {
+	state cases.State
+	build func(e *testEnv, c *cases.Case, tenant string) (query string, body any)
+}
+
+func noBody(*testEnv, *cases.Case, string) (string, any) { return "", nil }
+
+// calls has one entry per operation of the document; the matrix test fails
+// if an operation is missing.
+var calls = map[string]call{
+	"getHealth":  {build: noBody},
+	"getReady":   {build: noBody},
+	"getMetrics": {build: noBody},
+	"getOpenAPI": {build: noBody},
+	"getJWKS":    {build: noBody},
+	"createToken": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
+		return "", map[string]string{"email": e.users["auditor"].Email, "password": password}
+	}},
+	"getWorkflow": {build: noBody},
+	"fileCase":    {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) { return "", e.report(nil) }},
+	"listCases":   {build: noBody},
+	"getCase":     {state: cases.StateIntake, build: noBody},
+	"transitionCase": {state: cases.StateIntake, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
+		return "", map[string]any{"event": "begin_verification", "version": c.Version}
+	}},
+	"assignCase": {state: cases.StateIntake, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
+		return "", map[string]any{"caseworker_id": c.AssigneeID.UUID, "version": c.Version}
+	}},
+	"confirmRemoval": {state: cases.StateIntake, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
+		return "", map[string]any{"removed_from_work": true, "child_safe": true, "version": c.Version}
+	}},
+	"recordVerification": {state: cases.StateVerification, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
+		return "", map[string]any{"method": "school_record", "verified_birth_date": "2011-05-17", "version": c.Version}
+	}},
+	"putPlan": {state: cases.StatePlanning, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
+		return "", map[string]any{"school": "Yucai Middle School", "version": c.Version}
+	}},
+	"addFollowUp": {state: cases.StateFollowUp, build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"date": "2026-11-03", "contact": "visit", "attending_school": true, "working_again": false}
+	}},
+	"listCaseEvents": {state: cases.StateIntake, build: noBody},
+	"readIdentity": {state: cases.StateIntake, build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "?reason=verify_age", nil
+	}},
+	"correctIdentity": {state: cases.StateIntake, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
+		return "", map[string]any{"identity": map[string]any{"full_name": "Corrected Name", "apparent_age": 14}, "version": c.Version}
+	}},
+	"listClients": {build: noBody},
+	"createClient": {build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"name": "Brand " + uuid.NewString()}
+	}},
+	"disableClient": {build: noBody}, // the path id is made in the test
+	"listFactories": {build: noBody},
+	"createFactory": {build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"name": "工厂 " + uuid.NewString(), "province": "江苏", "city": "苏州"}
+	}},
+	"listUsers": {build: noBody},
+	"createUser": {build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"email": uuid.NewString() + "@example.org", "name": "New", "role": "auditor"}
+	}},
+	"disableUser": {build: noBody},
+}
+
+var matrixRoles = []string{"anonymous", "auditor", "caseworker", "supervisor", "client", "admin"}
+
+// expectedStatus is the access rule written out: no token 401; a role the
+// operation does not list 403; a case the role may not see 404 (supervisors
+// see every case; the others only their own tenant's); otherwise success.
+func expectedStatus(op *api.Operation, role, tenant string) int {
+	switch {
+	case op.Public():
+		return op.SuccessStatus()
+	case role == "anonymous":
+		return http.StatusUnauthorized
+	case !op.Allows(cases.Role(role)):
+		return http.StatusForbidden
+	case strings.HasPrefix(op.Path, "/v1/cases/{id}") && role != "supervisor" && tenant == "other":
+		return http.StatusNotFound
+	}
+	return op.SuccessStatus()
+}
+
+// TestAccessMatrix calls every operation of the document as every role, on
+// its own tenant and on another, and checks the status.
+func TestAccessMatrix(t *testing.T) {
+	e := newTestEnv(t, storage.SQLite)
+	var rows []string
+	for _, op := range e.srv.Spec().Operations() {
+		spec, ok := calls[op.ID]
+		if !ok {
+			t.Errorf("operation %s has no entry in the access matrix", op.ID)
+			continue
+		}
+		for _, role := range matrixRoles {
+			for _, tenant := range []string{"own", "other"} {
+				path := op.Path
+				var c *cases.Case
+				if spec.state != "" {
+					c = e.caseIn(tenant, spec.state)
+					path = strings.Replace(path, "{id}", c.ID.String(), 1)
+				}
+				switch op.ID {
+				case "disableClient":
+					cl, err := storage.NewClientService(e.db).CreateClient(ctx, cases.SystemActor, cases.NewClient{Name: "To disable " + uuid.NewString()})
+					must(t, err)
+					path = strings.Replace(path, "{id}", cl.ID.String(), 1)
+				case "disableUser":
+					u, err := storage.NewUserService(e.db).CreateUser(ctx, cases.SystemActor,
+						cases.NewUser{Email: uuid.NewString() + "@example.org", Name: "To disable", Role: cases.RoleAuditor})
+					must(t, err)
+					path = strings.Replace(path, "{id}", u.ID.String(), 1)
+				}
+				query, body := spec.build(e, c, tenant)
+				token := ""
+				if role != "anonymous" {
+					token = e.tokens[role]
+				}
+				res := e.do(strings.ToUpper(op.Method), path+query, token, body)
+				want := expectedStatus(op, role, tenant)
+				if res.status != want {
+					t.Errorf("%s %s as %s on %s tenant: status %d, want %d: %s", op.Method, op.Path, role, tenant, res.status, want, res.body)
+				}
+				rows = append(rows, fmt.Sprintf("%-7s %-32s %-10s %-5s %d", op.Method, op.Path, role, tenant, res.status))
+			}
+		}
+	}
+	for id := range calls {
+		if e.srv.Spec().Operation(id) == nil {
+			t.Errorf("the matrix has an entry for %s, which the document lacks", id)
+		}
+	}
+	if testing.Verbose() {
+		sort.Strings(rows)
+		t.Log("\n" + strings.Join(rows, "\n"))
+	}
+}
+
+// TestRoutesMatchDocument proves that the router serves exactly the
+// document's operations.
+func TestRoutesMatchDocument(t *testing.T) {
+	e := newTestEnv(t, storage.SQLite)
+	var want []string
+	for _, op := range e.srv.Spec().Operations() {
+		want = append(want, strings.ToUpper(op.Method)+" "+op.EchoPath)
+	}
+	got := slices.Clone(e.srv.Routes())
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("routes and operations differ:\nrouter:   %v\ndocument: %v", got, want)
+	}
+}
