@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,28 +57,61 @@ func TestServePostgres(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"migrate"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "schema version 2 (postgres)") {
+	if !strings.Contains(out.String(), "schema version 3 (postgres)") {
 		t.Fatalf("migrate said %q", out.String())
 	}
 	serve(t, vars)
 }
 
-func serve(t *testing.T, vars map[string]string) {
+// startServe runs serve on a free loopback port until the returned stop is
+// called; stop fails the test if serve did not end cleanly.
+func startServe(t *testing.T, vars map[string]string, args ...string) (addr string, out *syncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var logs bytes.Buffer
-	m := &Main{Stdout: &logs, Stderr: &logs, Getenv: envOf(vars), Ready: func(addr string) { ready <- addr }}
-	go func() { done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}) }()
-	var addr string
+	out = &syncBuffer{}
+	m := &Main{Stdout: out, Stderr: out, Getenv: envOf(vars), Ready: func(addr string) { ready <- addr }}
+	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 	select {
 	case addr = <-ready:
 	case err := <-done:
-		t.Fatalf("serve ended: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("serve ended: %v\n%s", err, out.String())
+	case <-time.After(60 * time.Second):
+		cancel()
 		t.Fatal("serve did not start")
 	}
+	return addr, out, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	}
+}
+
+// syncBuffer collects the output of a serve running in another goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func serve(t *testing.T, vars map[string]string) {
+	t.Helper()
+	addr, _, stop := startServe(t, vars)
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -88,10 +122,7 @@ func serve(t *testing.T, vars map[string]string) {
 			t.Fatalf("GET %s = %d", path, resp.StatusCode)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("serve: %v", err)
-	}
+	stop()
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/storage"
+)
+
+// TestDemo seeds the embedded database through serve --demo and checks that
+// a newcomer finds cases in every state, with follow-ups, and can sign in
+// with the printed password; a second start seeds nothing.
+func TestDemo(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_DEMO_PASSWORD": "demo password 123"}
+	addr, out, stop := startServe(t, vars, "--demo")
+	if !strings.Contains(out.String(), "supervisor@demo.remedy") || !strings.Contains(out.String(), "demo password 123") {
+		t.Fatalf("the demo did not print its sign-ins:\n%s", out.String())
+	}
+	api := client{t: t, base: "http://" + addr}
+	tok := api.signIn("brand2@demo.remedy", "demo password 123")
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	api.call("GET", "/v1/cases?limit=200", tok, nil, &list, 200)
+	chinese := false
+	for _, c := range list.Items {
+		chinese = chinese || strings.ContainsAny(c["factory_name"].(string), "厂司业")
+	}
+	if len(list.Items) != 20 || !chinese {
+		t.Fatalf("the second brand sees %d cases (want 20), Chinese factory names: %v", len(list.Items), chinese)
+	}
+	stop()
+
+	ctx := context.Background()
+	cfg, err := loadConfig(envOf(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Main{Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}, Getenv: envOf(vars)}
+	db, err := m.open(ctx, cfg, m.logger(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	byState := map[cases.State]int{}
+	page, err := storage.NewCaseService(db).ListCases(ctx, cases.CaseFilter{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	followUps := 0
+	for _, c := range page.Cases {
+		byState[c.State]++
+		if c.LastFollowUp != nil {
+			followUps++
+		}
+	}
+	for _, s := range cases.States {
+		if byState[s] == 0 {
+			t.Errorf("no demo case in %s: %v", s, byState)
+		}
+	}
+	if len(page.Cases) != 40 || followUps < 10 {
+		t.Errorf("%d demo cases, %d with follow-ups", len(page.Cases), followUps)
+	}
+	if n, err := storage.NewAuditService(db).Verify(ctx); err != nil || n == 0 {
+		t.Fatalf("audit chain after the demo: %d entries, %v", n, err)
+	}
+
+	_, out, stop = startServe(t, vars, "--demo")
+	stop()
+	if !strings.Contains(out.String(), "not empty; nothing seeded") {
+		t.Fatalf("a second --demo seeded again:\n%s", out.String())
+	}
+}
+
+// TestUsersAdd creates a user from the command line, with a printed
+// password and from standard input, and refuses a bad one naming the field.
+func TestUsersAdd(t *testing.T) {
+	vars := map[string]string{"REMEDY_DATA_DIR": t.TempDir()}
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	if err := m.Run(ctx, []string{"users", "add", "--email", "s@example.org", "--name", "S", "--role", "supervisor"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "password: ") {
+		t.Fatalf("no password printed: %s", out.String())
+	}
+	err := m.Run(ctx, []string{"users", "add", "--email", "not-an-email", "--name", "X", "--role", "client"})
+	if err == nil || !strings.Contains(err.Error(), "email") || !strings.Contains(err.Error(), "client_id") {
+		t.Fatalf("a bad user: %v", err)
+	}
+	m.Stdin = strings.NewReader("short\n")
+	err = m.Run(ctx, []string{"users", "add", "--email", "a@example.org", "--name", "A", "--role", "auditor", "--password-stdin"})
+	if err == nil || !strings.Contains(err.Error(), "12 characters") {
+		t.Fatalf("a short password: %v", err)
+	}
+}
