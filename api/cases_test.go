@@ -61,12 +61,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		failed             string // a failure the problem must name
 	}{
 		{"unknown field", "POST", "/v1/cases", auditor, withField("favourite_colour", "blue"), 400, "favourite_colour"},
-		{"unknown nested field", "POST", "/v1/cases", auditor, withField("identity", map[string]any{"full_name": "X", "shoe_size": 3}), 400, "identity"},
+		{"unknown nested field", "POST", "/v1/cases", auditor, withField("identity", map[string]any{"full_name": "X", "shoe_size": 3}), 400, "identity.shoe_size"},
 		{"wrong type", "POST", "/v1/cases", auditor, withField("hours_per_week", "sixty"), 400, "hours_per_week"},
 		{"not a date", "POST", "/v1/cases", auditor, withField("found_on", "last Tuesday"), 400, "found_on"},
 		{"not a uuid", "POST", "/v1/cases", auditor, withField("client_id", "brand-one"), 400, "client_id"},
 		{"bad enum", "POST", "/v1/cases", auditor, withField("gender", "girl"), 400, "gender"},
-		{"missing field", "POST", "/v1/cases", auditor, func() map[string]any { r := e.report(nil); delete(r, "gender"); return r }(), 400, ""},
+		{"missing field", "POST", "/v1/cases", auditor, func() map[string]any { r := e.report(nil); delete(r, "gender"); return r }(), 400, "gender"},
 		{"not JSON", "POST", "/v1/cases", auditor, `{"client_id":`, 400, ""},
 		{"two JSON values", "POST", "/v1/cases", auditor, func() string { b, _ := json.Marshal(e.report(nil)); return string(b) + "{}" }(), 400, ""},
 		{"oversized body", "POST", "/v1/cases", auditor, withField("narrative", strings.Repeat("x", 300<<10)), 413, ""},
@@ -85,7 +85,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			if ct := res.header.Get("Content-Type"); ct != "application/problem+json" {
 				t.Fatalf("content type %q", ct)
 			}
-			if tt.failed != "" && !slices.ContainsFunc(problemNames(t, res), func(n string) bool { return strings.Contains(n, tt.failed) }) {
+			if tt.failed != "" && !slices.Contains(problemNames(t, res), tt.failed) {
 				t.Fatalf("the problem does not name %s: %s", tt.failed, res.body)
 			}
 			if e.countCases() != cases0 || e.auditCount() != audit0 {

@@ -98,7 +98,7 @@ func collectFailures(err error, prefix string, out *[]cases.Failure) {
 		path := schemaErr.JSONPointer()
 		// An unknown or missing property is named in the reason; it is a
 		// field name, not a value.
-		if m := propertyReason.FindStringSubmatch(schemaErr.Reason); m != nil {
+		if m := propertyReason.FindStringSubmatch(schemaErr.Reason); m != nil && (len(path) == 0 || path[len(path)-1] != m[1]) {
 			path = append(path, m[1])
 		}
 		name := prefix

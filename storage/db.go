@@ -115,6 +115,12 @@ func openSQLite(dir string, gcfg *gorm.Config) (*gorm.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("storage: create data directory: %w", err)
 	}
+	// A relative path in a file: URI is read as a host name and fails with
+	// a misleading "out of memory"; the default ./remedy-data is relative.
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: data directory: %w", err)
+	}
 	// Immediate transactions take the write lock at BEGIN, so two writers
 	// queue on the busy timeout instead of failing to upgrade a read lock.
 	// No _time_format: the driver stops reading parameters after it, which

@@ -39,6 +39,17 @@ func TestServeEmbedded(t *testing.T) {
 	}
 }
 
+// TestServeDefaultDataDir starts serve with no configuration at all, as the
+// README's first command does: the data lands in ./remedy-data.
+func TestServeDefaultDataDir(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	serve(t, map[string]string{})
+	if _, err := os.Stat(filepath.Join(dir, "remedy-data", "remedy.db")); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestServePostgres(t *testing.T) {
 	cfg := storagetest.Config(t, "postgres")
 	dir := t.TempDir()
