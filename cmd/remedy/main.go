@@ -33,6 +33,10 @@ Commands:
   users add --email E --name N --role R [--client ID] [--password-stdin]
                              create a user and print its password once
   migrate                    apply pending database migrations
+  backup --out FILE          copy the embedded database consistently (on
+                             PostgreSQL, use pg_dump: see the README)
+  health [--url URL]         exit 0 if the server at URL (default: REMEDY_ADDR)
+                             is ready; for container health checks
   keys init                  create the missing key files (never overwrites)
   keys rotate [--add R]... [--remove R]... [--batch N]
                              change the age recipients and re-wrap every case
@@ -78,6 +82,10 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return m.serve(ctx, rest)
 	case cmd == "users" && len(rest) >= 1 && rest[0] == "add":
 		return m.usersAdd(ctx, rest[1:])
+	case cmd == "backup":
+		return m.backup(ctx, rest)
+	case cmd == "health":
+		return m.health(ctx, rest)
 	case cmd == "migrate":
 		return m.migrate(ctx)
 	case cmd == "keys" && len(rest) == 1 && rest[0] == "init":

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -138,8 +140,15 @@ func serve(t *testing.T, vars map[string]string) {
 
 func TestConfigErrors(t *testing.T) {
 	for name, vars := range map[string]map[string]string{
-		"mysql url": {"REMEDY_DATABASE_URL": "mysql://root:hunter2@localhost/x"},
-		"log level": {"REMEDY_LOG_LEVEL": "loud"},
+		"mysql url":      {"REMEDY_DATABASE_URL": "mysql://root:hunter2@localhost/x"},
+		"log level":      {"REMEDY_LOG_LEVEL": "loud"},
+		"retention":      {"REMEDY_RETENTION_DAYS": "-3"},
+		"retention word": {"REMEDY_RETENTION_DAYS": "forever"},
+		"token ttl":      {"REMEDY_TOKEN_TTL": "30d"},
+		"token ttl long": {"REMEDY_TOKEN_TTL": "72h"},
+		"proxies":        {"REMEDY_TRUSTED_PROXIES": "10.0.0.0/8,the load balancer"},
+		"cors":           {"REMEDY_CORS_ORIGINS": "app.example.org"},
+		"demo password":  {"REMEDY_DEMO_PASSWORD": "short"},
 	} {
 		_, err := loadConfig(envOf(vars))
 		if err == nil {
@@ -272,4 +281,50 @@ func mustBlindKey(t *testing.T, dir string) []byte {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// TestConfigReference: every setting the program reads is in the README's
+// configuration table, and the table names nothing else.
+func TestConfigReference(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `REMEDY_") {
+			documented[strings.Trim(strings.Fields(line)[1], "`")] = true
+		}
+	}
+	for _, s := range settings {
+		if !documented[s] {
+			t.Errorf("%s is read but not in the README", s)
+		}
+		delete(documented, s)
+	}
+	for s := range documented {
+		t.Errorf("the README documents %s, which nothing reads", s)
+	}
+	typ := reflect.TypeOf(Config{})
+	for i := range typ.NumField() {
+		if tag := typ.Field(i).Tag.Get("env"); !slices.Contains(settings, tag) {
+			t.Errorf("Config reads %s, missing from settings", tag)
+		}
+	}
+}
+
+// TestHealth is the container's health check: ready while serve runs, an
+// error once it stops.
+func TestHealth(t *testing.T) {
+	vars := map[string]string{"REMEDY_DATA_DIR": t.TempDir()}
+	addr, _, stop := startServe(t, vars)
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(map[string]string{"REMEDY_ADDR": addr})}
+	if err := m.Run(context.Background(), []string{"health"}); err != nil || !strings.Contains(out.String(), "ready") {
+		t.Fatalf("health while serving: %v %s", err, out.String())
+	}
+	stop()
+	if err := m.Run(context.Background(), []string{"health"}); err == nil {
+		t.Fatal("health passed with no server")
+	}
 }
