@@ -260,13 +260,13 @@ func (s *Server) capBody(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if r.ContentLength > s.MaxBodyBytes {
-			return &problemError{code: codeTooLarge, message: fmt.Sprintf("The request body is larger than %d bytes.", s.MaxBodyBytes)}
+			return s.tooLarge()
 		}
 		data, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.MaxBodyBytes))
 		if err != nil {
-			var tooLarge *http.MaxBytesError
-			if errors.As(err, &tooLarge) {
-				return &problemError{code: codeTooLarge, message: fmt.Sprintf("The request body is larger than %d bytes.", s.MaxBodyBytes)}
+			var maxErr *http.MaxBytesError
+			if errors.As(err, &maxErr) {
+				return s.tooLarge()
 			}
 			return badRequest("The request body could not be read.")
 		}
@@ -274,6 +274,10 @@ func (s *Server) capBody(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set("body", data)
 		return next(c)
 	}
+}
+
+func (s *Server) tooLarge() error {
+	return &problemError{code: codeTooLarge, message: fmt.Sprintf("The request body is larger than %d bytes.", s.MaxBodyBytes)}
 }
 
 // guard authenticates and authorises a call of op by its x-roles, then

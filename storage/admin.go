@@ -135,12 +135,21 @@ func (s *UserService) FindUserByID(ctx context.Context, id uuid.UUID) (*cases.Us
 }
 
 func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*cases.User, error) {
+	row, err := s.byEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	return row.domain(), nil
+}
+
+// byEmail finds a user's row by its email, compared as CreateUser stores it.
+func (s *UserService) byEmail(ctx context.Context, email string) (*userRow, error) {
 	var row userRow
 	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
 	if err != nil {
 		return nil, s.db.interpret(err, "User")
 	}
-	return row.domain(), nil
+	return &row, nil
 }
 
 func (s *UserService) ListUsers(ctx context.Context) ([]*cases.User, error) {
@@ -161,10 +170,9 @@ func (s *UserService) SetPasswordHash(ctx context.Context, actor cases.Actor, id
 }
 
 func (s *UserService) Credentials(ctx context.Context, email string) (*cases.User, string, error) {
-	var row userRow
-	err := s.db.gorm.WithContext(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&row).Error
+	row, err := s.byEmail(ctx, email)
 	if err != nil {
-		return nil, "", s.db.interpret(err, "User")
+		return nil, "", err
 	}
 	hash := ""
 	if row.PasswordHash != nil {

@@ -63,11 +63,7 @@ func (s *CaseService) RecordVerification(ctx context.Context, actor cases.Actor,
 		if err := v.Validate(c.FoundOn); err != nil {
 			return nil, nil, err
 		}
-		key, err := s.db.caseKeyOf(tx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		identity, err := openIdentity(key, id, row.IdentitySealed)
+		key, identity, err := s.db.storedIdentity(tx, row)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -108,11 +104,7 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 		}
 		end := p.EndDate
 		if end.IsZero() {
-			key, err := s.db.caseKeyOf(tx, id)
-			if err != nil {
-				return nil, nil, err
-			}
-			identity, err := openIdentity(key, id, row.IdentitySealed)
+			_, identity, err := s.db.storedIdentity(tx, row)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -318,13 +310,11 @@ func (s *CaseService) ReadIdentity(ctx context.Context, actor cases.Actor, id uu
 		if err := workflow.CanReadIdentity(row.domain(), actor); err != nil {
 			return err
 		}
-		key, err := s.db.caseKeyOf(tx, id)
+		key, identity, err := s.db.storedIdentity(tx, row)
 		if err != nil {
 			return err
 		}
-		if out.Identity, err = openIdentity(key, id, row.IdentitySealed); err != nil {
-			return err
-		}
+		out.Identity = identity
 		if out.Narrative, err = openNote(key, id, purposeNarrative, row.NarrativeSealed); err != nil {
 			return err
 		}
@@ -356,11 +346,7 @@ func (s *CaseService) CorrectIdentity(ctx context.Context, actor cases.Actor, id
 		if err := workflow.CanWork(c, actor); err != nil {
 			return nil, nil, err
 		}
-		key, err := s.db.caseKeyOf(tx, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		stored, err := openIdentity(key, id, row.IdentitySealed)
+		key, stored, err := s.db.storedIdentity(tx, row)
 		if err != nil {
 			return nil, nil, err
 		}

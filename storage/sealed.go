@@ -117,6 +117,17 @@ func (db *DB) caseKeyOf(tx *gorm.DB, caseID uuid.UUID) (*caseKey, error) {
 	return db.keys.unwrap(row.Wrapped)
 }
 
+// storedIdentity unwraps the case key of row and opens its identity, for an
+// edit that reads the identity or re-seals it under the same key.
+func (db *DB) storedIdentity(tx *gorm.DB, row *caseRow) (*caseKey, cases.Identity, error) {
+	key, err := db.caseKeyOf(tx, row.ID)
+	if err != nil {
+		return nil, cases.Identity{}, err
+	}
+	identity, err := openIdentity(key, row.ID, row.IdentitySealed)
+	return key, identity, err
+}
+
 // lazyKey unwraps a case's key the first time a sealed value needs it, so
 // that listing records without notes costs no decryption.
 type lazyKey struct {
