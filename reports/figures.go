@@ -1,0 +1,244 @@
+// Package reports builds a brand's monthly figures from case histories, then
+// renders them to PDF. Building is pure: the same histories, month and zone
+// give the same figures, whenever they are built.
+package reports
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// Figures are everything a monthly report shows. They hold facts a brand may
+// see (DOMAIN.md): case codes, factory names, ages, genders, states, dates and
+// money. No field can hold an identity or a note, which a test checks.
+type Figures struct {
+	Client string `json:"client"`
+	Month  string `json:"month"`
+
+	NewCases    int            `json:"new_cases"`
+	OpenAtEnd   int            `json:"open_at_end"`
+	ByState     []StateCount   `json:"by_state"` // every state, in workflow order, at the month's end
+	Closed      []OutcomeCount `json:"closed"`   // closures in the month, every outcome
+	FollowUps   FollowUpCounts `json:"follow_ups"`
+	Stipends    []Stipend      `json:"stipends"`      // by payer and currency
+	Attendance  Attendance     `json:"attendance"`    // children seen in the month who attend school
+	NewPerMonth []MonthCount   `json:"new_per_month"` // twelve months, ending with the report's
+	Rows        []Row          `json:"rows"`          // by case code
+}
+
+// StateCount is how many cases stood in a state.
+type StateCount struct {
+	State cases.State `json:"state"`
+	Count int         `json:"count"`
+}
+
+// OutcomeCount is how many cases closed with an outcome.
+type OutcomeCount struct {
+	Outcome cases.Outcome `json:"outcome"`
+	Count   int           `json:"count"`
+}
+
+// FollowUpCounts compares the month's follow-ups with what was due. A case is
+// due when it was in follow-up on the month's first day; it is overdue when it
+// is still in follow-up at the month's end without a follow-up in the month.
+type FollowUpCounts struct {
+	Due      int `json:"due"`
+	Done     int `json:"done"`
+	Overdue  int `json:"overdue"`
+	Recorded int `json:"recorded"` // every follow-up dated in the month
+}
+
+// Stipend is what one payer paid in one currency, in minor units.
+type Stipend struct {
+	Payer     cases.Payer `json:"payer"`
+	Currency  string      `json:"currency"`
+	ThisMonth int64       `json:"this_month"`
+	ToDate    int64       `json:"to_date"` // since the first stipend, up to the month's end
+}
+
+// Attendance counts the children with a follow-up in the month, and those
+// whose latest follow-up of the month found them at school.
+type Attendance struct {
+	Seen      int `json:"seen"`
+	Attending int `json:"attending"`
+}
+
+// Percent is the share attending school, rounded down; -1 when nobody was seen.
+func (a Attendance) Percent() int {
+	if a.Seen == 0 {
+		return -1
+	}
+	return a.Attending * 100 / a.Seen
+}
+
+// MonthCount is how many cases were filed in a month.
+type MonthCount struct {
+	Month string `json:"month"`
+	Count int    `json:"count"`
+}
+
+// Row is one case in the report's table: a case that was open at some time
+// during the month.
+type Row struct {
+	Code            string       `json:"code"`
+	Factory         string       `json:"factory"`
+	Age             *int         `json:"age"` // at the date found, once verified
+	Gender          cases.Gender `json:"gender"`
+	State           cases.State  `json:"state"`
+	DaysOpen        int          `json:"days_open"`
+	LastFollowUp    string       `json:"last_follow_up"` // a date, or empty
+	AttendingSchool *bool        `json:"attending_school"`
+	StipendPaid     int64        `json:"stipend_paid"` // this month, minor units
+	Currency        string       `json:"currency"`
+}
+
+// Build computes the figures of client's month from its case histories. zone
+// decides the day of an instant, such as when a case was filed or closed.
+func Build(client string, month cases.Month, zone *time.Location, histories []*cases.CaseHistory) *Figures {
+	start, end := month.Start(), month.End()
+	f := &Figures{Client: client, Month: month.String()}
+	byState := map[cases.State]int{}
+	closed := map[cases.Outcome]int{}
+	type payerCurrency struct {
+		payer    cases.Payer
+		currency string
+	}
+	stipends := map[payerCurrency]*Stipend{}
+	filedIn := map[cases.Month]int{}
+	first := month.Add(-11)
+
+	for _, h := range histories {
+		c := h.Case
+		filed := day(c.CreatedAt, zone)
+		if !filed.Before(end) {
+			continue
+		}
+		if m := cases.MonthOf(filed); !m.Before(first) {
+			filedIn[m]++
+		}
+		if !filed.Before(start) {
+			f.NewCases++
+		}
+		atStart, _ := stateOn(h, start, zone)
+		atEnd, closedOn := stateOn(h, end, zone)
+		byState[atEnd]++
+		if atEnd != cases.StateClosed {
+			f.OpenAtEnd++
+		}
+		for _, t := range h.Transitions {
+			if t.To == cases.StateClosed && inMonth(day(t.At, zone), start, end) {
+				closed[t.Outcome]++
+			}
+		}
+
+		var last, lastInMonth *cases.FollowUp
+		var paid cases.Money
+		for _, fu := range h.FollowUps {
+			if fu.Date.Before(end) {
+				last = fu
+			}
+			if inMonth(fu.Date, start, end) {
+				lastInMonth = fu
+				f.FollowUps.Recorded++
+			}
+			if fu.StipendPaid.Amount > 0 && fu.StipendPaidOn != nil && fu.StipendPaidOn.Before(end) {
+				k := payerCurrency{fu.StipendPayer, fu.StipendPaid.Currency}
+				s := stipends[k]
+				if s == nil {
+					s = &Stipend{Payer: k.payer, Currency: k.currency}
+					stipends[k] = s
+				}
+				s.ToDate += fu.StipendPaid.Amount
+				if !fu.StipendPaidOn.Before(start) {
+					s.ThisMonth += fu.StipendPaid.Amount
+					paid.Amount += fu.StipendPaid.Amount
+					paid.Currency = fu.StipendPaid.Currency
+				}
+			}
+		}
+		if atStart == cases.StateFollowUp {
+			f.FollowUps.Due++
+			if lastInMonth != nil {
+				f.FollowUps.Done++
+			} else if atEnd == cases.StateFollowUp {
+				f.FollowUps.Overdue++
+			}
+		}
+		if lastInMonth != nil {
+			f.Attendance.Seen++
+			if lastInMonth.AttendingSchool {
+				f.Attendance.Attending++
+			}
+		}
+
+		if atStart == cases.StateClosed && closedOn.Before(start) {
+			continue // closed before the month: not in the table
+		}
+		until := end.AddDate(0, 0, -1)
+		if atEnd == cases.StateClosed {
+			until = closedOn
+		}
+		r := Row{
+			Code:     c.Code,
+			Factory:  h.Factory,
+			Age:      c.AgeAtFound,
+			Gender:   c.Gender,
+			State:    atEnd,
+			DaysOpen: int(until.Sub(filed).Hours() / 24),
+		}
+		if c.Plan != nil {
+			r.Currency = c.Plan.Currency
+		}
+		if paid.Amount > 0 {
+			r.StipendPaid, r.Currency = paid.Amount, paid.Currency
+		}
+		if last != nil {
+			r.LastFollowUp = last.Date.Format(time.DateOnly)
+			attending := last.AttendingSchool
+			r.AttendingSchool = &attending
+		}
+		f.Rows = append(f.Rows, r)
+	}
+
+	for _, s := range cases.States {
+		f.ByState = append(f.ByState, StateCount{s, byState[s]})
+	}
+	for _, o := range cases.Outcomes {
+		f.Closed = append(f.Closed, OutcomeCount{o, closed[o]})
+	}
+	for _, s := range stipends {
+		f.Stipends = append(f.Stipends, *s)
+	}
+	slices.SortFunc(f.Stipends, func(a, b Stipend) int {
+		return cmp.Or(cmp.Compare(a.Payer, b.Payer), cmp.Compare(a.Currency, b.Currency))
+	})
+	for m := first; !month.Before(m); m = m.Add(1) {
+		f.NewPerMonth = append(f.NewPerMonth, MonthCount{m.String(), filedIn[m]})
+	}
+	slices.SortFunc(f.Rows, func(a, b Row) int { return cmp.Compare(a.Code, b.Code) })
+	return f
+}
+
+// stateOn replays a case's transitions to find where it stood at the start
+// of the day on, and the day it closed if it stood closed.
+func stateOn(h *cases.CaseHistory, on time.Time, zone *time.Location) (cases.State, time.Time) {
+	state, closedOn := cases.StateIntake, time.Time{}
+	for _, t := range h.Transitions {
+		at := day(t.At, zone)
+		if !at.Before(on) {
+			break
+		}
+		state = t.To
+		if t.To == cases.StateClosed {
+			closedOn = at
+		}
+	}
+	return state, closedOn
+}
+
+func day(t time.Time, zone *time.Location) time.Time { return cases.Date(t.In(zone)) }
+
+func inMonth(d, start, end time.Time) bool { return !d.Before(start) && d.Before(end) }
