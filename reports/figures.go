@@ -17,6 +17,7 @@ import (
 type Figures struct {
 	Client string `json:"client"`
 	Month  string `json:"month"`
+	Zone   string `json:"zone"` // decides the day of an instant
 
 	NewCases    int            `json:"new_cases"`
 	OpenAtEnd   int            `json:"open_at_end"`
@@ -99,7 +100,7 @@ type Row struct {
 // decides the day of an instant, such as when a case was filed or closed.
 func Build(client string, month cases.Month, zone *time.Location, histories []*cases.CaseHistory) *Figures {
 	start, end := month.Start(), month.End()
-	f := &Figures{Client: client, Month: month.String()}
+	f := &Figures{Client: client, Month: month.String(), Zone: zone.String()}
 	byState := map[cases.State]int{}
 	closed := map[cases.Outcome]int{}
 	type payerCurrency struct {
