@@ -33,6 +33,8 @@ const (
 	ActionUserCreated      = "admin.user_created"
 	ActionUserDisabled     = "admin.user_disabled"
 	ActionPasswordSet      = "admin.password_set"
+	ActionReportContacts   = "admin.report_contacts_set"
+	ActionReportSent       = "report.sent"
 )
 
 // RoleSystem marks entries made by Remedy itself or an operator's command.

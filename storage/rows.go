@@ -296,7 +296,7 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 // models lists every row type, for the schema test.
 var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
-	&fingerprintRow{}, &caseLinkRow{}}
+	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {
