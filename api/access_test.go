@@ -69,6 +69,15 @@ var calls = map[string]call{
 		return "", map[string]any{"name": "Brand " + uuid.NewString()}
 	}},
 	"disableClient": {build: noBody}, // the path id is made in the test
+	"getReportContacts": {build: noBody},
+	"putReportContacts": {build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"emails": []string{"compliance@brand.example"}}
+	}},
+	"listMonthlyReports": {build: noBody},
+	"createMonthlyReport": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
+		return "", map[string]any{"client_id": e.client(tenant).ID, "month": "2026-10"}
+	}},
+	"downloadMonthlyReport": {build: noBody},
 	"listFactories": {build: noBody},
 	"createFactory": {build: func(*testEnv, *cases.Case, string) (string, any) {
 		return "", map[string]any{"name": "工厂 " + uuid.NewString(), "province": "江苏", "city": "苏州"}
@@ -94,6 +103,8 @@ func expectedStatus(op *api.Operation, role, tenant string) int {
 	case !op.Allows(cases.Role(role)):
 		return http.StatusForbidden
 	case strings.HasPrefix(op.Path, "/v1/cases/{id}") && role != "supervisor" && tenant == "other":
+		return http.StatusNotFound
+	case op.ID == "downloadMonthlyReport" && role == "client" && tenant == "other":
 		return http.StatusNotFound
 	}
 	return op.SuccessStatus()
@@ -123,6 +134,13 @@ func TestAccessMatrix(t *testing.T) {
 					cl, err := storage.NewClientService(e.db).CreateClient(ctx, cases.SystemActor, cases.NewClient{Name: "To disable " + uuid.NewString()})
 					must(t, err)
 					path = strings.Replace(path, "{id}", cl.ID.String(), 1)
+				case "getReportContacts", "putReportContacts":
+					path = strings.Replace(path, "{id}", e.client(tenant).ID.String(), 1)
+				case "downloadMonthlyReport":
+					r, _, err := storage.NewReportService(e.db).StoreReport(ctx, cases.SystemActor,
+						cases.NewMonthlyReport{ClientID: e.client(tenant).ID, Month: cases.Month{Year: 2026, Month: 9}, PDF: []byte("%PDF-1.3")}, false)
+					must(t, err)
+					path = strings.Replace(path, "{id}", r.ID.String(), 1)
 				case "disableUser":
 					u, err := storage.NewUserService(e.db).CreateUser(ctx, cases.SystemActor,
 						cases.NewUser{Email: uuid.NewString() + "@example.org", Name: "To disable", Role: cases.RoleAuditor})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 )
@@ -50,6 +51,16 @@ type testEnv struct {
 	tokens  map[string]string      // by the same names
 	now     time.Time
 	logs    *syncBuffer // the server's JSON log lines
+	// generator serves on-demand reports without a job queue.
+	generator *reports.Generator
+}
+
+// generateNow generates on demand; delivery has its own tests.
+type generateNow struct{ g *reports.Generator }
+
+func (n generateNow) GenerateNow(ctx context.Context, a cases.Actor, client uuid.UUID, m cases.Month) (*cases.MonthlyReport, error) {
+	r, _, err := n.g.Generate(ctx, a, client, m, false)
+	return r, err
 }
 
 // syncBuffer collects log output from concurrent requests.
@@ -79,10 +90,12 @@ func newTestEnv(t *testing.T, dialect storage.Dialect) *testEnv {
 	e := &testEnv{t: t, db: db, key: key, cases: storage.NewCaseService(db), now: now, logs: &syncBuffer{},
 		fixture: storagetest.NewFixture(t, db), users: map[string]*cases.User{}, tokens: map[string]string{}}
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
-		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db)}
+		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db)}
+	e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
+		Zone: time.UTC, Now: db.Now}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := api.NewServer(api.Config{Services: svc, DB: db, Log: log, SigningKey: key, Issuer: "remedy-test",
-		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }})
+		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,4 +263,12 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// client returns the own or other tenant's client.
+func (e *testEnv) client(tenant string) *cases.Client {
+	if tenant == "other" {
+		return e.fixture.OtherClient
+	}
+	return e.fixture.Client
 }

@@ -661,6 +661,33 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
+// MonthlyReport defines model for MonthlyReport.
+type MonthlyReport struct {
+	// CaseCount Rows of the report's case table.
+	CaseCount   int                `json:"case_count"`
+	ClientId    openapi_types.UUID `json:"client_id"`
+	GeneratedAt time.Time          `json:"generated_at"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// Month Example: 2026-10
+	Month string `json:"month"`
+
+	// SentAt When it was emailed to the report contacts.
+	SentAt *time.Time `json:"sent_at,omitempty"`
+
+	// Sha256 The PDF's SHA-256 in hex.
+	Sha256 string `json:"sha256"`
+	Size   int    `json:"size"`
+
+	// Version 1 for the scheduled report; each on-demand generation adds one.
+	Version int `json:"version"`
+}
+
+// MonthlyReportList defines model for MonthlyReportList.
+type MonthlyReportList struct {
+	Items []MonthlyReport `json:"items"`
+}
+
 // NewCase defines model for NewCase.
 type NewCase struct {
 	ChildSafe    bool               `json:"child_safe"`
@@ -703,6 +730,14 @@ type NewFactory struct {
 	City     string `json:"city"`
 	Name     string `json:"name"`
 	Province string `json:"province"`
+}
+
+// NewMonthlyReport defines model for NewMonthlyReport.
+type NewMonthlyReport struct {
+	ClientId openapi_types.UUID `json:"client_id"`
+
+	// Month Example: 2026-10
+	Month string `json:"month"`
 }
 
 // NewUser defines model for NewUser.
@@ -793,6 +828,11 @@ type Removal struct {
 
 	// Version The case's version as the caller saw it; a stale one answers 409.
 	Version Version `json:"version"`
+}
+
+// ReportContacts defines model for ReportContacts.
+type ReportContacts struct {
+	Emails []string `json:"emails"`
 }
 
 // Role defines model for Role.
@@ -935,6 +975,11 @@ type ReadIdentityParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
 }
 
+// ListMonthlyReportsParams defines parameters for ListMonthlyReports.
+type ListMonthlyReportsParams struct {
+	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+}
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
 
@@ -965,8 +1010,14 @@ type RecordVerificationJSONRequestBody = Verification
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
 type CreateClientJSONRequestBody = NewClient
 
+// PutReportContactsJSONRequestBody defines body for PutReportContacts for application/json ContentType.
+type PutReportContactsJSONRequestBody = ReportContacts
+
 // CreateFactoryJSONRequestBody defines body for CreateFactory for application/json ContentType.
 type CreateFactoryJSONRequestBody = NewFactory
+
+// CreateMonthlyReportJSONRequestBody defines body for CreateMonthlyReport for application/json ContentType.
+type CreateMonthlyReportJSONRequestBody = NewMonthlyReport
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = NewUser
@@ -1036,12 +1087,27 @@ type ServerInterface interface {
 	// DisableClient Disable a client; no new case can be filed for it.
 	// (POST /v1/clients/{id}/disable)
 	DisableClient(ctx echo.Context, id EntityID) error
+	// GetReportContacts The addresses a client's monthly reports are emailed to.
+	// (GET /v1/clients/{id}/report-contacts)
+	GetReportContacts(ctx echo.Context, id EntityID) error
+	// PutReportContacts Replace the addresses a client's monthly reports are emailed to.
+	// (PUT /v1/clients/{id}/report-contacts)
+	PutReportContacts(ctx echo.Context, id EntityID) error
 	// ListFactories Every factory.
 	// (GET /v1/factories)
 	ListFactories(ctx echo.Context) error
 	// CreateFactory Create a factory.
 	// (POST /v1/factories)
 	CreateFactory(ctx echo.Context) error
+	// ListMonthlyReports Monthly reports, newest month and version first.
+	// (GET /v1/monthly-reports)
+	ListMonthlyReports(ctx echo.Context, params ListMonthlyReportsParams) error
+	// CreateMonthlyReport Generate a client's report for a month that is over, as a new version.
+	// (POST /v1/monthly-reports)
+	CreateMonthlyReport(ctx echo.Context) error
+	// DownloadMonthlyReport Download a report's PDF; every download is audited.
+	// (GET /v1/monthly-reports/{id}/pdf)
+	DownloadMonthlyReport(ctx echo.Context, id EntityID) error
 	// ListUsers Every user.
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context) error
@@ -1407,6 +1473,38 @@ func (w *ServerInterfaceWrapper) DisableClient(ctx echo.Context) error {
 	return err
 }
 
+// GetReportContacts converts echo context to params.
+func (w *ServerInterfaceWrapper) GetReportContacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetReportContacts(ctx, id)
+	return err
+}
+
+// PutReportContacts converts echo context to params.
+func (w *ServerInterfaceWrapper) PutReportContacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutReportContacts(ctx, id)
+	return err
+}
+
 // ListFactories converts echo context to params.
 func (w *ServerInterfaceWrapper) ListFactories(ctx echo.Context) error {
 	var err error
@@ -1422,6 +1520,49 @@ func (w *ServerInterfaceWrapper) CreateFactory(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CreateFactory(ctx)
+	return err
+}
+
+// ListMonthlyReports converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMonthlyReports(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMonthlyReportsParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMonthlyReports(ctx, params)
+	return err
+}
+
+// CreateMonthlyReport converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateMonthlyReport(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateMonthlyReport(ctx)
+	return err
+}
+
+// DownloadMonthlyReport converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadMonthlyReport(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadMonthlyReport(ctx, id)
 	return err
 }
 
@@ -1542,5 +1683,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.POST(options.BaseURL+"/v1/users/:id/disable", wrapper.DisableUser, options.OperationMiddlewares["disableUser"]...)
+	router.GET(options.BaseURL+"/v1/clients/:id/report-contacts", wrapper.GetReportContacts, options.OperationMiddlewares["getReportContacts"]...)
+	router.PUT(options.BaseURL+"/v1/clients/:id/report-contacts", wrapper.PutReportContacts, options.OperationMiddlewares["putReportContacts"]...)
+	router.GET(options.BaseURL+"/v1/monthly-reports", wrapper.ListMonthlyReports, options.OperationMiddlewares["listMonthlyReports"]...)
+	router.POST(options.BaseURL+"/v1/monthly-reports", wrapper.CreateMonthlyReport, options.OperationMiddlewares["createMonthlyReport"]...)
+	router.GET(options.BaseURL+"/v1/monthly-reports/:id/pdf", wrapper.DownloadMonthlyReport, options.OperationMiddlewares["downloadMonthlyReport"]...)
 
 }

@@ -36,6 +36,13 @@ type Services struct {
 	Factories cases.FactoryService
 	Users     cases.UserService
 	Audit     cases.AuditService
+	Reports   cases.ReportService
+}
+
+// ReportGenerator generates a client's report for a month on demand, as a
+// new version, and has it delivered.
+type ReportGenerator interface {
+	GenerateNow(ctx context.Context, actor cases.Actor, clientID uuid.UUID, month cases.Month) (*cases.MonthlyReport, error)
 }
 
 // Config is what a Server needs.
@@ -43,6 +50,8 @@ type Config struct {
 	Services
 	DB  Pinger
 	Log *slog.Logger
+	// Generator serves POST /v1/monthly-reports.
+	Generator ReportGenerator
 
 	// SigningKey signs access tokens (EdDSA); its public half verifies them.
 	SigningKey ed25519.PrivateKey

@@ -10,6 +10,7 @@ import (
 	"github.com/caarlos0/env/v11"
 
 	"github.com/remedy-cases/remedy/api"
+	"github.com/remedy-cases/remedy/reports/schedule"
 	"github.com/remedy-cases/remedy/storage"
 )
 
@@ -45,6 +46,17 @@ type Config struct {
 	// DemoPassword, when set, is every demo user's password instead of a
 	// random one.
 	DemoPassword string `env:"REMEDY_DEMO_PASSWORD"`
+	// ReportTime is when, on the 1st of each month in ReportZone, the
+	// previous month's reports are generated.
+	ReportTime string `env:"REMEDY_REPORT_TIME" envDefault:"06:00"`
+	ReportZone string `env:"REMEDY_REPORT_ZONE" envDefault:"Asia/Shanghai"`
+	// ReportFont is a TrueType file to set reports in instead of the
+	// embedded GB 2312 font.
+	ReportFont string `env:"REMEDY_REPORT_FONT"`
+	// SMTPURL, when set, has each new report emailed from SMTPFrom to the
+	// client's report contacts.
+	SMTPURL  string `env:"REMEDY_SMTP_URL"`
+	SMTPFrom string `env:"REMEDY_SMTP_FROM"`
 }
 
 // loadConfig reads the environment through getenv.
@@ -90,6 +102,17 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if cfg.RetentionDays < 0 {
 		return cfg, errors.New("configuration: REMEDY_RETENTION_DAYS must be 0 (keep) or a number of days")
 	}
+	if _, _, err := cfg.reportTime(); err != nil {
+		return cfg, err
+	}
+	if _, err := time.LoadLocation(cfg.ReportZone); err != nil {
+		return cfg, fmt.Errorf("configuration: REMEDY_REPORT_ZONE must be a time zone such as Asia/Shanghai, not %q", cfg.ReportZone)
+	}
+	if cfg.SMTPURL != "" {
+		if _, err := schedule.NewMailer(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
+			return cfg, fmt.Errorf("configuration: %w", err) // never echo the URL: it may carry a password
+		}
+	}
 	def := storage.DefaultKeyFiles(cfg.DataDir)
 	for _, f := range []struct {
 		value *string
@@ -109,7 +132,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
 	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE",
 	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
-	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_DEMO_PASSWORD"}
+	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_DEMO_PASSWORD",
+	"REMEDY_REPORT_TIME", "REMEDY_REPORT_ZONE", "REMEDY_REPORT_FONT", "REMEDY_SMTP_URL", "REMEDY_SMTP_FROM"}
 
 // proxies parses TrustedProxies, which loadConfig has checked.
 func (c Config) proxies() []*net.IPNet {
@@ -130,3 +154,12 @@ func (c Config) keyFiles() storage.KeyFiles {
 
 // embedded reports whether the configuration uses the embedded SQLite.
 func (c Config) embedded() bool { return c.DatabaseURL == "" }
+
+// reportTime parses ReportTime as hour and minute.
+func (c Config) reportTime() (hour, minute int, err error) {
+	t, err := time.Parse("15:04", c.ReportTime)
+	if err != nil {
+		return 0, 0, fmt.Errorf("configuration: REMEDY_REPORT_TIME must be a time of day such as 06:00, not %q", c.ReportTime)
+	}
+	return t.Hour(), t.Minute(), nil
+}

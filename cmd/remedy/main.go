@@ -44,6 +44,9 @@ Commands:
   cases erase CODE           crypto-shred a case's identity and notes
   audit verify               check the audit trail's hash chain
   workflow diagram           print the case workflow as a Mermaid diagram
+  reports generate --client ID|NAME --month YYYY-MM --out FILE
+                             render a client's monthly report to a PDF file
+                             (neither stored nor emailed)
 
 Configuration comes from REMEDY_* environment variables (see the README).
 `
@@ -99,6 +102,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case cmd == "workflow" && len(rest) == 1 && rest[0] == "diagram":
 		_, err := io.WriteString(m.Stdout, workflow.Diagram())
 		return err
+	case cmd == "reports" && len(rest) >= 1 && rest[0] == "generate":
+		return m.reportsGenerate(ctx, rest[1:])
 	case cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -340,8 +345,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	sched, err := m.scheduler(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	if err := sched.Start(ctx); err != nil {
+		return fmt.Errorf("start the report schedule: %w", err)
+	}
+	defer func() {
+		stop, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		sched.Stop(stop)
+	}()
 	srv, err := api.NewServer(api.Config{
-		Services: services(db), DB: db, Log: log, SigningKey: signing,
+		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
 	})
@@ -365,7 +382,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 // services returns the domain services of db.
 func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
-		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db)}
+		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
+		Reports: storage.NewReportService(db)}
 }
 
 // retain erases closed cases past the retention period, hourly. With

@@ -1,0 +1,117 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+func (h handlers) GetReportContacts(c echo.Context, id EntityID) error {
+	ctx := c.Request().Context()
+	if _, err := h.Clients.FindClientByID(ctx, id); err != nil {
+		return err
+	}
+	emails, err := h.Reports.ReportContacts(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ReportContacts{Emails: nonNil(emails)})
+}
+
+func (h handlers) PutReportContacts(c echo.Context, id EntityID) error {
+	var req ReportContacts
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := h.Reports.SetReportContacts(ctx, actorOf(c), id, req.Emails); err != nil {
+		return err
+	}
+	return h.GetReportContacts(c, id)
+}
+
+func (h handlers) ListMonthlyReports(c echo.Context, params ListMonthlyReportsParams) error {
+	a := actorOf(c)
+	filter := uuid.NullUUID{}
+	if params.ClientId != nil {
+		filter = uuid.NullUUID{UUID: *params.ClientId, Valid: true}
+	}
+	if a.Role == cases.RoleClient {
+		if filter.Valid && filter != a.ClientID {
+			return c.JSON(http.StatusOK, MonthlyReportList{Items: []MonthlyReport{}})
+		}
+		filter = a.ClientID
+	}
+	list, err := h.Reports.ListReports(c.Request().Context(), filter)
+	if err != nil {
+		return err
+	}
+	out := MonthlyReportList{Items: make([]MonthlyReport, len(list))}
+	for i, r := range list {
+		out.Items[i] = reportView(r)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h handlers) CreateMonthlyReport(c echo.Context) error {
+	var req NewMonthlyReport
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	month, err := cases.ParseMonth(req.Month)
+	if err != nil {
+		return &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
+			Failed: []cases.Failure{{Name: "month", Message: "month must be written as YYYY-MM"}}}
+	}
+	ctx := c.Request().Context()
+	if _, err := h.Clients.FindClientByID(ctx, req.ClientId); cases.ErrorCode(err) == cases.ENOTFOUND {
+		return &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
+			Failed: []cases.Failure{{Name: "client_id", Message: "no client has this id"}}}
+	} else if err != nil {
+		return err
+	}
+	r, err := h.Generator.GenerateNow(ctx, actorOf(c), req.ClientId, month)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, reportView(r))
+}
+
+func (h handlers) DownloadMonthlyReport(c echo.Context, id EntityID) error {
+	ctx := c.Request().Context()
+	a := actorOf(c)
+	r, err := h.Reports.FindReport(ctx, id)
+	if err != nil {
+		return err
+	}
+	if a.Role == cases.RoleClient && (!a.ClientID.Valid || a.ClientID.UUID != r.ClientID) {
+		return cases.Errorf(cases.ENOTFOUND, "Report not found.")
+	}
+	r, pdf, err := h.Reports.DownloadReport(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="remedy-report-%s-v%d.pdf"`, r.Month, r.Version))
+	hd.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(r.SHA256[:])+":")
+	return c.Blob(http.StatusOK, "application/pdf", pdf)
+}
+
+func reportView(r *cases.MonthlyReport) MonthlyReport {
+	return MonthlyReport{Id: r.ID, ClientId: r.ClientID, Month: r.Month.String(), Version: r.Version,
+		Sha256: hex.EncodeToString(r.SHA256[:]), Size: r.Size, CaseCount: r.CaseCount,
+		GeneratedAt: r.GeneratedAt, SentAt: r.SentAt}
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

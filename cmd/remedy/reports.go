@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports"
+	"github.com/remedy-cases/remedy/reports/schedule"
+	"github.com/remedy-cases/remedy/storage"
+)
+
+// generator returns the report generator of cfg over db.
+func generator(cfg Config, db *storage.DB) (*reports.Generator, error) {
+	zone, err := time.LoadLocation(cfg.ReportZone)
+	if err != nil {
+		return nil, err
+	}
+	fonts := reports.DefaultFonts()
+	if cfg.ReportFont != "" {
+		if fonts, err = reports.LoadFont(cfg.ReportFont); err != nil {
+			return nil, fmt.Errorf("configuration: REMEDY_REPORT_FONT: %w", err)
+		}
+	}
+	return &reports.Generator{Reports: storage.NewReportService(db), Clients: storage.NewClientService(db),
+		Fonts: fonts, Zone: zone, Now: db.Now}, nil
+}
+
+// scheduler migrates River's tables and returns the report scheduler, its
+// jobs kept in the same database as the cases.
+func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, error) {
+	gen, err := generator(cfg, db)
+	if err != nil {
+		return nil, err
+	}
+	hour, minute, _ := cfg.reportTime()
+	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute}
+	if cfg.SMTPURL != "" {
+		if sc.Mailer, err = schedule.NewMailer(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.embedded() {
+		sqlDB, err := db.Gorm().DB()
+		if err != nil {
+			return nil, err
+		}
+		if err := schedule.MigrateSQLite(ctx, sqlDB); err != nil {
+			return nil, fmt.Errorf("migrate the job queue: %w", err)
+		}
+		return schedule.NewSQLite(sqlDB, sc)
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, errors.New("open the job queue's PostgreSQL pool: check REMEDY_DATABASE_URL")
+	}
+	go func() { <-ctx.Done(); pool.Close() }()
+	if err := schedule.MigratePostgres(ctx, pool); err != nil {
+		return nil, fmt.Errorf("migrate the job queue: %w", err)
+	}
+	return schedule.NewPostgres(pool, sc)
+}
+
+func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("reports generate", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	client := fs.String("client", "", "the client's id or exact name")
+	monthFlag := fs.String("month", "", "the month, such as 2026-10")
+	out := fs.String("out", "", "the PDF file to write")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *client == "" || *monthFlag == "" || *out == "" {
+		return errors.New("reports generate needs --client, --month and --out")
+	}
+	month, err := cases.ParseMonth(*monthFlag)
+	if err != nil {
+		return errors.New("--month must be written as YYYY-MM, such as 2026-10")
+	}
+	cfg, err := loadConfig(m.Getenv)
+	if err != nil {
+		return err
+	}
+	db, _, err := m.openMigrated(ctx, cfg, m.logger(cfg))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	gen, err := generator(cfg, db)
+	if err != nil {
+		return err
+	}
+	id, err := findClient(ctx, storage.NewClientService(db), *client)
+	if err != nil {
+		return err
+	}
+	pdf, f, err := gen.Render(ctx, id, month)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, pdf, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", *out, f.Client, f.Month, len(f.Rows), len(pdf))
+	return nil
+}
+
+// findClient resolves a client given by id or by exact name.
+func findClient(ctx context.Context, clients *storage.ClientService, s string) (uuid.UUID, error) {
+	if id, err := uuid.Parse(s); err == nil {
+		if _, err := clients.FindClientByID(ctx, id); err != nil {
+			return uuid.Nil, fmt.Errorf("no client has id %s", id)
+		}
+		return id, nil
+	}
+	all, err := clients.ListClients(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	for _, c := range all {
+		if c.Name == s {
+			return c.ID, nil
+		}
+	}
+	return uuid.Nil, fmt.Errorf("no client is named %q", s)
+}

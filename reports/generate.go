@@ -1,0 +1,80 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	cases "github.com/remedy-cases/remedy/case"
+)
+
+// Generator builds, renders and stores a client's monthly report.
+type Generator struct {
+	Reports cases.ReportService
+	Clients cases.ClientService
+	Fonts   Fonts
+	Zone    *time.Location   // decides days and which month is over
+	Now     func() time.Time // the clock; time.Now if nil
+}
+
+// Render builds and renders client's month, without storing it. Returns
+// ENOTFOUND for an unknown client, EINVALID for a month not yet over.
+func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.Month) ([]byte, *Figures, error) {
+	now := time.Now
+	if g.Now != nil {
+		now = g.Now
+	}
+	if current := cases.MonthOf(now().In(g.Zone)); !month.Before(current) {
+		return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
+			Failed: []cases.Failure{{Name: "month", Message: "month must be over: the latest is " + current.Add(-1).String()}}}
+	}
+	client, err := g.Clients.FindClientByID(ctx, clientID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Cases filed up to the end of the month's last day in the zone.
+	end := month.End()
+	until := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, g.Zone)
+	histories, err := g.Reports.CaseHistories(ctx, clientID, until)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := Build(client.Name, month, g.Zone, histories)
+	var buf bytes.Buffer
+	if err := Render(&buf, f, g.Fonts); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), f, nil
+}
+
+// Generate renders client's month and stores it as a new version; with
+// firstOnly, only if the month has none yet (created tells).
+func (g *Generator) Generate(ctx context.Context, actor cases.Actor, clientID uuid.UUID, month cases.Month, firstOnly bool) (r *cases.MonthlyReport, created bool, err error) {
+	if firstOnly {
+		// Skip the rendering when the month is already done: the common case
+		// of a retried or repeated run.
+		if r, err := g.first(ctx, clientID, month); err != nil || r != nil {
+			return r, false, err
+		}
+	}
+	pdf, f, err := g.Render(ctx, clientID, month)
+	if err != nil {
+		return nil, false, err
+	}
+	return g.Reports.StoreReport(ctx, actor, cases.NewMonthlyReport{ClientID: clientID, Month: month, PDF: pdf, CaseCount: len(f.Rows)}, firstOnly)
+}
+
+func (g *Generator) first(ctx context.Context, clientID uuid.UUID, month cases.Month) (*cases.MonthlyReport, error) {
+	all, err := g.Reports.ListReports(ctx, uuid.NullUUID{UUID: clientID, Valid: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range all {
+		if r.Month == month && r.Version == 1 {
+			return r, nil
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,283 @@
+// Package schedule runs the monthly reports with River: a periodic job early
+// each month fans out one job per active client, and each new report gets a
+// delivery job. Every step is idempotent (unique jobs, first-only storage,
+// sent reports skipped), so several serve processes on one database, a
+// retried job or a restart give one report per client and month.
+package schedule
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports"
+)
+
+// MonthlyArgs asks for every active client's report of Month.
+type MonthlyArgs struct {
+	Month string `json:"month"`
+}
+
+func (MonthlyArgs) Kind() string { return "monthly_reports" }
+
+// ClientReportArgs asks for one client's report of Month.
+type ClientReportArgs struct {
+	ClientID uuid.UUID `json:"client_id"`
+	Month    string    `json:"month"`
+}
+
+func (ClientReportArgs) Kind() string { return "client_monthly_report" }
+
+// DeliverArgs asks for a stored report to be emailed.
+type DeliverArgs struct {
+	ReportID uuid.UUID `json:"report_id"`
+}
+
+func (DeliverArgs) Kind() string { return "deliver_monthly_report" }
+
+var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+
+// Config is what the scheduler needs.
+type Config struct {
+	Generator *reports.Generator
+	Mailer    *Mailer // nil: reports are not emailed
+	Log       *slog.Logger
+	// At is the time of day, in the generator's zone, on the 1st of each month.
+	Hour, Minute int
+	// RetryDelay is the first retry's delay, doubling each attempt; 30s if zero.
+	RetryDelay time.Duration
+	// Workers is how many jobs run at once; 2 if zero.
+	Workers int
+}
+
+// Scheduler is a running River client.
+type Scheduler struct {
+	cfg    Config
+	client interface {
+		Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+		Start(ctx context.Context) error
+		Stop(ctx context.Context) error
+	}
+}
+
+// MigratePostgres applies River's migrations to the pool's database.
+func MigratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
+	return migrate[pgx.Tx](ctx, riverpgxv5.New(pool))
+}
+
+func migrateSQLite(ctx context.Context, db *sql.DB) error {
+	return migrate[*sql.Tx](ctx, riversqlite.New(db))
+}
+
+// MigrateSQLite applies River's migrations to the SQLite database.
+func MigrateSQLite(ctx context.Context, db *sql.DB) error { return migrateSQLite(ctx, db) }
+
+func migrate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New[TTx](d, nil)
+	if err != nil {
+		return err
+	}
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return err
+}
+
+// NewPostgres returns a scheduler whose jobs live in PostgreSQL.
+func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Scheduler, error) {
+	s := &Scheduler{cfg: cfg}
+	c, err := river.NewClient[pgx.Tx](riverpgxv5.New(pool), s.riverConfig())
+	s.client = c
+	return s, err
+}
+
+// NewSQLite returns a scheduler whose jobs live in the embedded SQLite.
+func NewSQLite(db *sql.DB, cfg Config) (*Scheduler, error) {
+	s := &Scheduler{cfg: cfg}
+	c, err := river.NewClient[*sql.Tx](riversqlite.New(db), s.riverConfig())
+	s.client = c
+	return s, err
+}
+
+func (s *Scheduler) riverConfig() *river.Config {
+	if s.cfg.Log == nil {
+		s.cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if s.cfg.Workers == 0 {
+		s.cfg.Workers = 2
+	}
+	if s.cfg.RetryDelay == 0 {
+		s.cfg.RetryDelay = 30 * time.Second
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &monthlyWorker{s: s})
+	river.AddWorker(workers, &clientWorker{s: s})
+	river.AddWorker(workers, &deliverWorker{s: s})
+	return &river.Config{
+		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
+		Workers:     workers,
+		Logger:      s.cfg.Log.With("component", "river"),
+		RetryPolicy: doubling{s.cfg.RetryDelay},
+		MaxAttempts: 12,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(monthly{s.cfg.Hour, s.cfg.Minute, s.cfg.Generator.Zone},
+			func() (river.JobArgs, *river.InsertOpts) {
+				return MonthlyArgs{Month: s.previousMonth().String()}, unique
+			},
+			// After a restart or an outage on the 1st, the month still gets
+			// its reports: the run is idempotent, so running it at every start
+			// costs one check a client.
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "monthly_reports"})},
+	}
+}
+
+// Start runs the scheduler until ctx ends or Stop.
+func (s *Scheduler) Start(ctx context.Context) error { return s.client.Start(ctx) }
+
+// Stop waits for running jobs to finish.
+func (s *Scheduler) Stop(ctx context.Context) error { return s.client.Stop(ctx) }
+
+// GenerateNow generates a new version of a client's month at once, and
+// queues its delivery.
+func (s *Scheduler) GenerateNow(ctx context.Context, actor cases.Actor, clientID uuid.UUID, month cases.Month) (*cases.MonthlyReport, error) {
+	r, _, err := s.cfg.Generator.Generate(ctx, actor, clientID, month, false)
+	if err != nil {
+		return nil, err
+	}
+	return r, s.deliver(ctx, r)
+}
+
+// RunMonth queues the reports of month for every active client, as the
+// schedule does.
+func (s *Scheduler) RunMonth(ctx context.Context, month cases.Month) error {
+	_, err := s.client.Insert(ctx, MonthlyArgs{Month: month.String()}, unique)
+	return err
+}
+
+func (s *Scheduler) deliver(ctx context.Context, r *cases.MonthlyReport) error {
+	if s.cfg.Mailer == nil || r.SentAt != nil {
+		return nil
+	}
+	_, err := s.client.Insert(ctx, DeliverArgs{ReportID: r.ID}, unique)
+	return err
+}
+
+func (s *Scheduler) previousMonth() cases.Month {
+	g := s.cfg.Generator
+	now := time.Now
+	if g.Now != nil {
+		now = g.Now
+	}
+	return cases.MonthOf(now().In(g.Zone)).Add(-1)
+}
+
+type monthlyWorker struct {
+	river.WorkerDefaults[MonthlyArgs]
+	s *Scheduler
+}
+
+func (w *monthlyWorker) Work(ctx context.Context, job *river.Job[MonthlyArgs]) error {
+	clients, err := w.s.cfg.Generator.Clients.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range clients {
+		if !c.Active {
+			continue
+		}
+		if _, err := w.s.client.Insert(ctx, ClientReportArgs{ClientID: c.ID, Month: job.Args.Month}, unique); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type clientWorker struct {
+	river.WorkerDefaults[ClientReportArgs]
+	s *Scheduler
+}
+
+func (w *clientWorker) Work(ctx context.Context, job *river.Job[ClientReportArgs]) error {
+	month, err := cases.ParseMonth(job.Args.Month)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	r, created, err := w.s.cfg.Generator.Generate(ctx, cases.SystemActor, job.Args.ClientID, month, true)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", job.Args.Month, err)
+	}
+	if created {
+		w.s.cfg.Log.Info("monthly report generated", "report_id", r.ID, "client_id", r.ClientID, "month", r.Month.String())
+	}
+	return w.s.deliver(ctx, r)
+}
+
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	s *Scheduler
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	g := w.s.cfg.Generator
+	r, err := g.Reports.FindReport(ctx, job.Args.ReportID)
+	if err != nil {
+		return err
+	}
+	if r.SentAt != nil || w.s.cfg.Mailer == nil {
+		return nil
+	}
+	to, err := g.Reports.ReportContacts(ctx, r.ClientID)
+	if err != nil || len(to) == 0 {
+		return err // nobody to send to: done
+	}
+	client, err := g.Clients.FindClientByID(ctx, r.ClientID)
+	if err != nil {
+		return err
+	}
+	pdf, err := g.Reports.ReportPDF(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if err := w.s.cfg.Mailer.Send(ctx, client.Name, r, pdf, to); err != nil {
+		w.s.cfg.Log.Warn("report delivery failed; will retry", "report_id", r.ID, "attempt", job.Attempt, "error", err.Error())
+		return err
+	}
+	now := time.Now
+	if g.Now != nil {
+		now = g.Now
+	}
+	return g.Reports.MarkReportSent(ctx, r.ID, to, now())
+}
+
+// monthly is due on the 1st of each month at hour:minute in zone.
+type monthly struct {
+	hour, minute int
+	zone         *time.Location
+}
+
+func (m monthly) Next(t time.Time) time.Time {
+	t = t.In(m.zone)
+	due := time.Date(t.Year(), t.Month(), 1, m.hour, m.minute, 0, 0, m.zone)
+	if !due.After(t) {
+		due = time.Date(t.Year(), t.Month()+1, 1, m.hour, m.minute, 0, 0, m.zone)
+	}
+	return due
+}
+
+// doubling retries after base, then twice as long each attempt, up to a day.
+type doubling struct{ base time.Duration }
+
+func (d doubling) NextRetry(job *rivertype.JobRow) time.Time {
+	delay := d.base << min(max(job.Attempt-1, 0), 20)
+	return time.Now().Add(min(delay, 24*time.Hour))
+}
