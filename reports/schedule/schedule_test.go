@@ -1,0 +1,238 @@
+package schedule_test
+
+import (
+	"context"
+	"encoding/base64"
+	"io"
+	"log/slog"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports"
+	"github.com/remedy-cases/remedy/reports/schedule"
+	"github.com/remedy-cases/remedy/storage"
+	"github.com/remedy-cases/remedy/storage/storagetest"
+)
+
+var ctx = context.Background()
+
+// mailbox is an in-process SMTP server that refuses the first failFirst
+// messages with a temporary error, then keeps what it receives.
+type mailbox struct {
+	mu        sync.Mutex
+	failFirst int
+	attempts  int
+	messages  []message
+}
+
+type message struct {
+	to   []string
+	data string
+}
+
+func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{box: b}, nil }
+
+type session struct {
+	box *mailbox
+	to  []string
+}
+
+func (s *session) Reset()                                    { s.to = nil }
+func (s *session) Logout() error                             { return nil }
+func (s *session) Mail(string, *smtp.MailOptions) error      { return nil }
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
+func (s *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.box.mu.Lock()
+	defer s.box.mu.Unlock()
+	s.box.attempts++
+	if s.box.attempts <= s.box.failFirst {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	s.box.messages = append(s.box.messages, message{to: s.to, data: string(data)})
+	return nil
+}
+
+func (b *mailbox) received() (int, []message) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.attempts, append([]message(nil), b.messages...)
+}
+
+func startMailbox(t *testing.T, failFirst int) (*mailbox, string) {
+	box := &mailbox{failFirst: failFirst}
+	srv := smtp.NewServer(box)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	srv.ErrorLog = nil
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return box, "smtp://" + l.Addr().String()
+}
+
+// world is a database with a client's case in follow-up since September.
+type world struct {
+	db      *storage.DB
+	fixture *storagetest.Fixture
+	reports *storage.ReportService
+	gen     *reports.Generator
+}
+
+func newWorld(t *testing.T, db *storage.DB) *world {
+	db.Now = func() time.Time { return time.Date(2026, 11, 1, 1, 0, 0, 0, time.UTC) }
+	f := storagetest.NewFixture(t, db)
+	w := &world{db: db, fixture: f, reports: storage.NewReportService(db)}
+	w.gen = &reports.Generator{Reports: w.reports, Clients: storage.NewClientService(db), Fonts: reports.DefaultFonts(),
+		Zone: time.UTC, Now: db.Now}
+	return w
+}
+
+// scheduler starts a River client on db, with its migrations applied.
+func (w *world) scheduler(t *testing.T, cfg storage.Config, mailer *schedule.Mailer) *schedule.Scheduler {
+	sc := schedule.Config{Generator: w.gen, Mailer: mailer, Hour: 6, RetryDelay: 200 * time.Millisecond,
+		Log: slog.New(slog.DiscardHandler)}
+	var s *schedule.Scheduler
+	if w.db.Dialect() == storage.SQLite {
+		sqlDB, err := w.db.Gorm().DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schedule.MigrateSQLite(ctx, sqlDB); err != nil {
+			t.Fatal(err)
+		}
+		s, err = schedule.NewSQLite(sqlDB, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		if err := schedule.MigratePostgres(ctx, pool); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = schedule.NewPostgres(pool, sc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		s.Stop(stop)
+	})
+	return s
+}
+
+// waitFor polls cond until it holds or 30 seconds pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func eachDialect(t *testing.T, fn func(t *testing.T, cfg storage.Config, db *storage.DB)) {
+	for _, d := range storagetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			cfg := storagetest.Config(t, d)
+			fn(t, cfg, storagetest.OpenWith(t, cfg, storagetest.Keyring(t)))
+		})
+	}
+}
+
+// The schedule's start-up run generates October's report for each active
+// client, once, and emails it with the PDF attached; the SMTP server's first
+// refusal is retried.
+func TestMonthlyRunDeliversAndRetries(t *testing.T) {
+	eachDialect(t, func(t *testing.T, cfg storage.Config, db *storage.DB) {
+		w := newWorld(t, db)
+		f := w.fixture
+		must(t, w.reports.SetReportContacts(ctx, cases.SystemActor, f.Client.ID, []string{"compliance@polaris.example", "cso@polaris.example"}))
+		box, url := startMailbox(t, 1)
+		mailer, err := schedule.NewMailer(url, "Remedy <reports@ngo.example>")
+		must(t, err)
+		w.scheduler(t, cfg, mailer) // RunOnStart queues October
+
+		var sent *cases.MonthlyReport
+		waitFor(t, "October's report to be sent", func() bool {
+			list, err := w.reports.ListReports(ctx, uuidOf(f.Client))
+			must(t, err)
+			if len(list) == 1 && list[0].SentAt != nil {
+				sent = list[0]
+			}
+			return sent != nil
+		})
+		if sent.Month.String() != "2026-10" || len(sent.SentTo) != 2 {
+			t.Errorf("sent %+v", sent)
+		}
+		attempts, msgs := box.received()
+		if attempts != 2 || len(msgs) != 1 {
+			t.Fatalf("%d attempts, %d messages; want a refused attempt, then one message", attempts, len(msgs))
+		}
+		m := msgs[0]
+		slices.Sort(m.to)
+		if strings.Join(m.to, ",") != "compliance@polaris.example,cso@polaris.example,reports@ngo.example" {
+			t.Errorf("recipients %v", m.to)
+		}
+		if !strings.Contains(m.data, "Content-Type: application/pdf") || !strings.Contains(m.data, "remedy-report-2026-10-v1.pdf") {
+			t.Errorf("no PDF attachment in:\n%.600s", m.data)
+		}
+		if pdf := attachment(t, m.data); !strings.HasPrefix(string(pdf), "%PDF-") || len(pdf) != sent.Size {
+			t.Errorf("the attachment is %d bytes, want the %d-byte PDF", len(pdf), sent.Size)
+		}
+		other, err := w.reports.ListReports(ctx, uuidOf(f.OtherClient))
+		must(t, err)
+		if len(other) != 1 || other[0].SentAt != nil {
+			t.Errorf("the other client (no contacts) has %+v", other)
+		}
+	})
+}
+
+var base64Part = regexp.MustCompile(`(?s)Content-Transfer-Encoding: base64\r?\n(?:[^\r\n]+\r?\n)*\r?\n([A-Za-z0-9+/=\r\n]+)`)
+
+func attachment(t *testing.T, data string) []byte {
+	t.Helper()
+	var last []byte
+	for _, m := range base64Part.FindAllStringSubmatch(data, -1) {
+		b, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(m[1]))
+		if err == nil {
+			last = b
+		}
+	}
+	return last
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func uuidOf(c *cases.Client) uuid.NullUUID { return uuid.NullUUID{UUID: c.ID, Valid: true} }
