@@ -68,7 +68,7 @@ var calls = map[string]call{
 	"createClient": {build: func(*testEnv, *cases.Case, string) (string, any) {
 		return "", map[string]any{"name": "Brand " + uuid.NewString()}
 	}},
-	"disableClient": {build: noBody}, // the path id is made in the test
+	"disableClient":     {build: noBody}, // the path id is made in the test
 	"getReportContacts": {build: noBody},
 	"putReportContacts": {build: func(*testEnv, *cases.Case, string) (string, any) {
 		return "", map[string]any{"emails": []string{"compliance@brand.example"}}
@@ -78,7 +78,7 @@ var calls = map[string]call{
 		return "", map[string]any{"client_id": e.client(tenant).ID, "month": "2026-10"}
 	}},
 	"downloadMonthlyReport": {build: noBody},
-	"listFactories": {build: noBody},
+	"listFactories":         {build: noBody},
 	"createFactory": {build: func(*testEnv, *cases.Case, string) (string, any) {
 		return "", map[string]any{"name": "工厂 " + uuid.NewString(), "province": "江苏", "city": "苏州"}
 	}},

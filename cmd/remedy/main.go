@@ -345,17 +345,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sched, err := m.scheduler(ctx, cfg, db, log)
+	sched, closeQueue, err := m.scheduler(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
-	if err := sched.Start(ctx); err != nil {
+	defer closeQueue()
+	// River runs on its own context: its jobs finish during Stop below
+	// rather than being cut by the signal that ends serve.
+	if err := sched.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start the report schedule: %w", err)
 	}
 	defer func() {
 		stop, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		sched.Stop(stop)
+		if err := sched.Stop(stop); err != nil {
+			log.Warn("report schedule did not stop cleanly", "error", err.Error())
+		}
 	}()
 	srv, err := api.NewServer(api.Config{
 		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,

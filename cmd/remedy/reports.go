@@ -36,37 +36,39 @@ func generator(cfg Config, db *storage.DB) (*reports.Generator, error) {
 
 // scheduler migrates River's tables and returns the report scheduler, its
 // jobs kept in the same database as the cases.
-func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, error) {
+func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, func(), error) {
 	gen, err := generator(cfg, db)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hour, minute, _ := cfg.reportTime()
 	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute}
 	if cfg.SMTPURL != "" {
 		if sc.Mailer, err = schedule.NewMailer(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if cfg.embedded() {
 		sqlDB, err := db.Gorm().DB()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := schedule.MigrateSQLite(ctx, sqlDB); err != nil {
-			return nil, fmt.Errorf("migrate the job queue: %w", err)
+			return nil, nil, fmt.Errorf("migrate the job queue: %w", err)
 		}
-		return schedule.NewSQLite(sqlDB, sc)
+		s, err := schedule.NewSQLite(sqlDB, sc)
+		return s, func() {}, err
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, errors.New("open the job queue's PostgreSQL pool: check REMEDY_DATABASE_URL")
+		return nil, nil, errors.New("open the job queue's PostgreSQL pool: check REMEDY_DATABASE_URL")
 	}
-	go func() { <-ctx.Done(); pool.Close() }()
 	if err := schedule.MigratePostgres(ctx, pool); err != nil {
-		return nil, fmt.Errorf("migrate the job queue: %w", err)
+		pool.Close()
+		return nil, nil, fmt.Errorf("migrate the job queue: %w", err)
 	}
-	return schedule.NewPostgres(pool, sc)
+	s, err := schedule.NewPostgres(pool, sc)
+	return s, pool.Close, err
 }
 
 func (m *Main) reportsGenerate(ctx context.Context, args []string) error {

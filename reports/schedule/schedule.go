@@ -74,7 +74,19 @@ type Scheduler struct {
 }
 
 // MigratePostgres applies River's migrations to the pool's database.
+// Processes starting at once queue on an advisory lock: River's migrator
+// does not take one, and two concurrent runs collide.
 func MigratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	const key = "SELECT hashtext('remedy.river_migrate')"
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(("+key+"))"); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(("+key+"))")
 	return migrate[pgx.Tx](ctx, riverpgxv5.New(pool))
 }
 

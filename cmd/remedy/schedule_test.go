@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/storage"
+	"github.com/remedy-cases/remedy/storage/storagetest"
+)
+
+// TestTwoServersOneReportEach starts two serve processes at once on one
+// PostgreSQL. The schedule's start-up run for last month is due in both;
+// when the job queue has nothing left to do, every active client has
+// exactly one report for the month, and the inactive one none.
+func TestTwoServersOneReportEach(t *testing.T) {
+	cfg := storagetest.Config(t, "postgres")
+	vars := map[string]string{"REMEDY_DATA_DIR": t.TempDir(), "REMEDY_DATABASE_URL": cfg.DatabaseURL}
+	bin := filepath.Join(t.TempDir(), "remedy")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	if err := m.Run(ctx, []string{"keys", "init"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := m.openForCommand(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clients := storage.NewClientService(db)
+	var active []*cases.Client
+	for _, name := range []string{"华彩童装集团", "Northwind Outdoor", "绿野鞋业"} {
+		c, err := clients.CreateClient(ctx, cases.SystemActor, cases.NewClient{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		active = append(active, c)
+	}
+	gone, err := clients.CreateClient(ctx, cases.SystemActor, cases.NewClient{Name: "Former Brand"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := clients.SetClientActive(ctx, cases.SystemActor, gone.ID, false); err != nil {
+		t.Fatal(err)
+	}
+
+	// Both start at once: migrations and the start-up run race.
+	started := make(chan bool, 2)
+	for range 2 {
+		go func() {
+			defer func() { started <- true }()
+			startProcess(t, bin, vars)
+		}()
+	}
+	<-started
+	<-started
+
+	zone, _ := time.LoadLocation("Asia/Shanghai")
+	month := cases.MonthOf(time.Now().In(zone)).Add(-1).String()
+	g := db.Gorm()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var pending, made int64
+		g.Raw("SELECT count(*) FROM river_job WHERE state <> 'completed'").Scan(&pending)
+		g.Raw("SELECT count(DISTINCT client_id) FROM monthly_reports WHERE month = ?", month).Scan(&made)
+		if pending == 0 && made == int64(len(active)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 60s: %d jobs pending, %d of %d clients reported", pending, made, len(active))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var rows []struct {
+		ClientID string
+		N        int
+	}
+	g.Raw("SELECT client_id, count(*) AS n FROM monthly_reports WHERE month = ? GROUP BY client_id", month).Scan(&rows)
+	if len(rows) != len(active) {
+		t.Fatalf("reports for %d clients, want %d", len(rows), len(active))
+	}
+	for _, r := range rows {
+		if r.N != 1 {
+			t.Errorf("client %s has %d reports for %s, want 1", r.ClientID, r.N, month)
+		}
+		if r.ClientID == gone.ID.String() {
+			t.Errorf("the inactive client got a report")
+		}
+	}
+	var generated int64
+	g.Raw("SELECT count(*) FROM audit_log WHERE action = ?", cases.ActionReportGenerated).Scan(&generated)
+	if generated != int64(len(active)) {
+		t.Errorf("%d report.generated audit entries, want %d", generated, len(active))
+	}
+}
