@@ -60,6 +60,10 @@ func (m *Main) seedDemo(ctx context.Context, db *storage.DB, password string) er
 		if err != nil {
 			return err
 		}
+		contact := fmt.Sprintf("compliance@brand%d.demo.remedy", len(brands)+1)
+		if err := storage.NewReportService(db).SetReportContacts(ctx, sys, c.ID, []string{contact}); err != nil {
+			return err
+		}
 		brands = append(brands, c)
 	}
 	var factories []*cases.Factory

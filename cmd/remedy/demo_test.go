@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/pdftext"
 	"github.com/remedy-cases/remedy/storage"
 )
 
@@ -99,4 +103,44 @@ func TestUsersAdd(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "12 characters") {
 		t.Fatalf("a short password: %v", err)
 	}
+}
+
+// TestReportsGenerateCommand renders last month's report of a demo brand
+// from the command line, by name, and refuses a month that is not over.
+func TestReportsGenerateCommand(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_DEMO_PASSWORD": "demo password 123"}
+	_, _, stop := startServe(t, vars, "--demo")
+	stop()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	file := filepath.Join(dir, "report.pdf")
+	last := cases.MonthOf(time.Now().In(shanghai(t))).Add(-1).String()
+	if err := m.Run(context.Background(), []string{"reports", "generate", "--client", demoClients[1], "--month", last, "--out", file}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	pdf, err := os.ReadFile(file)
+	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("wrote %d bytes (%v)", len(pdf), err)
+	}
+	pages, err := pdftext.Pages(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(pages, ""); !strings.Contains(text, demoClients[1]) || !strings.Contains(text, "CL-") {
+		t.Errorf("the report lacks the brand's name or its cases:\n%.500s", text)
+	}
+	this := cases.MonthOf(time.Now().In(shanghai(t))).String()
+	err = m.Run(context.Background(), []string{"reports", "generate", "--client", demoClients[1], "--month", this, "--out", file})
+	if err == nil || !strings.Contains(err.Error(), "not valid") {
+		t.Errorf("this month: err = %v, want a refusal", err)
+	}
+}
+
+func shanghai(t *testing.T) *time.Location {
+	z, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return z
 }
