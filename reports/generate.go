@@ -19,14 +19,18 @@ type Generator struct {
 	Now     func() time.Time // the clock; time.Now if nil
 }
 
+// Time returns the generator's present.
+func (g *Generator) Time() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
 // Render builds and renders client's month, without storing it. Returns
 // ENOTFOUND for an unknown client, EINVALID for a month not yet over.
 func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.Month) ([]byte, *Figures, error) {
-	now := time.Now
-	if g.Now != nil {
-		now = g.Now
-	}
-	if current := cases.MonthOf(now().In(g.Zone)); !month.Before(current) {
+	if current := cases.MonthOf(g.Time().In(g.Zone)); !month.Before(current) {
 		return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
 			Failed: []cases.Failure{{Name: "month", Message: "month must be over: the latest is " + current.Add(-1).String()}}}
 	}

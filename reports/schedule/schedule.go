@@ -95,7 +95,9 @@ func migrateSQLite(ctx context.Context, db *sql.DB) error {
 }
 
 // MigrateSQLite applies River's migrations to the SQLite database.
-func MigrateSQLite(ctx context.Context, db *sql.DB) error { return migrateSQLite(ctx, db) }
+func MigrateSQLite(ctx context.Context, db *sql.DB) error {
+	return migrate[*sql.Tx](ctx, riversqlite.New(db))
+}
 
 func migrate[TTx any](ctx context.Context, d riverdriver.Driver[TTx]) error {
 	m, err := rivermigrate.New[TTx](d, nil)
@@ -186,11 +188,7 @@ func (s *Scheduler) deliver(ctx context.Context, r *cases.MonthlyReport) error {
 
 func (s *Scheduler) previousMonth() cases.Month {
 	g := s.cfg.Generator
-	now := time.Now
-	if g.Now != nil {
-		now = g.Now
-	}
-	return cases.MonthOf(now().In(g.Zone)).Add(-1)
+	return cases.MonthOf(g.Time().In(g.Zone)).Add(-1)
 }
 
 type monthlyWorker struct {
@@ -264,11 +262,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		w.s.cfg.Log.Warn("report delivery failed; will retry", "report_id", r.ID, "attempt", job.Attempt, "error", err.Error())
 		return err
 	}
-	now := time.Now
-	if g.Now != nil {
-		now = g.Now
-	}
-	return g.Reports.MarkReportSent(ctx, r.ID, to, now())
+	return g.Reports.MarkReportSent(ctx, r.ID, to, g.Time())
 }
 
 // monthly is due on the 1st of each month at hour:minute in zone.
