@@ -90,10 +90,6 @@ func MigratePostgres(ctx context.Context, pool *pgxpool.Pool) error {
 	return migrate[pgx.Tx](ctx, riverpgxv5.New(pool))
 }
 
-func migrateSQLite(ctx context.Context, db *sql.DB) error {
-	return migrate[*sql.Tx](ctx, riversqlite.New(db))
-}
-
 // MigrateSQLite applies River's migrations to the SQLite database.
 func MigrateSQLite(ctx context.Context, db *sql.DB) error {
 	return migrate[*sql.Tx](ctx, riversqlite.New(db))
