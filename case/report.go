@@ -85,6 +85,9 @@ type ReportService interface {
 	// returns the existing one with created false otherwise: this is how a
 	// scheduled run stays exactly-once.
 	StoreReport(ctx context.Context, actor Actor, n NewMonthlyReport, firstOnly bool) (r *MonthlyReport, created bool, err error)
+	// FirstReport returns the month's first version, the one the schedule
+	// stores. Returns ENOTFOUND if the month has none.
+	FirstReport(ctx context.Context, clientID uuid.UUID, month Month) (*MonthlyReport, error)
 	// ListReports returns a client's reports (every client's for an invalid
 	// id), newest month and version first.
 	ListReports(ctx context.Context, clientID uuid.NullUUID) ([]*MonthlyReport, error)

@@ -59,8 +59,11 @@ func (g *Generator) Generate(ctx context.Context, actor cases.Actor, clientID uu
 	if firstOnly {
 		// Skip the rendering when the month is already done: the common case
 		// of a retried or repeated run.
-		if r, err := g.first(ctx, clientID, month); err != nil || r != nil {
-			return r, false, err
+		r, err := g.Reports.FirstReport(ctx, clientID, month)
+		if err == nil {
+			return r, false, nil
+		} else if cases.ErrorCode(err) != cases.ENOTFOUND {
+			return nil, false, err
 		}
 	}
 	pdf, f, err := g.Render(ctx, clientID, month)
@@ -68,17 +71,4 @@ func (g *Generator) Generate(ctx context.Context, actor cases.Actor, clientID uu
 		return nil, false, err
 	}
 	return g.Reports.StoreReport(ctx, actor, cases.NewMonthlyReport{ClientID: clientID, Month: month, PDF: pdf, CaseCount: len(f.Rows)}, firstOnly)
-}
-
-func (g *Generator) first(ctx context.Context, clientID uuid.UUID, month cases.Month) (*cases.MonthlyReport, error) {
-	all, err := g.Reports.ListReports(ctx, uuid.NullUUID{UUID: clientID, Valid: true})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range all {
-		if r.Month == month && r.Version == 1 {
-			return r, nil
-		}
-	}
-	return nil, nil
 }

@@ -154,7 +154,7 @@ func (s *ReportService) StoreReport(ctx context.Context, actor cases.Actor, n ca
 	var domainErr *cases.Error
 	if firstOnly && errors.As(err, &domainErr) && domainErr.Code == cases.ECONFLICT {
 		// Another process stored the month's first version meanwhile.
-		r, err := s.first(s.db.gorm.WithContext(ctx), n.ClientID, n.Month)
+		r, err := s.FirstReport(ctx, n.ClientID, n.Month)
 		return r, false, err
 	}
 	if err != nil {
@@ -164,6 +164,10 @@ func (s *ReportService) StoreReport(ctx context.Context, actor cases.Actor, n ca
 		return existing, false, nil
 	}
 	return row.domain(), true, nil
+}
+
+func (s *ReportService) FirstReport(ctx context.Context, clientID uuid.UUID, m cases.Month) (*cases.MonthlyReport, error) {
+	return s.first(s.db.gorm.WithContext(ctx), clientID, m)
 }
 
 func (s *ReportService) first(tx *gorm.DB, clientID uuid.UUID, m cases.Month) (*cases.MonthlyReport, error) {
