@@ -69,15 +69,12 @@ func (h handlers) CreateMonthlyReport(c echo.Context) error {
 		return &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
 			Failed: []cases.Failure{{Name: "month", Message: "month must be written as YYYY-MM"}}}
 	}
-	ctx := c.Request().Context()
-	if _, err := h.Clients.FindClientByID(ctx, req.ClientId); cases.ErrorCode(err) == cases.ENOTFOUND {
+	r, err := h.Generator.GenerateNow(c.Request().Context(), actorOf(c), req.ClientId, month)
+	if cases.ErrorCode(err) == cases.ENOTFOUND {
+		// The only thing a generation looks up is the client, named in the body.
 		return &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
 			Failed: []cases.Failure{{Name: "client_id", Message: "no client has this id"}}}
 	} else if err != nil {
-		return err
-	}
-	r, err := h.Generator.GenerateNow(ctx, actorOf(c), req.ClientId, month)
-	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, reportView(r))
