@@ -11,24 +11,8 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/workflow"
 )
-
-// visible reports whether actor may see c at all: auditors the cases they
-// filed, case workers the cases assigned to them, supervisors every case,
-// client users their own brand's cases, admins none.
-func visible(a cases.Actor, c *cases.Case) bool {
-	switch a.Role {
-	case cases.RoleSupervisor:
-		return true
-	case cases.RoleCaseWorker:
-		return c.AssigneeID.Valid && c.AssigneeID.UUID == a.UserID
-	case cases.RoleAuditor:
-		return c.FiledBy == a.UserID
-	case cases.RoleClient:
-		return a.ClientID.Valid && c.ClientID == a.ClientID.UUID
-	}
-	return false
-}
 
 var errCaseNotFound = cases.Errorf(cases.ENOTFOUND, "Case not found.")
 
@@ -39,7 +23,7 @@ func (h handlers) caseFor(c echo.Context, id uuid.UUID) (*cases.Case, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !visible(actorOf(c), found) {
+	if !workflow.CanSee(actorOf(c), found) {
 		return nil, errCaseNotFound
 	}
 	return found, nil

@@ -30,3 +30,22 @@ func CanWork(c *cases.Case, actor cases.Actor) error {
 // CanReadIdentity returns EFORBIDDEN unless actor may read c's identity:
 // the same people who work on it.
 func CanReadIdentity(c *cases.Case, actor cases.Actor) error { return CanWork(c, actor) }
+
+// CanSee reports whether actor may see c at all: auditors the cases they
+// filed, case workers the cases assigned to them, supervisors every case,
+// client users their own brand's cases, admins none. Every adapter asks
+// here, so that the API and the web app can never disagree; a case the
+// actor may not see must answer exactly as one that does not exist.
+func CanSee(actor cases.Actor, c *cases.Case) bool {
+	switch actor.Role {
+	case cases.RoleSupervisor:
+		return true
+	case cases.RoleCaseWorker:
+		return c.AssigneeID.Valid && c.AssigneeID.UUID == actor.UserID
+	case cases.RoleAuditor:
+		return c.FiledBy == actor.UserID
+	case cases.RoleClient:
+		return actor.ClientID.Valid && c.ClientID == actor.ClientID.UUID
+	}
+	return false
+}
