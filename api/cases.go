@@ -337,7 +337,7 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 		Id: cs.ID, Code: cs.Code, ClientId: cs.ClientID, FactoryId: cs.FactoryID, FactoryName: name,
 		State: State(cs.State), Gender: Gender(cs.Gender), AgeYears: cs.AgeAtFound,
 		OpenedOn: date(cs.CreatedAt), DaysOpen: int(cases.Date(end).Sub(cases.Date(cs.CreatedAt)).Hours() / 24),
-		ClosedOn: datePtr(cs.ClosedAt), LastFollowUp: datePtr(cs.LastFollowUp), Overdue: cs.OverdueAsOf(now),
+		ClosedOn: datePtr(cs.ClosedAt), LastFollowUp: datePtr(cs.LastFollowUp), Overdue: cs.OverdueAsOf(now, h.Zone),
 	}
 	if cs.Outcome != "" {
 		o := Outcome(cs.Outcome)

@@ -69,6 +69,9 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// Now returns the time; time.Now if nil.
 	Now func() time.Time
+	// Zone is the organisation's time zone, which decides calendar months
+	// and days (REMEDY_REPORT_ZONE); UTC if nil.
+	Zone *time.Location
 }
 
 // Server is the HTTP server.
@@ -92,6 +95,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Zone == nil {
+		cfg.Zone = time.UTC
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

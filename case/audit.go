@@ -17,6 +17,10 @@ const (
 	ActionCaseVerified     = "case.verified"
 	ActionPlanWritten      = "case.plan_written"
 	ActionFollowUpAdded    = "case.follow_up_added"
+	ActionFactsCorrected   = "case.facts_corrected"
+	ActionAlertRaised      = "case.alert_raised"
+	ActionAlertResolved    = "case.alert_resolved"
+	ActionNotesRead        = "notes.read"
 	ActionTransition       = "case.transition"
 	ActionCaseLinked       = "case.linked"
 	ActionIdentityRead     = "identity.read"
@@ -30,6 +34,7 @@ const (
 	ActionClientCreated    = "admin.client_created"
 	ActionClientActivated  = "admin.client_active_set"
 	ActionFactoryCreated   = "admin.factory_created"
+	ActionFactoriesMerged  = "admin.factories_merged"
 	ActionUserCreated      = "admin.user_created"
 	ActionUserDisabled     = "admin.user_disabled"
 	ActionPasswordSet      = "admin.password_set"
@@ -69,8 +74,8 @@ func (b *AuditBreak) Error() string {
 var ReadReasons = []string{"contact_guardian", "verify_age", "arrange_schooling", "pay_stipend",
 	"follow_up_visit", "correct_record", "legal_obligation", "safeguarding"}
 
-// ReadReason is the stated reason for opening an identity: a code, and an
-// optional free-text detail that is sealed like any note.
+// ReadReason is the stated reason for opening an identity or notes: a code,
+// and an optional free-text detail that is sealed like any note.
 type ReadReason struct {
 	Code   string
 	Detail Note
@@ -81,7 +86,7 @@ func (r ReadReason) Validate() error {
 	var v Validation
 	v.Check(oneOf(r.Code, ReadReasons), "reason", "reason must be one of contact_guardian, verify_age, arrange_schooling, pay_stipend, follow_up_visit, correct_record, legal_obligation, safeguarding")
 	v.Check(r.Detail.valid(), "detail", "detail must be valid UTF-8, at most %d bytes", MaxNoteBytes)
-	return v.Err("A reason is required to read an identity.")
+	return v.Err("A reason is required to read an identity or notes.")
 }
 
 // AuditService reads and extends the audit trail.
@@ -93,4 +98,26 @@ type AuditService interface {
 	Verify(ctx context.Context) (int64, error)
 	// CaseEntries lists the entries about a case, oldest first.
 	CaseEntries(ctx context.Context, caseID uuid.UUID) ([]*AuditEntry, error)
+	// ListEntries returns a page of entries, newest first. Entries carry
+	// public facts only; sealed details stay sealed. Returns EINVALID for a
+	// bad limit or time range.
+	ListEntries(ctx context.Context, f AuditFilter) (*AuditPage, error)
+}
+
+// AuditFilter selects audit entries. Zero fields do not filter.
+type AuditFilter struct {
+	CaseID  uuid.NullUUID
+	ActorID uuid.NullUUID
+	Action  string
+	Since   time.Time // at or after
+	Until   time.Time // before
+	// Before is the cursor: the seq of the last entry of the previous page.
+	Before int64
+	Limit  int // default 50, at most 200
+}
+
+// AuditPage is one page of entries, newest first.
+type AuditPage struct {
+	Entries []*AuditEntry
+	Next    int64 // the cursor of the following page; 0 at the end
 }

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -39,11 +38,12 @@ const (
 	EventRevisePlan         Event = "revise_plan"
 	EventClose              Event = "close"
 	EventReopen             Event = "reopen"
+	EventReopenDismissed    Event = "reopen_dismissed"
 )
 
 // Events lists every event.
 var Events = []Event{EventBeginVerification, EventConfirmChildLabour, EventDismiss,
-	EventApprovePlan, EventRevisePlan, EventClose, EventReopen}
+	EventApprovePlan, EventRevisePlan, EventClose, EventReopen, EventReopenDismissed}
 
 // Valid reports whether e is a known event.
 func (e Event) Valid() bool { return oneOf(e, Events) }
@@ -103,6 +103,21 @@ var Recruitments = []Recruitment{"forged_id", "borrowed_id", "no_id_check", "rel
 var Hazards = []string{"machinery", "chemicals", "dust", "noise", "heat", "heavy_loads",
 	"night_work", "long_hours", "sharp_tools", "electricity", "heights", "other"}
 
+// Answer is a fact of the field that may not be known: yes, no or unknown.
+type Answer string
+
+const (
+	AnswerYes     Answer = "yes"
+	AnswerNo      Answer = "no"
+	AnswerUnknown Answer = "unknown"
+)
+
+// Answers lists every answer.
+var Answers = []Answer{AnswerYes, AnswerNo, AnswerUnknown}
+
+// GuardianContactMethods lists how the guardians may have been contacted.
+var GuardianContactMethods = []string{"visit", "phone", "video", "message"}
+
 // VerificationMethod is how the child's age was verified.
 type VerificationMethod string
 
@@ -137,13 +152,37 @@ type Case struct {
 	Recruitment     Recruitment
 	RemovedFromWork bool
 	ChildSafe       bool
+	// The intake form's facts of the field.
+	OtherChildrenFound int    // other children found in the same visit
+	LabourAgent        Answer // a labour agent was involved in the hiring
+	FactoryConsent     Answer // the factory consents to remediation
+	// IDChecksumValid tells whether the ID number seen is an 18-character
+	// resident ID with a right check digit; nil when it is not of that shape.
+	// A wrong one is a hint of a forged ID, never a reason to refuse.
+	IDChecksumValid *bool
+	// FirstContactAt is when the organisation first met or spoke with the
+	// child: the end of the 72-hour service clock.
+	FirstContactAt *time.Time
 
-	VerificationMethod VerificationMethod // empty until verified
-	AgeAtFound         *int               // verified age in whole years on FoundOn
+	VerificationMethod     VerificationMethod // empty until verified
+	AgeAtFound             *int               // verified age in whole years on FoundOn
+	GuardiansContacted     bool
+	GuardiansContactedOn   *time.Time // a date
+	GuardiansContactMethod string     // one of GuardianContactMethods
 
-	Outcome       Outcome // empty unless closed
-	FollowUpSince *time.Time
-	LastFollowUp  *time.Time // date of the latest follow-up
+	Outcome             Outcome // empty unless closed
+	FollowUpSince       *time.Time
+	LastFollowUp        *time.Time // date of the latest follow-up
+	FirstPlanApprovedAt *time.Time // the end of the 30-day service clock
+	// PlanEndOn is the approved plan's end date, while in follow-up.
+	PlanEndOn *time.Time
+	// UncoveredFrom is the first day of the first month of the current
+	// follow-up period that has no follow-up yet.
+	UncoveredFrom *time.Time
+	// WorkingAgainSince is the date of the follow-up that found the child
+	// working again: an alert for a supervisor, who decides what follows.
+	// Until then no stipend is owed.
+	WorkingAgainSince *time.Time
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -197,19 +236,33 @@ func MonthStart(t time.Time) time.Time {
 	return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
 }
 
-// OverdueAsOf reports whether a case in follow-up lacks a follow-up for the
-// last full month before now. A month is due when it began while the case was
-// already in follow-up.
-func (c *Case) OverdueAsOf(now time.Time) bool {
-	if c.State != StateFollowUp || c.FollowUpSince == nil {
-		return false
-	}
-	last := MonthStart(MonthStart(now).AddDate(0, -1, 0))
-	if !c.FollowUpSince.Before(last) {
-		return false
-	}
-	return c.LastFollowUp == nil || c.LastFollowUp.Before(last)
+// DueToCloseAsOf reports whether a case in follow-up is past its plan's end
+// date on the day of now in zone: it owes no more follow-ups or stipends,
+// and waits for a supervisor to close it as completed. Nothing closes on
+// its own.
+func (c *Case) DueToCloseAsOf(now time.Time, zone *time.Location) bool {
+	return c.State == StateFollowUp && c.PlanEndOn != nil && Today(now, zone).After(*c.PlanEndOn)
 }
+
+// OverdueAsOf reports whether a month of the case's current follow-up period
+// ended without a follow-up, as of now in zone. A case due to close is not
+// overdue: it owes nothing more.
+func (c *Case) OverdueAsOf(now time.Time, zone *time.Location) bool {
+	if c.State != StateFollowUp || c.UncoveredFrom == nil || c.DueToCloseAsOf(now, zone) {
+		return false
+	}
+	return MonthOf(*c.UncoveredFrom).Before(MonthOf(now.In(zone)))
+}
+
+// Today is the calendar date of now in zone, as a date (midnight UTC).
+func Today(now time.Time, zone *time.Location) time.Time {
+	y, m, d := now.In(zone).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Alert reports whether the case waits for a supervisor's decision because a
+// follow-up found the child working again.
+func (c *Case) Alert() bool { return c.WorkingAgainSince != nil && c.State != StateClosed }
 
 // FormatCode returns the code of the n-th case filed in year.
 func FormatCode(year, n int) string { return fmt.Sprintf("CL-%d-%04d", year, n) }
@@ -233,8 +286,28 @@ type Report struct {
 	Recruitment     Recruitment
 	RemovedFromWork bool
 	ChildSafe       bool
-	Identity        Identity // sealed on write
-	Narrative       Note     // sealed on write
+	// Facts of the field, as remediation providers' intake forms record them.
+	OtherChildrenFound int
+	LabourAgent        Answer // empty means unknown
+	FactoryConsent     Answer // empty means unknown
+	Identity           Identity // sealed on write
+	Narrative          Note     // sealed on write
+}
+
+// Normalize normalises every text field of the report (NormalizeText, and
+// NormalizeNote for the narrative) and fills unknown answers. Call it before
+// Validate.
+func (r *Report) Normalize() {
+	r.Job = NormalizeText(r.Job)
+	r.MonthlyWage.Currency = NormalizeText(r.MonthlyWage.Currency)
+	if r.LabourAgent == "" {
+		r.LabourAgent = AnswerUnknown
+	}
+	if r.FactoryConsent == "" {
+		r.FactoryConsent = AnswerUnknown
+	}
+	r.Identity.Normalize()
+	r.Narrative = NewNote(NormalizeNote(r.Narrative.Text()))
 }
 
 // Validate names every invalid field. now bounds the date found.
@@ -245,20 +318,98 @@ func (r *Report) Validate(now time.Time) error {
 	v.Check(!r.FoundOn.IsZero() && !r.FoundOn.After(now) && r.FoundOn.Year() >= 2000,
 		"found_on", "found_on must be a date between 2000-01-01 and today")
 	v.Check(oneOf(r.Gender, Genders), "gender", "gender must be one of female, male, other, unknown")
-	v.Check(oneOf(r.Presence, Presences), "presence", "presence must be employed or accompanying")
-	v.Check(utf8.RuneCountInString(r.Job) <= 100 && utf8.ValidString(r.Job), "job", "job must be at most 100 characters")
-	v.Check(len(r.Hazards) <= len(Hazards) && allOf(r.Hazards, Hazards) && distinct(r.Hazards),
-		"hazards", "hazards must be distinct values among %s", strings.Join(Hazards, ", "))
-	v.Check(r.HoursPerWeek >= 0 && r.HoursPerWeek <= 168, "hours_per_week", "hours_per_week must be between 0 and 168")
-	v.Check(r.MonthlyWage.Amount >= 0 && r.MonthlyWage.Amount < 1e10, "monthly_wage", "monthly_wage must be between 0 and 10^10 minor units")
-	v.Check(r.MonthlyWage.Amount == 0 && r.MonthlyWage.Currency == "" || ValidCurrency(r.MonthlyWage.Currency),
-		"wage_currency", "wage_currency must be an ISO 4217 code such as CNY")
-	v.Check(oneOf(r.Recruitment, Recruitments), "recruitment", "recruitment is not a known value")
+	facts := r.facts()
+	facts.check(&v)
 	for _, f := range r.Identity.validate() {
 		v.Check(false, f.Name, "%s", f.Message)
 	}
-	v.Check(r.Narrative.valid(), "narrative", "narrative must be valid UTF-8, at most %d bytes", MaxNoteBytes)
+	if b := r.Identity.ClaimedBirthDate; b != nil && !r.FoundOn.IsZero() {
+		v.Check(Date(*b).Before(r.FoundOn), "identity.claimed_birth_date", "claimed_birth_date must be before the date found")
+	}
+	v.Check(r.Narrative.valid(), "narrative", "narrative must be valid UTF-8 without control characters, at most %d bytes", MaxNoteBytes)
 	return v.Err("The report is not valid.")
+}
+
+func (r *Report) facts() Facts {
+	return Facts{Presence: r.Presence, Job: r.Job, Hazards: r.Hazards, HoursPerWeek: r.HoursPerWeek,
+		MonthlyWage: r.MonthlyWage, Recruitment: r.Recruitment, OtherChildrenFound: r.OtherChildrenFound,
+		LabourAgent: r.LabourAgent, FactoryConsent: r.FactoryConsent}
+}
+
+// Facts are what the auditor reported of the child's work, which the case's
+// worker and supervisors correct during intake and verification when they
+// turn out wrong: a child filed as employed may prove a worker's child.
+type Facts struct {
+	Presence           Presence
+	Job                string
+	Hazards            []string
+	HoursPerWeek       int
+	MonthlyWage        Money
+	Recruitment        Recruitment
+	OtherChildrenFound int
+	LabourAgent        Answer
+	FactoryConsent     Answer
+}
+
+// Facts returns the case's correctable facts.
+func (c *Case) Facts() Facts {
+	return Facts{Presence: c.Presence, Job: c.Job, Hazards: c.Hazards, HoursPerWeek: c.HoursPerWeek,
+		MonthlyWage: c.MonthlyWage, Recruitment: c.Recruitment, OtherChildrenFound: c.OtherChildrenFound,
+		LabourAgent: c.LabourAgent, FactoryConsent: c.FactoryConsent}
+}
+
+// Normalize normalises the text fields and fills unknown answers.
+func (f *Facts) Normalize() {
+	f.Job = NormalizeText(f.Job)
+	f.MonthlyWage.Currency = NormalizeText(f.MonthlyWage.Currency)
+	if f.LabourAgent == "" {
+		f.LabourAgent = AnswerUnknown
+	}
+	if f.FactoryConsent == "" {
+		f.FactoryConsent = AnswerUnknown
+	}
+}
+
+// Validate names every invalid field.
+func (f *Facts) Validate() error {
+	var v Validation
+	f.check(&v)
+	return v.Err("The facts are not valid.")
+}
+
+func (f *Facts) check(v *Validation) {
+	v.Check(oneOf(f.Presence, Presences), "presence", "presence must be employed or accompanying")
+	v.Check(ValidText(f.Job, 100), "job", "job must be at most 100 characters, without control characters")
+	v.Check(len(f.Hazards) <= len(Hazards) && allOf(f.Hazards, Hazards) && distinct(f.Hazards),
+		"hazards", "hazards must be distinct values among %s", strings.Join(Hazards, ", "))
+	v.Check(f.HoursPerWeek >= 0 && f.HoursPerWeek <= 168, "hours_per_week", "hours_per_week must be between 0 and 168")
+	v.Check(f.MonthlyWage.Amount >= 0 && f.MonthlyWage.Amount < 1e10, "monthly_wage", "monthly_wage must be between 0 and 10^10 minor units")
+	v.Check(f.MonthlyWage.Amount == 0 && f.MonthlyWage.Currency == "" || ValidCurrency(f.MonthlyWage.Currency),
+		"wage_currency", "wage_currency must be an ISO 4217 code such as CNY")
+	v.Check(oneOf(f.Recruitment, Recruitments), "recruitment", "recruitment is not a known value")
+	v.Check(f.OtherChildrenFound >= 0 && f.OtherChildrenFound <= 1000, "other_children_found", "other_children_found must be between 0 and 1000")
+	v.Check(oneOf(f.LabourAgent, Answers), "labour_agent", "labour_agent must be yes, no or unknown")
+	v.Check(oneOf(f.FactoryConsent, Answers), "factory_consent", "factory_consent must be yes, no or unknown")
+}
+
+// Changed names the facts that differ between f and g, for the audit trail.
+func (f Facts) Changed(g Facts) []string {
+	var out []string
+	add := func(differ bool, name string) {
+		if differ {
+			out = append(out, name)
+		}
+	}
+	add(f.Presence != g.Presence, "presence")
+	add(f.Job != g.Job, "job")
+	add(strings.Join(f.Hazards, ",") != strings.Join(g.Hazards, ","), "hazards")
+	add(f.HoursPerWeek != g.HoursPerWeek, "hours_per_week")
+	add(f.MonthlyWage != g.MonthlyWage, "monthly_wage")
+	add(f.Recruitment != g.Recruitment, "recruitment")
+	add(f.OtherChildrenFound != g.OtherChildrenFound, "other_children_found")
+	add(f.LabourAgent != g.LabourAgent, "labour_agent")
+	add(f.FactoryConsent != g.FactoryConsent, "factory_consent")
+	return out
 }
 
 // Verification is what the case worker records while verifying a case.
@@ -266,23 +417,55 @@ type Verification struct {
 	Method             VerificationMethod
 	VerifiedBirthDate  time.Time // sealed into the identity; only the age is kept in the open
 	GuardiansContacted bool
-	Notes              Note // sealed: circumstances, the child's wishes
+	// When and how the guardians were contacted, if they were.
+	GuardiansContactedOn   *time.Time
+	GuardiansContactMethod string
+	Notes                  Note // sealed: circumstances
+	ChildWishes            Note // sealed: what the child wants, heard by the case worker
 }
 
-// Validate names every invalid field. foundOn bounds the birth date.
-func (v *Verification) Validate(foundOn time.Time) error {
+// Normalize normalises the notes.
+func (v *Verification) Normalize() {
+	v.GuardiansContactMethod = NormalizeText(v.GuardiansContactMethod)
+	v.Notes = NewNote(NormalizeNote(v.Notes.Text()))
+	v.ChildWishes = NewNote(NormalizeNote(v.ChildWishes.Text()))
+}
+
+// Validate names every invalid field. foundOn bounds the birth date, today
+// the date of the guardians' contact.
+func (v *Verification) Validate(foundOn, today time.Time) error {
 	var val Validation
 	val.Check(oneOf(v.Method, VerificationMethods), "method", "method is not a known verification method")
 	val.Check(!v.VerifiedBirthDate.IsZero() && v.VerifiedBirthDate.Before(foundOn) && AgeOn(v.VerifiedBirthDate, foundOn) < 100,
 		"verified_birth_date", "verified_birth_date must be a date before the date found")
-	val.Check(v.Notes.valid(), "notes", "notes must be valid UTF-8, at most %d bytes", MaxNoteBytes)
+	val.Check(v.GuardiansContacted || v.GuardiansContactedOn == nil && v.GuardiansContactMethod == "",
+		"guardians_contacted", "when and how the guardians were contacted needs guardians_contacted")
+	val.Check(v.GuardiansContactedOn == nil || !Date(*v.GuardiansContactedOn).After(today) && !Date(*v.GuardiansContactedOn).Before(foundOn.AddDate(0, 0, -31)),
+		"guardians_contacted_on", "guardians_contacted_on must be a date between a month before the date found and today")
+	val.Check(v.GuardiansContactMethod == "" || oneOf(v.GuardiansContactMethod, GuardianContactMethods),
+		"guardians_contact_method", "guardians_contact_method must be visit, phone, video or message")
+	val.Check(v.Notes.valid(), "notes", "notes must be valid UTF-8 without control characters, at most %d bytes", MaxNoteBytes)
+	val.Check(v.ChildWishes.valid(), "child_wishes", "child_wishes must be valid UTF-8 without control characters, at most %d bytes", MaxNoteBytes)
 	return val.Err("The verification is not valid.")
 }
 
-// Removal records that the child was removed from work and is safe.
+// Removal records that the child was removed from work and is safe, and when
+// the organisation first met or spoke with the child.
 type Removal struct {
 	RemovedFromWork bool
 	ChildSafe       bool
+	// ChildContactedAt, when given, is the first contact with the child: it
+	// stops the 72-hour service clock. The first one given stays.
+	ChildContactedAt *time.Time
+}
+
+// Validate names every invalid field: the contact cannot be before the date
+// found or after now.
+func (r *Removal) Validate(foundOn, now time.Time) error {
+	var v Validation
+	v.Check(r.ChildContactedAt == nil || !r.ChildContactedAt.After(now) && !r.ChildContactedAt.Before(foundOn),
+		"child_contacted_at", "child_contacted_at must be between the date found and now")
+	return v.Err("The removal is not valid.")
 }
 
 // IdempotencyKey makes a retried request take effect once: a caller's key
@@ -299,8 +482,21 @@ type CaseFilter struct {
 	State      State
 	AssigneeID uuid.NullUUID
 	FiledBy    uuid.NullUUID
+	// Unassigned keeps only cases with no case worker.
+	Unassigned bool
+	// Code keeps only the case of that code (compared after normalisation,
+	// upper-cased).
+	Code string
+	// Query keeps cases whose code contains it, or whose factory's Chinese
+	// or English name contains it (case-insensitive for Latin letters).
+	Query string
 	// OverdueAsOf, when set, keeps only cases overdue at that time.
 	OverdueAsOf time.Time
+	// DueToCloseAsOf, when set, keeps only cases due to close at that time.
+	DueToCloseAsOf time.Time
+	// Alert keeps only cases whose child was found working again and that
+	// wait for a supervisor's decision.
+	Alert bool
 	// After is the cursor: the id of the last case of the previous page.
 	After uuid.NullUUID
 	Limit int // default 50, at most 200
@@ -335,9 +531,15 @@ type CaseService interface {
 	// stale or the case is closed, EINVALID if the user is not an active
 	// case worker.
 	Assign(ctx context.Context, actor Actor, id uuid.UUID, version int, worker uuid.UUID) (*Case, error)
-	// ConfirmRemoval records the removal from work. Returns ENOTFOUND,
-	// ECONFLICT if version is stale or the case left intake and verification.
+	// ConfirmRemoval records the removal from work and the first contact with
+	// the child. Returns ENOTFOUND, ECONFLICT if version is stale or the case
+	// left intake and verification, EINVALID.
 	ConfirmRemoval(ctx context.Context, actor Actor, id uuid.UUID, version int, r Removal) (*Case, error)
+	// CorrectFacts replaces the facts filed at intake, in intake and
+	// verification, by the case's worker or a supervisor; the audit entry
+	// names the facts that changed. Returns ENOTFOUND, ECONFLICT (stale
+	// version or wrong state), EFORBIDDEN, EINVALID.
+	CorrectFacts(ctx context.Context, actor Actor, id uuid.UUID, version int, f Facts) (*Case, error)
 	// RecordVerification records the verified age and method in verification.
 	// Returns ENOTFOUND, ECONFLICT (stale version or wrong state), EINVALID.
 	RecordVerification(ctx context.Context, actor Actor, id uuid.UUID, version int, v Verification) (*Case, error)
@@ -357,15 +559,31 @@ type CaseService interface {
 	// audits the read in the same transaction. Returns ENOTFOUND (also when
 	// erased), EFORBIDDEN, EINVALID for a missing reason.
 	ReadIdentity(ctx context.Context, actor Actor, id uuid.UUID, reason ReadReason) (*Confidential, error)
-	// FollowUps lists a case's follow-ups by date, concerns still sealed.
+	// ReadNotes opens every sealed note of the case (narrative, verification
+	// notes, the child's wishes, follow-up concerns, transition reasons, and
+	// the details given with reads and decisions) for a stated reason, and
+	// audits the read in the same transaction: no entry, no plaintext.
+	// Returns ENOTFOUND (also when erased), EFORBIDDEN, EINVALID.
+	ReadNotes(ctx context.Context, actor Actor, id uuid.UUID, reason ReadReason) (*CaseNotes, error)
+	// ResolveAlert records a supervisor's decision on a child found working
+	// again: the stipend is owed again from now on. To end the case instead,
+	// close it. Returns ENOTFOUND, ECONFLICT (stale version, or no alert),
+	// EFORBIDDEN, EINVALID (a reason is required).
+	ResolveAlert(ctx context.Context, actor Actor, id uuid.UUID, version int, reason Note) (*Case, error)
+	// FollowUps lists a case's follow-ups by date, without opening their
+	// concerns (ReadNotes does): HasConcerns tells whether there are any.
 	FollowUps(ctx context.Context, id uuid.UUID) ([]*FollowUp, error)
+	// Schedule works out the months the case owes a follow-up for, as of
+	// now in the organisation's zone. Returns ENOTFOUND.
+	Schedule(ctx context.Context, id uuid.UUID) (*Schedule, error)
 
 	// Transition applies a workflow event in one database transaction: the
 	// case changes only if its version still matches, with its transition
 	// record. Returns ENOTFOUND, ECONFLICT on a stale version, EFORBIDDEN if
 	// the role may not fire the event, EINVALID naming every failed guard.
 	Transition(ctx context.Context, actor Actor, id uuid.UUID, version int, req TransitionRequest) (*Case, *Transition, error)
-	// Transitions lists the case's transition records, oldest first.
+	// Transitions lists the case's transition records, oldest first, without
+	// opening their reasons (ReadNotes does): HasReason tells.
 	Transitions(ctx context.Context, id uuid.UUID) ([]*Transition, error)
 }
 

@@ -63,29 +63,41 @@ func TestAgeOn(t *testing.T) {
 	}
 }
 
-func TestOverdueAsOf(t *testing.T) {
+func TestOverdueAndDueToClose(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := func(m time.Month, day int) *time.Time {
 		v := time.Date(2026, m, day, 0, 0, 0, 0, time.UTC)
 		return &v
 	}
-	now := *d(11, 3)
+	now := time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)
 	for _, tt := range []struct {
-		name        string
-		state       cases.State
-		since, last *time.Time
-		want        bool
+		name                string
+		state               cases.State
+		uncovered, end      *time.Time
+		overdue, dueToClose bool
 	}{
-		{"no follow-up since September", cases.StateFollowUp, d(9, 10), nil, true},
-		{"followed up in October", cases.StateFollowUp, d(9, 10), d(10, 31), false},
-		{"followed up only in September", cases.StateFollowUp, d(9, 10), d(9, 30), true},
-		{"entered follow-up in October", cases.StateFollowUp, d(10, 2), nil, false},
-		{"entered follow-up on the first of October", cases.StateFollowUp, d(10, 1), nil, false},
-		{"closed", cases.StateClosed, d(9, 10), nil, false},
+		{"October uncovered", cases.StateFollowUp, d(10, 1), d(12, 31), true, false},
+		{"covered through October", cases.StateFollowUp, d(11, 1), d(12, 31), false, false},
+		{"September uncovered, end date passed", cases.StateFollowUp, d(9, 1), d(10, 31), false, true},
+		{"ends today: not yet due to close", cases.StateFollowUp, d(11, 1), d(11, 3), false, false},
+		{"closed", cases.StateClosed, d(9, 1), d(10, 31), false, false},
 	} {
-		c := cases.Case{State: tt.state, FollowUpSince: tt.since, LastFollowUp: tt.last}
-		if got := c.OverdueAsOf(now); got != tt.want {
-			t.Errorf("%s: overdue = %v, want %v", tt.name, got, tt.want)
+		c := cases.Case{State: tt.state, UncoveredFrom: tt.uncovered, PlanEndOn: tt.end}
+		if got := c.OverdueAsOf(now, shanghai); got != tt.overdue {
+			t.Errorf("%s: overdue = %v, want %v", tt.name, got, tt.overdue)
 		}
+		if got := c.DueToCloseAsOf(now, shanghai); got != tt.dueToClose {
+			t.Errorf("%s: due to close = %v, want %v", tt.name, got, tt.dueToClose)
+		}
+	}
+	// 31 October 20:00 UTC is already 1 November in Shanghai: October has ended there.
+	c := cases.Case{State: cases.StateFollowUp, UncoveredFrom: d(10, 1), PlanEndOn: d(12, 31)}
+	evening := time.Date(2026, 10, 31, 20, 0, 0, 0, time.UTC)
+	if !c.OverdueAsOf(evening, shanghai) || c.OverdueAsOf(evening, time.UTC) {
+		t.Fatal("the month must end in the organisation's zone")
 	}
 }
 

@@ -2,9 +2,7 @@ package cases
 
 import (
 	"context"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -22,36 +20,51 @@ type Client struct {
 // case belongs to the client that commissioned its remediation.
 type Factory struct {
 	ID        uuid.UUID
-	Name      string
+	Name      string // as it is written locally, usually in Chinese
+	NameEn    string // in English; empty if unknown
 	Province  string
 	City      string
+	ClientIDs []uuid.UUID // the brands it supplies, sorted
 	CreatedAt time.Time
 }
 
 // NewClient is what it takes to create a client.
 type NewClient struct{ Name string }
 
-// Validate names every invalid field.
+// Validate names every invalid field of a normalised client. A name may hold
+// any printable character (Chinese, other scripts, emoji): reports draw them
+// all.
 func (n *NewClient) Validate() error {
 	var v Validation
-	v.Check(validName(n.Name, 200), "name", "name is required, at most 200 characters")
+	v.Check(validName(n.Name, 200), "name", "name is required, at most 200 characters, without control characters")
 	return v.Err("The client is not valid.")
 }
 
 // NewFactory is what it takes to create a factory.
-type NewFactory struct{ Name, Province, City string }
+type NewFactory struct {
+	Name, NameEn, Province, City string
+	ClientIDs                    []uuid.UUID // brands it supplies
+}
 
-// Validate names every invalid field.
+// Normalize normalises every text field.
+func (n *NewFactory) Normalize() {
+	n.Name, n.NameEn = NormalizeText(n.Name), NormalizeText(n.NameEn)
+	n.Province, n.City = NormalizeText(n.Province), NormalizeText(n.City)
+}
+
+// Validate names every invalid field of a normalised factory.
 func (n *NewFactory) Validate() error {
 	var v Validation
-	v.Check(validName(n.Name, 200), "name", "name is required, at most 200 characters")
+	v.Check(validName(n.Name, 200), "name", "name is required, at most 200 characters, without control characters")
+	v.Check(n.NameEn == "" || validName(n.NameEn, 200), "name_en", "name_en must be at most 200 characters, without control characters")
 	v.Check(validName(n.Province, 100), "province", "province is required, at most 100 characters")
 	v.Check(validName(n.City, 100), "city", "city is required, at most 100 characters")
+	v.Check(len(n.ClientIDs) <= 100 && distinct(n.ClientIDs), "client_ids", "client_ids must be at most 100 distinct brands")
 	return v.Err("The factory is not valid.")
 }
 
 func validName(s string, max int) bool {
-	return strings.TrimSpace(s) != "" && utf8.ValidString(s) && utf8.RuneCountInString(s) <= max
+	return s != "" && ValidText(s, max)
 }
 
 // ClientService manages clients.
@@ -68,11 +81,18 @@ type ClientService interface {
 
 // FactoryService manages factories.
 type FactoryService interface {
-	// CreateFactory returns EINVALID for a bad field, ECONFLICT if a factory of
-	// that name already exists in that city.
+	// CreateFactory adds a factory, as auditors meet factories that are not
+	// known yet. Returns EINVALID for a bad field or an unknown brand,
+	// ECONFLICT if a factory of that name already exists in that city,
+	// EFORBIDDEN unless the actor is an auditor, supervisor or admin.
 	CreateFactory(ctx context.Context, actor Actor, n NewFactory) (*Factory, error)
+	// MergeFactories folds the duplicate from into into: its cases and
+	// brands move over, and from is deleted. Returns ENOTFOUND, EINVALID if
+	// they are the same factory, EFORBIDDEN unless the actor is an admin.
+	MergeFactories(ctx context.Context, actor Actor, from, into uuid.UUID) (*Factory, error)
 	// FindFactoryByID returns ENOTFOUND if the factory does not exist.
 	FindFactoryByID(ctx context.Context, id uuid.UUID) (*Factory, error)
-	// ListFactories returns every factory, ordered by province, city, name.
+	// ListFactories returns every factory, with its brands, ordered by
+	// province, city, name.
 	ListFactories(ctx context.Context) ([]*Factory, error)
 }

@@ -25,10 +25,17 @@ type FollowUp struct {
 	StipendPaidOn   *time.Time
 	StipendProofRef string
 	WorkingAgain    bool
-	Concerns        Note // sealed
+	Concerns        Note // sealed; empty when read from a list
+	HasConcerns     bool // concerns were recorded (lists tell this without opening them)
 	RecordedBy      uuid.UUID
 	CreatedAt       time.Time
+	// Extra is true for a second or later follow-up in a month that another
+	// one covered: an extra visit, counted once.
+	Extra bool
 }
+
+// Month is the calendar month the follow-up covers.
+func (f *FollowUp) Month() Month { return MonthOf(f.Date) }
 
 // FollowUpInput is what a case worker records.
 type FollowUpInput struct {
@@ -43,15 +50,22 @@ type FollowUpInput struct {
 	Concerns        Note
 }
 
-// Validate names every invalid field. now bounds the date.
-func (f *FollowUpInput) Validate(now time.Time) error {
+// Normalize normalises the text fields.
+func (f *FollowUpInput) Normalize() {
+	f.StipendProofRef = NormalizeText(f.StipendProofRef)
+	f.Concerns = NewNote(NormalizeNote(f.Concerns.Text()))
+}
+
+// Validate names every invalid field. today bounds the date.
+func (f *FollowUpInput) Validate(today time.Time) error {
 	var v Validation
-	v.Check(!f.Date.IsZero() && !f.Date.After(now), "date", "date must be a date no later than today")
+	v.Check(!f.Date.IsZero() && !f.Date.After(today), "date", "date must be a date no later than today")
+	v.Check(f.StipendPaidOn == nil || !f.StipendPaidOn.After(today), "stipend_paid_on", "stipend_paid_on must be a date no later than today")
 	v.Check(oneOf(f.Contact, Contacts), "contact", "contact must be visit, phone or video")
 	v.Check(f.AttendancePct == nil || *f.AttendancePct >= 0 && *f.AttendancePct <= 100, "attendance_pct", "attendance_pct must be between 0 and 100")
 	v.Check(f.StipendPaid >= 0 && f.StipendPaid < 1e10, "stipend_paid", "stipend_paid must be between 0 and 10^10 minor units")
 	v.Check((f.StipendPaid > 0) == (f.StipendPaidOn != nil), "stipend_paid_on", "stipend_paid_on is required exactly when a stipend was paid")
-	v.Check(len(f.StipendProofRef) <= 100, "stipend_proof_ref", "stipend_proof_ref must be at most 100 bytes")
-	v.Check(f.Concerns.valid(), "concerns", "concerns must be valid UTF-8, at most %d bytes", MaxNoteBytes)
+	v.Check(ValidText(f.StipendProofRef, 100), "stipend_proof_ref", "stipend_proof_ref must be at most 100 characters, without control characters")
+	v.Check(f.Concerns.valid(), "concerns", "concerns must be valid UTF-8 without control characters, at most %d bytes", MaxNoteBytes)
 	return v.Err("The follow-up is not valid.")
 }

@@ -3,7 +3,6 @@ package cases
 import (
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -52,19 +51,25 @@ type PlanInput struct {
 	MonthlyStipend  int64
 	Payer           Payer
 	FactorySharePct int
-	// EndDate defaults to the child's 16th birthday when zero.
+	// EndDate defaults to DefaultEndDate when zero: the later of the 16th
+	// birthday and the end of compulsory schooling, at least a month after
+	// enrolment.
 	EndDate         time.Time
 	GuardianConsent bool
 	ConsentDate     *time.Time
+}
+
+// Normalize normalises the text fields.
+func (p *PlanInput) Normalize() {
+	p.School, p.Grade, p.Currency = NormalizeText(p.School), NormalizeText(p.Grade), NormalizeText(p.Currency)
 }
 
 // Validate names every field that is present but wrong. A plan may be saved
 // incomplete; Missing tells what approval still needs.
 func (p *PlanInput) Validate() error {
 	var v Validation
-	text := func(s string) bool { return utf8.ValidString(s) && utf8.RuneCountInString(s) <= 200 }
-	v.Check(text(p.School), "school", "school must be at most 200 characters")
-	v.Check(text(p.Grade), "grade", "grade must be at most 200 characters")
+	v.Check(ValidText(p.School, 200), "school", "school must be at most 200 characters, without control characters")
+	v.Check(ValidText(p.Grade, 200), "grade", "grade must be at most 200 characters, without control characters")
 	v.Check(p.Currency == "" || ValidCurrency(p.Currency), "currency", "currency must be an ISO 4217 code such as CNY")
 	for name, amount := range map[string]int64{"tuition_cost": p.TuitionCost, "travel_cost": p.TravelCost, "monthly_stipend": p.MonthlyStipend} {
 		v.Check(amount >= 0 && amount < 1e10, name, "%s must be between 0 and 10^10 minor units", name)
@@ -73,8 +78,8 @@ func (p *PlanInput) Validate() error {
 	v.Check(p.Payer == PayerSplit && p.FactorySharePct > 0 && p.FactorySharePct < 100 ||
 		p.Payer != PayerSplit && p.FactorySharePct == 0,
 		"factory_share_pct", "factory_share_pct must be between 1 and 99 for a split, and 0 otherwise")
-	v.Check(p.EndDate.IsZero() || p.EnrolmentDate.IsZero() || p.EndDate.After(p.EnrolmentDate),
-		"end_date", "end_date must be after enrolment_date")
+	v.Check(p.EndDate.IsZero() || p.EnrolmentDate.IsZero() || !p.EndDate.Before(MinEndDate(p.EnrolmentDate)),
+		"end_date", "end_date must be at least one month after enrolment_date")
 	v.Check(p.ConsentDate == nil || p.GuardianConsent, "consent_date", "consent_date needs guardian_consent")
 	return v.Err("The plan is not valid.")
 }
@@ -89,5 +94,7 @@ func (p *Plan) Missing() []Failure {
 	v.Check(p.MonthlyStipend > 0, "plan.monthly_stipend", "the plan needs a monthly stipend")
 	v.Check(p.Payer != "", "plan.payer", "the plan needs a payer")
 	v.Check(!p.EndDate.IsZero(), "plan.end_date", "the plan needs an end date")
+	v.Check(p.EndDate.IsZero() || p.EnrolmentDate.IsZero() || !p.EndDate.Before(MinEndDate(p.EnrolmentDate)),
+		"plan.end_date", "the end date must be at least one month after enrolment")
 	return v.failed
 }

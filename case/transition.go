@@ -16,7 +16,8 @@ type Transition struct {
 	ActorID   uuid.UUID
 	ActorRole Role
 	At        time.Time
-	Reason    Note // sealed: a reason may name people
+	Reason    Note // sealed: a reason may name people; empty when read from a list
+	HasReason bool // a reason was given (lists tell this without opening it)
 	Outcome   Outcome
 }
 

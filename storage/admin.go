@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,7 @@ func NewFactoryService(db *DB) *FactoryService { return &FactoryService{db: db} 
 func NewUserService(db *DB) *UserService { return &UserService{db: db} }
 
 func (s *ClientService) CreateClient(ctx context.Context, actor cases.Actor, n cases.NewClient) (*cases.Client, error) {
-	n.Name = strings.TrimSpace(n.Name)
+	n.Name = cases.NormalizeText(n.Name)
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
@@ -74,36 +75,137 @@ func (s *ClientService) SetClientActive(ctx context.Context, actor cases.Actor, 
 }
 
 func (s *FactoryService) CreateFactory(ctx context.Context, actor cases.Actor, n cases.NewFactory) (*cases.Factory, error) {
-	n.Name, n.Province, n.City = strings.TrimSpace(n.Name), strings.TrimSpace(n.Province), strings.TrimSpace(n.City)
+	switch actor.Role {
+	case cases.RoleAuditor, cases.RoleSupervisor, cases.RoleAdmin, cases.RoleSystem:
+	default:
+		return nil, cases.Errorf(cases.EFORBIDDEN, "Only auditors, supervisors and admins add factories.")
+	}
+	n.Normalize()
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	row := factoryRow{ID: uuid.Must(uuid.NewV7()), Name: n.Name, Province: n.Province, City: n.City, CreatedAt: s.db.now()}
-	err := s.db.createAudited(ctx, actor, &row, "Factory", auditEvent{action: cases.ActionFactoryCreated, subject: row.ID.String()})
+	row := factoryRow{ID: uuid.Must(uuid.NewV7()), Name: n.Name, NameEn: n.NameEn, Province: n.Province, City: n.City, CreatedAt: s.db.now()}
+	clients := slices.Clone(n.ClientIDs)
+	slices.SortFunc(clients, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		if len(clients) > 0 {
+			var known int64
+			if err := tx.Model(&clientRow{}).Where("id IN ?", clients).Count(&known).Error; err != nil {
+				return s.db.interpret(err, "Clients")
+			}
+			if int(known) != len(clients) {
+				return &cases.Error{Code: cases.EINVALID, Message: "The factory is not valid.",
+					Failed: []cases.Failure{{Name: "client_ids", Message: "a client id names no client"}}}
+			}
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return s.db.interpret(err, "Factory")
+		}
+		for _, c := range clients {
+			if err := tx.Create(&factoryClientRow{FactoryID: row.ID, ClientID: c}).Error; err != nil {
+				return s.db.interpret(err, "Factory's brand")
+			}
+		}
+		return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionFactoryCreated, subject: row.ID.String(),
+			details: map[string]string{"clients": strconv.Itoa(len(clients))}})
+	})
 	if err != nil {
 		return nil, err
 	}
-	return row.domain(), nil
+	f := row.domain()
+	f.ClientIDs = clients
+	return f, nil
 }
 
 func (s *FactoryService) FindFactoryByID(ctx context.Context, id uuid.UUID) (*cases.Factory, error) {
 	var row factoryRow
-	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+	g := s.db.gorm.WithContext(ctx)
+	if err := g.Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, s.db.interpret(err, "Factory")
 	}
-	return row.domain(), nil
+	f := row.domain()
+	if err := s.withClients(g, []*cases.Factory{f}); err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func (s *FactoryService) ListFactories(ctx context.Context) ([]*cases.Factory, error) {
 	var rows []factoryRow
-	if err := s.db.gorm.WithContext(ctx).Order("province, city, name").Find(&rows).Error; err != nil {
+	g := s.db.gorm.WithContext(ctx)
+	if err := g.Order("province, city, name, id").Find(&rows).Error; err != nil {
 		return nil, s.db.interpret(err, "Factories")
 	}
 	out := make([]*cases.Factory, len(rows))
 	for i := range rows {
 		out[i] = rows[i].domain()
 	}
-	return out, nil
+	return out, s.withClients(g, out)
+}
+
+// withClients fills the brands of factories in one query.
+func (s *FactoryService) withClients(tx *gorm.DB, factories []*cases.Factory) error {
+	if len(factories) == 0 {
+		return nil
+	}
+	byID := make(map[uuid.UUID]*cases.Factory, len(factories))
+	ids := make([]uuid.UUID, len(factories))
+	for i, f := range factories {
+		byID[f.ID], ids[i] = f, f.ID
+	}
+	var rows []factoryClientRow
+	if err := tx.Where("factory_id IN ?", ids).Find(&rows).Error; err != nil {
+		return s.db.interpret(err, "Factories' brands")
+	}
+	for _, r := range rows {
+		byID[r.FactoryID].ClientIDs = append(byID[r.FactoryID].ClientIDs, r.ClientID)
+	}
+	for _, f := range factories {
+		slices.SortFunc(f.ClientIDs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	}
+	return nil
+}
+
+// MergeFactories folds a duplicate factory into another: its cases and its
+// brands move over, then it is deleted, in one audited transaction.
+func (s *FactoryService) MergeFactories(ctx context.Context, actor cases.Actor, from, into uuid.UUID) (*cases.Factory, error) {
+	if actor.Role != cases.RoleAdmin && actor.Role != cases.RoleSystem {
+		return nil, cases.Errorf(cases.EFORBIDDEN, "Only an admin merges factories.")
+	}
+	if from == into {
+		return nil, &cases.Error{Code: cases.EINVALID, Message: "The merge is not valid.",
+			Failed: []cases.Failure{{Name: "into", Message: "a factory cannot be merged into itself"}}}
+	}
+	var moved int64
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		for _, id := range []uuid.UUID{from, into} {
+			if ok, err := s.db.exists(tx, &factoryRow{}, "id = ?", id); err != nil {
+				return err
+			} else if !ok {
+				return cases.Errorf(cases.ENOTFOUND, "Factory not found.")
+			}
+		}
+		err := tx.Exec(`INSERT INTO factory_clients (factory_id, client_id)
+			SELECT ?, client_id FROM factory_clients WHERE factory_id = ?
+			ON CONFLICT (factory_id, client_id) DO NOTHING`, into, from).Error
+		if err != nil {
+			return s.db.interpret(err, "Factory's brands")
+		}
+		res := tx.Model(&caseRow{}).Where("factory_id = ?", from).Update("factory_id", into)
+		if res.Error != nil {
+			return s.db.interpret(res.Error, "Cases")
+		}
+		moved = res.RowsAffected
+		if err := tx.Where("id = ?", from).Delete(&factoryRow{}).Error; err != nil {
+			return s.db.interpret(err, "Factory")
+		}
+		return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionFactoriesMerged, subject: into.String(),
+			details: map[string]string{"merged": from.String(), "cases_moved": strconv.FormatInt(moved, 10)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.FindFactoryByID(ctx, into)
 }
 
 func (s *UserService) CreateUser(ctx context.Context, actor cases.Actor, n cases.NewUser) (*cases.User, error) {

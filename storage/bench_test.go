@@ -31,7 +31,8 @@ func seedCases(tb testing.TB, db *storage.DB, n int) (client, worker uuid.UUID) 
 		 FROM generate_series(0, 10) i`,
 		`INSERT INTO cases (id, code, client_id, factory_id, state, version, assignee_id, filed_by, found_on, gender,
 		   presence, job, hazards, hours_per_week, wage_amount, wage_currency, recruitment, removed_from_work, child_safe,
-		   verification_method, age_at_found, outcome, follow_up_since, last_follow_up_on, created_at, updated_at, closed_at)
+		   verification_method, age_at_found, outcome, follow_up_since, last_follow_up_on, created_at, updated_at, closed_at,
+		   uncovered_from, plan_end_on)
 		 SELECT (lpad(to_hex(1700000000000 + i * 1000), 12, '0') || '7' || substr(md5(i::text), 1, 3) || '8' || substr(md5(i::text), 4, 15))::uuid,
 		   'CL-2026-' || lpad(i::text, 6, '0'),
 		   ('00000000-0000-7000-8000-' || lpad((1 + i % 20)::text, 12, '0'))::uuid,
@@ -46,7 +47,9 @@ func seedCases(tb testing.TB, db *storage.DB, n int) (client, worker uuid.UUID) 
 		   CASE WHEN s.state = 'follow_up' THEN timestamptz '2026-03-01' END,
 		   CASE WHEN s.state = 'follow_up' AND i % 3 = 0 THEN date '2026-10-15' END,
 		   now(), now(),
-		   CASE WHEN s.state = 'closed' THEN now() END
+		   CASE WHEN s.state = 'closed' THEN now() END,
+		   CASE WHEN s.state = 'follow_up' THEN (CASE WHEN i % 3 = 0 THEN date '2026-11-01' ELSE date '2026-03-01' END) END,
+		   CASE WHEN s.state = 'follow_up' THEN date '2027-07-31' - (i % 700) END
 		 FROM generate_series(1, ?) i
 		 CROSS JOIN LATERAL (SELECT (ARRAY['intake', 'verification', 'planning', 'follow_up', 'closed'])[1 + (i / 20) % 5] AS state) s`,
 		`ANALYZE`,

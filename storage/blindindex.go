@@ -3,10 +3,12 @@ package storage
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/mozillazg/go-pinyin"
 	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -24,6 +26,10 @@ import (
 const (
 	kindIDNumber      = "id_number"
 	kindNameBirthDate = "name_birth_date"
+	// kindNameVariant is a name written in another order or in pinyin, with
+	// a date of birth: a weaker hint than the exact name (homophones share
+	// their pinyin), never more than a link for a case worker to check.
+	kindNameVariant = "name_variant_birth_date"
 )
 
 type fingerprint struct {
@@ -31,28 +37,134 @@ type fingerprint struct {
 	hash []byte
 }
 
-// normalizeIDNumber folds full-width characters (NFKC), drops spaces,
-// hyphens and dots, and upper-cases the check letter X.
-func normalizeIDNumber(s string) string {
-	s = norm.NFKC.String(s)
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || r == '-' || r == '.' || r == '/' {
-			return -1
+// maxPasses bounds the normalisation loops; each pass that changes anything
+// removes a character or recomposes, so they settle in two or three.
+const maxPasses = 8
+
+// settle applies f until the string stops changing: removing a separator can
+// let the characters around it combine (e, space, U+0301 becomes é once the
+// space goes), so one pass is not enough for equal inputs to give equal
+// fingerprints.
+func settle(s string, f func(string) string) string {
+	for range maxPasses {
+		next := f(s)
+		if next == s {
+			return s
 		}
-		return unicode.ToUpper(r)
-	}, s)
+		s = next
+	}
+	return s
 }
 
-// normalizeName folds width and case and drops spaces and the middle dots
-// used between the parts of transliterated names.
+// normalizeIDNumber folds full-width characters (NFKC), drops spaces,
+// hyphens, dots and slashes, and upper-cases the check letter X, until
+// nothing changes.
+func normalizeIDNumber(s string) string {
+	return settle(s, func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || r == '-' || r == '.' || r == '/' {
+				return -1
+			}
+			return unicode.ToUpper(r)
+		}, norm.NFKC.String(s))
+	})
+}
+
+// isNameSeparator tells the characters between the parts of a name: spaces,
+// the middle dots of transliterated names, hyphens and dots.
+func isNameSeparator(r rune) bool {
+	return unicode.IsSpace(r) || r == '·' || r == '•' || r == '-' || r == '.' || r == '・'
+}
+
+// normalizeName folds width and case and drops separators, until nothing
+// changes.
 func normalizeName(s string) string {
-	s = norm.NFKC.String(s)
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || r == '·' || r == '•' || r == '-' || r == '.' {
-			return -1
+	return settle(s, func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if isNameSeparator(r) {
+				return -1
+			}
+			return unicode.ToLower(r)
+		}, norm.NFKC.String(s))
+	})
+}
+
+// foldLatin lowers a name part, writes ü as v (as Chinese passports and
+// pinyin input do: 吕 is LV), and drops tone marks and other diacritics.
+func foldLatin(s string) string {
+	return settle(s, func(s string) string {
+		s = strings.ReplaceAll(norm.NFD.String(strings.ToLower(norm.NFKC.String(s))), "u\u0308", "v")
+		var b strings.Builder
+		for _, r := range s {
+			if !unicode.Is(unicode.Mn, r) {
+				b.WriteRune(unicode.ToLower(r))
+			}
 		}
-		return unicode.ToLower(r)
-	}, s)
+		return norm.NFC.String(b.String())
+	})
+}
+
+var pinyinArgs = pinyin.NewArgs() // no tones, the most common reading
+
+// nameParts splits a name into its parts: Latin words as written, and one
+// part per hanzi in its pinyin (a hanzi without one stays itself).
+func nameParts(name string) (parts []string, han bool) {
+	name = norm.NFKC.String(name)
+	var word strings.Builder
+	flush := func() {
+		if word.Len() > 0 {
+			if w := foldLatin(word.String()); w != "" {
+				parts = append(parts, w)
+			}
+			word.Reset()
+		}
+	}
+	for _, r := range name {
+		switch {
+		case isNameSeparator(r):
+			flush()
+		case unicode.Is(unicode.Han, r):
+			flush()
+			han = true
+			if py := pinyin.SinglePinyin(r, pinyinArgs); len(py) > 0 && py[0] != "" {
+				parts = append(parts, py[0])
+			} else {
+				parts = append(parts, string(r))
+			}
+		default:
+			word.WriteRune(r)
+		}
+	}
+	flush()
+	return parts, han
+}
+
+// nameVariants returns the order-free and pinyin forms of a name: for a
+// Latin name, its parts joined as written and sorted (Xiaomei Li and
+// Li Xiaomei meet); for a hanzi name, its pinyin surname first and given
+// name first, with a one- or two-syllable surname (李小梅 meets both; 欧阳娜娜
+// meets Nana Ouyang).
+func nameVariants(name string) []string {
+	parts, han := nameParts(name)
+	if len(parts) == 0 {
+		return nil
+	}
+	set := map[string]bool{strings.Join(parts, ""): true}
+	if han {
+		for surname := 1; surname <= 2 && surname < len(parts); surname++ {
+			set[strings.Join(parts[surname:], "")+strings.Join(parts[:surname], "")] = true
+		}
+	} else {
+		sorted := slices.Clone(parts)
+		slices.Sort(sorted)
+		set[strings.Join(sorted, "")] = true
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (k *Keyring) mac(kind, value string) []byte {
@@ -63,26 +175,38 @@ func (k *Keyring) mac(kind, value string) []byte {
 	return m.Sum(nil)
 }
 
-// fingerprints returns the blind-index hashes of an identity: its ID number,
-// and its name with each known date of birth (claimed and verified).
+// fingerprints returns the blind-index hashes of an identity: its ID number;
+// its name with each known date of birth (claimed and verified); and each
+// variant of its name and other names with each date of birth. Only HMACs
+// leave this function: neither the name nor its pinyin is stored.
 func fingerprints(k *Keyring, id cases.Identity) []fingerprint {
 	var out []fingerprint
 	if n := normalizeIDNumber(id.IDNumber); len(n) >= 6 {
 		out = append(out, fingerprint{kindIDNumber, k.mac(kindIDNumber, n)})
 	}
-	name := normalizeName(id.FullName)
-	if name == "" {
+	var dates []string
+	for _, d := range []*time.Time{id.ClaimedBirthDate, id.VerifiedBirthDate} {
+		if d != nil && !slices.Contains(dates, d.UTC().Format(time.DateOnly)) {
+			dates = append(dates, d.UTC().Format(time.DateOnly))
+		}
+	}
+	if len(dates) == 0 {
 		return out
 	}
 	seen := map[string]bool{}
-	for _, d := range []*time.Time{id.ClaimedBirthDate, id.VerifiedBirthDate} {
-		if d == nil {
-			continue
+	add := func(kind, value string) {
+		if value == "" || seen[kind+"\x00"+value] {
+			return
 		}
-		v := name + "|" + d.UTC().Format(time.DateOnly)
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, fingerprint{kindNameBirthDate, k.mac(kindNameBirthDate, v)})
+		seen[kind+"\x00"+value] = true
+		for _, d := range dates {
+			out = append(out, fingerprint{kind, k.mac(kind, value+"|"+d)})
+		}
+	}
+	add(kindNameBirthDate, normalizeName(id.FullName))
+	for _, name := range append([]string{id.FullName}, id.OtherNames...) {
+		for _, v := range nameVariants(name) {
+			add(kindNameVariant, v)
 		}
 	}
 	return out
@@ -107,6 +231,10 @@ func (s *CaseService) link(tx *gorm.DB, actor cases.Actor, row *caseRow, fps []f
 	if err := tx.Where("hash IN ? AND case_id <> ?", hashes, row.ID).Find(&matches).Error; err != nil {
 		return s.db.interpret(err, "Fingerprints")
 	}
+	// The strongest match names the link: an ID number, then the exact name,
+	// then a variant of it.
+	strength := map[string]int{kindIDNumber: 0, kindNameBirthDate: 1, kindNameVariant: 2}
+	slices.SortStableFunc(matches, func(a, b fingerprintRow) int { return strength[a.Kind] - strength[b.Kind] })
 	done := map[uuid.UUID]bool{}
 	for _, m := range matches {
 		if done[m.CaseID] {
@@ -136,22 +264,42 @@ func (s *CaseService) link(tx *gorm.DB, actor cases.Actor, row *caseRow, fps []f
 
 // links loads the cases linked to id, with their codes.
 func (s *CaseService) links(tx *gorm.DB, id uuid.UUID) ([]cases.Link, error) {
+	byCase, err := s.linksOf(tx, []uuid.UUID{id})
+	return byCase[id], err
+}
+
+// linksOf loads the links of every case of ids, with the codes of the cases
+// they link to, in two queries.
+func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cases.Link, error) {
 	var rows []caseLinkRow
-	if err := tx.Where("case_id = ? OR linked_id = ?", id, id).Order("created_at").Find(&rows).Error; err != nil {
+	if err := tx.Where("case_id IN ? OR linked_id IN ?", ids, ids).Order("created_at, case_id, linked_id").Find(&rows).Error; err != nil {
 		return nil, s.db.interpret(err, "Case links")
 	}
-	var out []cases.Link
+	if len(rows) == 0 {
+		return map[uuid.UUID][]cases.Link{}, nil
+	}
+	others := make([]uuid.UUID, 0, 2*len(rows))
 	for _, r := range rows {
-		other := r.LinkedID
-		if other == id {
-			other = r.CaseID
-		}
-		var codes []string
-		if err := tx.Model(&caseRow{}).Where("id = ?", other).Pluck("code", &codes).Error; err != nil {
-			return nil, s.db.interpret(err, "Case")
-		}
-		if len(codes) == 1 {
-			out = append(out, cases.Link{CaseID: other, Code: codes[0], MatchedOn: r.MatchedOn})
+		others = append(others, r.CaseID, r.LinkedID)
+	}
+	var coded []caseRow
+	if err := tx.Select("id", "code").Where("id IN ?", others).Find(&coded).Error; err != nil {
+		return nil, s.db.interpret(err, "Case")
+	}
+	codes := make(map[uuid.UUID]string, len(coded))
+	for _, c := range coded {
+		codes[c.ID] = c.Code
+	}
+	wanted := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		wanted[id] = true
+	}
+	out := map[uuid.UUID][]cases.Link{}
+	for _, r := range rows {
+		for _, pair := range [][2]uuid.UUID{{r.CaseID, r.LinkedID}, {r.LinkedID, r.CaseID}} {
+			if wanted[pair[0]] {
+				out[pair[0]] = append(out[pair[0]], cases.Link{CaseID: pair[1], Code: codes[pair[1]], MatchedOn: r.MatchedOn})
+			}
 		}
 	}
 	return out, nil

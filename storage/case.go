@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	cases "github.com/remedy-cases/remedy/case"
 )
@@ -65,7 +66,8 @@ func (s *CaseService) replay(ctx context.Context, actor cases.Actor, key cases.I
 func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cases.IdempotencyKey, r cases.Report) (*cases.Case, error) {
 	now := s.db.now()
 	r.FoundOn = cases.Date(r.FoundOn)
-	if err := r.Validate(now); err != nil {
+	r.Normalize()
+	if err := r.Validate(s.db.today()); err != nil {
 		return nil, err
 	}
 	if actor.Role != cases.RoleAuditor && actor.Role != cases.RoleSupervisor {
@@ -94,7 +96,9 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		Job: strings.TrimSpace(r.Job), Hazards: strings.Join(r.Hazards, ","), HoursPerWeek: r.HoursPerWeek,
 		WageAmount: r.MonthlyWage.Amount, WageCurrency: r.MonthlyWage.Currency, Recruitment: string(r.Recruitment),
 		RemovedFromWork: r.RemovedFromWork, ChildSafe: r.ChildSafe,
-		IdentitySealed: identity, NarrativeSealed: narrative, CreatedAt: now, UpdatedAt: now,
+		OtherChildrenFound: r.OtherChildrenFound, LabourAgent: string(r.LabourAgent), FactoryConsent: string(r.FactoryConsent),
+		IDChecksumValid: r.Identity.IDChecksumValid(),
+		IdentitySealed:  identity, NarrativeSealed: narrative, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.db.transact(ctx, func(tx *gorm.DB) error {
 		client, err := s.db.exists(tx, &clientRow{}, "id = ? AND active", r.ClientID)
@@ -113,6 +117,11 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return s.db.interpret(err, "Case")
+		}
+		// The factory supplies the brand that commissions the case.
+		err = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&factoryClientRow{FactoryID: r.FactoryID, ClientID: r.ClientID}).Error
+		if err != nil {
+			return s.db.interpret(err, "Factory's brand")
 		}
 		err = tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
 		if err != nil {
@@ -207,6 +216,13 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		return nil, &cases.Error{Code: cases.EINVALID, Message: "The filter is not valid.",
 			Failed: []cases.Failure{{Name: "state", Message: "state is not a known state"}}}
 	}
+	f.Code, f.Query = strings.ToUpper(cases.NormalizeText(f.Code)), cases.NormalizeText(f.Query)
+	var v cases.Validation
+	v.Check(cases.ValidText(f.Code, 40), "code", "code must be at most 40 characters")
+	v.Check(cases.ValidText(f.Query, 100), "q", "q must be at most 100 characters")
+	if err := v.Err("The filter is not valid."); err != nil {
+		return nil, err
+	}
 	q := s.listQuery(s.db.gorm.WithContext(ctx), f)
 	var rows []caseRow
 	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
@@ -231,8 +247,13 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		for i := range plans {
 			byCase[plans[i].CaseID] = plans[i].domain()
 		}
+		links, err := s.linksOf(s.db.gorm.WithContext(ctx), ids)
+		if err != nil {
+			return nil, err
+		}
 		for _, c := range page.Cases {
 			c.Plan = byCase[c.ID]
+			c.Links = links[c.ID]
 		}
 	}
 	return page, nil
@@ -257,15 +278,40 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 	if f.FiledBy.Valid {
 		q = q.Where("filed_by = ?", f.FiledBy.UUID)
 	}
+	if f.Unassigned {
+		q = q.Where("assignee_id IS NULL")
+	}
+	if f.Code != "" {
+		q = q.Where("code = ?", f.Code)
+	}
+	if f.Query != "" {
+		like := "%" + escapeLike(f.Query) + "%"
+		upper := "%" + escapeLike(strings.ToUpper(f.Query)) + "%"
+		// LIKE is case-insensitive for Latin letters on SQLite; lower() on
+		// both sides does it on PostgreSQL.
+		q = q.Where("code LIKE ? ESCAPE '\\' OR factory_id IN (?)", upper,
+			tx.Model(&factoryRow{}).Select("id").Where("lower(name) LIKE lower(?) ESCAPE '\\' OR lower(name_en) LIKE lower(?) ESCAPE '\\'", like, like))
+	}
 	if !f.OverdueAsOf.IsZero() {
-		due := cases.MonthStart(cases.MonthStart(f.OverdueAsOf).AddDate(0, -1, 0))
-		q = q.Where("state = ? AND follow_up_since < ? AND (last_follow_up_on IS NULL OR last_follow_up_on < ?)",
-			string(cases.StateFollowUp), due, due)
+		today := cases.Today(f.OverdueAsOf, s.db.Zone)
+		month := cases.MonthOf(f.OverdueAsOf.In(s.db.Zone)).Start()
+		q = q.Where("state = ? AND uncovered_from < ? AND plan_end_on >= ?", string(cases.StateFollowUp), month, today)
+	}
+	if !f.DueToCloseAsOf.IsZero() {
+		q = q.Where("state = ? AND plan_end_on < ?", string(cases.StateFollowUp), cases.Today(f.DueToCloseAsOf, s.db.Zone))
+	}
+	if f.Alert {
+		q = q.Where("working_again_since IS NOT NULL AND state <> ?", string(cases.StateClosed))
 	}
 	if f.After.Valid {
 		q = q.Where("id < ?", f.After.UUID)
 	}
 	return q.Order("id DESC")
+}
+
+// escapeLike escapes the wildcards of LIKE in s (the escape is a backslash).
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 // change is one edit of a case inside its transaction: it gets the case as
@@ -277,6 +323,18 @@ type change func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (cols 
 // matches; it bumps the version and the time, and appends the audit entry
 // for action in the same transaction.
 func (s *CaseService) update(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, action string, fn change) (*cases.Case, error) {
+	return s.updateSealed(ctx, actor, id, version, action, func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (map[string]any, map[string]string, []byte, error) {
+		cols, details, err := fn(tx, row, c, now)
+		return cols, details, nil, err
+	})
+}
+
+// sealedChange is a change whose audit entry also carries a note sealed
+// under the case key, such as the reason of a decision.
+type sealedChange func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) (cols map[string]any, details map[string]string, sealed []byte, err error)
+
+// updateSealed is update for a sealedChange.
+func (s *CaseService) updateSealed(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, action string, fn sealedChange) (*cases.Case, error) {
 	var out *cases.Case
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		row, plan, err := s.load(tx, id)
@@ -289,7 +347,7 @@ func (s *CaseService) update(ctx context.Context, actor cases.Actor, id uuid.UUI
 		c := row.domain()
 		c.Plan = plan
 		now := s.db.now()
-		cols, details, err := fn(tx, row, c, now)
+		cols, details, sealed, err := fn(tx, row, c, now)
 		if err != nil {
 			return err
 		}
@@ -306,7 +364,7 @@ func (s *CaseService) update(ctx context.Context, actor cases.Actor, id uuid.UUI
 		}
 		details["version"] = strconv.Itoa(version + 1)
 		err = s.db.appendAudit(tx, actor, auditEvent{action: action, caseID: uuid.NullUUID{UUID: id, Valid: true},
-			subject: row.Code, details: details})
+			subject: row.Code, details: details, sealed: sealed})
 		if err != nil {
 			return err
 		}

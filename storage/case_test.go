@@ -282,8 +282,10 @@ func TestLifecycle(t *testing.T) {
 		if c.Plan == nil || c.Plan.ApprovedBy.UUID != e.Supervisor.ID || c.Plan.AuthoredBy != e.Worker.ID {
 			t.Fatalf("plan %+v", c.Plan)
 		}
-		if want := time.Date(2027, 5, 17, 0, 0, 0, 0, time.UTC); !c.Plan.EndDate.Equal(want) {
-			t.Fatalf("plan end %v, want the 16th birthday %v", c.Plan.EndDate, want)
+		// Born 2011-05-17, enrolled in grade 8 on 2026-10-25: grade 9 ends on
+		// 31 July 2028, after the 16th birthday (2027-05-17).
+		if want := time.Date(2028, 7, 31, 0, 0, 0, 0, time.UTC); !c.Plan.EndDate.Equal(want) || !c.PlanEndOn.Equal(want) {
+			t.Fatalf("plan end %v (case %v), want the end of compulsory schooling %v", c.Plan.EndDate, c.PlanEndOn, want)
 		}
 		pct := 95
 		paid := today.AddDate(0, 0, -2)
@@ -299,7 +301,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("follow-up %+v", f)
 		}
 		fs, err := e.cases.FollowUps(ctx, c.ID)
-		if err != nil || len(fs) != 1 || fs[0].Concerns.Text() != "Sleeps badly." || *fs[0].AttendancePct != 95 {
+		if err != nil || len(fs) != 1 || !fs[0].HasConcerns || *fs[0].AttendancePct != 95 {
 			t.Fatalf("FollowUps = %v, %v", fs, err)
 		}
 		got, _ := e.cases.FindCase(ctx, c.ID)
@@ -332,7 +334,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("log %v, want %v", events, want)
 		}
 		last := log[len(log)-1]
-		if last.Reason.Text() != "Family called back." || last.ActorID != e.Supervisor.ID || last.From != cases.StateClosed || !last.At.Equal(today) {
+		if !last.HasReason || last.ActorID != e.Supervisor.ID || last.From != cases.StateClosed || !last.At.Equal(today) {
 			t.Fatalf("reopen record %+v", last)
 		}
 	})

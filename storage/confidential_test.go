@@ -167,10 +167,19 @@ func TestCanary(t *testing.T) {
 					t.Errorf("opened identity lacks the %s canary", field)
 				}
 			}
+			// Lists never open a note; they only tell that one exists.
 			log, _ := e.cases.Transitions(ctx, c.ID)
 			fs, _ := e.cases.FollowUps(ctx, c.ID)
-			if log[0].Reason.Text() != planted["reason"] || fs[0].Concerns.Text() != planted["concerns"] {
-				t.Error("the transition reason or the follow-up concerns did not open")
+			if !log[0].Reason.Empty() || !fs[0].Concerns.Empty() || !log[0].HasReason || !fs[0].HasConcerns {
+				t.Error("a list opened a note, or does not tell that there is one")
+			}
+			notes, err := e.cases.ReadNotes(ctx, e.actor(e.Supervisor), c.ID, cases.ReadReason{Code: "safeguarding"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if notes.Transitions[0].Reason.Text() != planted["reason"] || notes.FollowUps[0].Concerns.Text() != planted["concerns"] ||
+				notes.Narrative.Text() != planted["narrative"] || notes.VerificationNotes.Text() != planted["verification"] {
+				t.Error("the notes read did not open every note")
 			}
 		})
 	}
@@ -342,6 +351,18 @@ func TestErase(t *testing.T) {
 		if _, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{Date: today, Contact: "phone", Concerns: cases.NewNote("worried")}); err != nil {
 			t.Fatal(err)
 		}
+		// An open case still needs its identity: erasing it would leave it stuck.
+		if err := e.cases.EraseCase(ctx, cases.SystemActor, c.ID); cases.ErrorCode(err) != cases.ECONFLICT {
+			t.Fatalf("erasing an open case: %v, want ECONFLICT", err)
+		}
+		if _, err := e.cases.ReadIdentity(ctx, e.actor(e.Supervisor), c.ID, cases.ReadReason{Code: "verify_age"}); err != nil {
+			t.Fatalf("a refused erasure erased: %v", err)
+		}
+		closed, _, err := e.cases.Transition(ctx, e.actor(e.Supervisor), c.ID, c.Version, cases.TransitionRequest{Event: cases.EventClose, Outcome: cases.OutcomeCompleted})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = closed
 		if err := e.cases.EraseCase(ctx, cases.SystemActor, c.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -350,14 +371,14 @@ func TestErase(t *testing.T) {
 		}
 		var left int64
 		db.Gorm().Raw(`SELECT (SELECT count(*) FROM case_keys WHERE case_id = ?) + (SELECT count(*) FROM case_fingerprints WHERE case_id = ?)
-			+ (SELECT count(*) FROM cases WHERE id = ? AND (identity_sealed IS NOT NULL OR narrative_sealed IS NOT NULL OR verification_notes_sealed IS NOT NULL))
+			+ (SELECT count(*) FROM cases WHERE id = ? AND (identity_sealed IS NOT NULL OR narrative_sealed IS NOT NULL OR verification_notes_sealed IS NOT NULL OR child_wishes_sealed IS NOT NULL))
 			+ (SELECT count(*) FROM follow_ups WHERE case_id = ? AND concerns_sealed IS NOT NULL)
 			+ (SELECT count(*) FROM transitions WHERE case_id = ? AND reason_sealed IS NOT NULL)`, c.ID, c.ID, c.ID, c.ID, c.ID).Row().Scan(&left)
 		if left != 0 {
 			t.Fatalf("%d keys, fingerprints or sealed values survived erasure", left)
 		}
 		got, err := e.cases.FindCase(ctx, c.ID)
-		if err != nil || got.ErasedAt == nil || got.State != cases.StateFollowUp || *got.AgeAtFound != 15 {
+		if err != nil || got.ErasedAt == nil || got.State != cases.StateClosed || *got.AgeAtFound != 15 {
 			t.Fatalf("the facts did not survive erasure: %+v, %v", got, err)
 		}
 		if err := e.cases.EraseCase(ctx, cases.SystemActor, c.ID); cases.ErrorCode(err) != cases.ECONFLICT {

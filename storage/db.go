@@ -51,6 +51,9 @@ type Config struct {
 	Logger *slog.Logger
 	// TraceSQL logs every statement (parameterised) at debug level.
 	TraceSQL bool
+	// Zone is the organisation's time zone: it decides the calendar month of
+	// an instant, such as the month a plan was approved in. UTC if nil.
+	Zone *time.Location
 }
 
 // DB is an open database with its services.
@@ -63,6 +66,8 @@ type DB struct {
 	// Now returns the current time; tests replace it. Rules that depend on
 	// time take it from here, never from time.Now directly.
 	Now func() time.Time
+	// Zone decides calendar months and days (Config.Zone).
+	Zone *time.Location
 }
 
 // Open connects to the database named by cfg. It does not migrate.
@@ -82,7 +87,11 @@ func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		SkipDefaultTransaction: true,
 	}
-	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }}
+	zone := cfg.Zone
+	if zone == nil {
+		zone = time.UTC
+	}
+	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }, Zone: zone}
 	var err error
 	if cfg.DatabaseURL == "" {
 		db.dialect = SQLite
@@ -254,6 +263,9 @@ func (db *DB) migrator() (*goose.Provider, error) {
 // now is the database's idea of the present: UTC at microsecond precision,
 // the precision both databases keep.
 func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// today is the current calendar date in the organisation's zone.
+func (db *DB) today() time.Time { return cases.Today(db.Now(), db.Zone) }
 
 // transact runs fn in one transaction.
 func (db *DB) transact(ctx context.Context, fn func(tx *gorm.DB) error) error {

@@ -14,7 +14,9 @@ import (
 // sealed value and the blind-index fingerprints, in one transaction with a
 // PII-free audit entry. The case's facts stay, for the statistics. Copies of
 // the wrapped key in older database backups are the operator's to expire.
-// Returns ENOTFOUND, or ECONFLICT if the case was erased already.
+// Returns ENOTFOUND, or ECONFLICT if the case was erased already or is not
+// closed: an open case still needs its identity and notes, and erasing it
+// would leave it stuck.
 func (s *CaseService) EraseCase(ctx context.Context, actor cases.Actor, id uuid.UUID) error {
 	return s.db.transact(ctx, func(tx *gorm.DB) error {
 		return s.erase(tx, actor, id, "request")
@@ -23,11 +25,14 @@ func (s *CaseService) EraseCase(ctx context.Context, actor cases.Actor, id uuid.
 
 func (s *CaseService) erase(tx *gorm.DB, actor cases.Actor, id uuid.UUID, why string) error {
 	var row caseRow
-	if err := tx.Select("id", "code", "erased_at").Where("id = ?", id).Take(&row).Error; err != nil {
+	if err := tx.Select("id", "code", "state", "erased_at").Where("id = ?", id).Take(&row).Error; err != nil {
 		return s.db.interpret(err, "Case")
 	}
 	if row.ErasedAt != nil {
 		return cases.Errorf(cases.ECONFLICT, "Case %s was erased already.", row.Code)
+	}
+	if row.State != string(cases.StateClosed) {
+		return cases.Errorf(cases.ECONFLICT, "Case %s is in %s: only a closed case can be erased; close it first.", row.Code, row.State)
 	}
 	now := s.db.now()
 	steps := []struct {
@@ -38,7 +43,8 @@ func (s *CaseService) erase(tx *gorm.DB, actor cases.Actor, id uuid.UUID, why st
 		{"Fingerprints", func() error { return tx.Where("case_id = ?", id).Delete(&fingerprintRow{}).Error }},
 		{"Case", func() error {
 			return tx.Model(&caseRow{}).Where("id = ?", id).Updates(map[string]any{
-				"identity_sealed": nil, "narrative_sealed": nil, "verification_notes_sealed": nil, "erased_at": now,
+				"identity_sealed": nil, "narrative_sealed": nil, "verification_notes_sealed": nil,
+				"child_wishes_sealed": nil, "erased_at": now,
 			}).Error
 		}},
 		{"Follow-ups", func() error {

@@ -41,3 +41,19 @@ func OpenIdentity(ck *CaseKey, caseID uuid.UUID, sealed []byte) (cases.Identity,
 
 // UnwrapCaseKey unwraps as a read does.
 func (k *Keyring) UnwrapCaseKey(wrapped []byte) (*CaseKey, error) { return k.unwrap(wrapped) }
+
+// Normalizations exposes the blind index's normalisations to the fuzz tests.
+var (
+	NormalizeIDNumber = normalizeIDNumber
+	NormalizeName     = normalizeName
+	NameVariants      = nameVariants
+)
+
+// Fingerprints returns the blind-index hashes of id, as kind and hex.
+func (k *Keyring) Fingerprints(id cases.Identity) []string {
+	var out []string
+	for _, f := range fingerprints(k, id) {
+		out = append(out, f.kind+":"+string(f.hash))
+	}
+	return out
+}

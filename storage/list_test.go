@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,9 +89,10 @@ func TestListCases(t *testing.T) {
 	})
 }
 
-// TestListOverdue: a case approved in September with no follow-up in October
-// is overdue in November; one followed up in October is not; one approved in
-// October owes nothing yet.
+// TestListOverdue: a case owes a follow-up for every month from its
+// approval. One approved in September with a follow-up only in October is
+// overdue in November (September went without); one followed up in both
+// months is not; one approved in November owes nothing yet.
 func TestListOverdue(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
@@ -98,16 +100,23 @@ func TestListOverdue(t *testing.T) {
 		september := time.Date(2026, 9, 10, 8, 0, 0, 0, time.UTC)
 		october := time.Date(2026, 10, 12, 8, 0, 0, 0, time.UTC)
 		november := time.Date(2026, 11, 3, 8, 0, 0, 0, time.UTC)
+		followUp := func(c *cases.Case, d time.Time) {
+			t.Helper()
+			if _, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{Date: d, Contact: "phone"}); err != nil {
+				t.Fatal(err)
+			}
+		}
 
 		at(september)
 		late := e.mustReach(t, cases.StateFollowUp)
 		onTime := e.mustReach(t, cases.StateFollowUp)
+		followUp(onTime, september)
 		at(october)
-		fresh := e.mustReach(t, cases.StateFollowUp)
-		if _, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), onTime.ID, cases.FollowUpInput{Date: october, Contact: "phone"}); err != nil {
-			t.Fatal(err)
-		}
+		followUp(late, october)
+		followUp(onTime, october)
+		followUp(onTime, october.AddDate(0, 0, -3)) // an extra visit
 		at(november)
+		fresh := e.mustReach(t, cases.StateFollowUp)
 
 		p, err := e.cases.ListCases(ctx, cases.CaseFilter{OverdueAsOf: november})
 		if err != nil {
@@ -116,14 +125,175 @@ func TestListOverdue(t *testing.T) {
 		var got []uuid.UUID
 		for _, c := range p.Cases {
 			got = append(got, c.ID)
-			if !c.OverdueAsOf(november) {
+			if !c.OverdueAsOf(november, db.Zone) {
 				t.Errorf("%s listed as overdue, but Case.OverdueAsOf disagrees", c.Code)
 			}
 		}
 		if !slices.Equal(got, []uuid.UUID{late.ID}) {
 			t.Fatalf("overdue = %v, want only %v (on time %v, fresh %v)", got, late.ID, onTime.ID, fresh.ID)
 		}
+		s, err := e.cases.Schedule(ctx, late.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Missed) != 1 || s.Missed[0] != (cases.Month{Year: 2026, Month: time.September}) || !s.DueThisMonth {
+			t.Fatalf("late's schedule: missed %v, due this month %v", s.Missed, s.DueThisMonth)
+		}
+		fs, err := e.cases.FollowUps(ctx, onTime.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// By date: 10 September, 9 October (the extra visit, entered last), 12 October.
+		if len(fs) != 3 || fs[0].Extra || fs[1].Extra || !fs[2].Extra {
+			t.Fatalf("extra visits: %v %v %v", fs[0].Extra, fs[1].Extra, fs[2].Extra)
+		}
+		// A late entry of a visit made in September covers September.
+		followUp(late, september.AddDate(0, 0, 5))
+		p, err = e.cases.ListCases(ctx, cases.CaseFilter{OverdueAsOf: november})
+		if err != nil || len(p.Cases) != 0 {
+			t.Fatalf("after the late entry: %d overdue, %v", len(p.Cases), err)
+		}
 	})
+}
+
+// TestListDueToCloseAndAlert: a case past its plan's end date is due to
+// close and no longer overdue; a child found working again raises an alert
+// that a supervisor's decision ends.
+func TestListDueToCloseAndAlert(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		c := e.mustReach(t, cases.StateFollowUp)
+		if c.PlanEndOn == nil || c.UncoveredFrom == nil {
+			t.Fatalf("approval left end %v, uncovered %v", c.PlanEndOn, c.UncoveredFrom)
+		}
+		later := c.PlanEndOn.AddDate(0, 1, 0)
+		for _, f := range []cases.CaseFilter{{DueToCloseAsOf: later}, {OverdueAsOf: later}, {Alert: true}} {
+			p, err := e.cases.ListCases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 0
+			if !f.DueToCloseAsOf.IsZero() {
+				want = 1
+			}
+			if len(p.Cases) != want {
+				t.Fatalf("filter %+v: %d cases, want %d", f, len(p.Cases), want)
+			}
+		}
+		if !c.DueToCloseAsOf(later, db.Zone) || c.OverdueAsOf(later, db.Zone) {
+			t.Fatal("past its end date a case is due to close and not overdue")
+		}
+
+		fu, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{Date: today, Contact: "visit", WorkingAgain: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := e.cases.ListCases(ctx, cases.CaseFilter{Alert: true})
+		if err != nil || len(p.Cases) != 1 || !p.Cases[0].Alert() {
+			t.Fatalf("alert list: %v, %v", p, err)
+		}
+		c = p.Cases[0]
+		if _, err := e.cases.ResolveAlert(ctx, e.actor(e.Worker), c.ID, c.Version, cases.NewNote("back at school")); cases.ErrorCode(err) != cases.EFORBIDDEN {
+			t.Fatalf("a case worker resolved an alert: %v", err)
+		}
+		if _, err := e.cases.ResolveAlert(ctx, e.actor(e.Supervisor), c.ID, c.Version, cases.NewNote("  ")); cases.ErrorCode(err) != cases.EINVALID {
+			t.Fatalf("an alert resolved without a reason: %v", err)
+		}
+		resolved, err := e.cases.ResolveAlert(ctx, e.actor(e.Supervisor), c.ID, c.Version, cases.NewNote("Back at school since Monday."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resolved.Alert() || resolved.Version != c.Version+1 {
+			t.Fatalf("resolved: alert %v version %d", resolved.Alert(), resolved.Version)
+		}
+		if _, err := e.cases.ResolveAlert(ctx, e.actor(e.Supervisor), c.ID, resolved.Version, cases.NewNote("again")); cases.ErrorCode(err) != cases.ECONFLICT {
+			t.Fatalf("resolving a case without an alert: %v", err)
+		}
+		notes, err := e.cases.ReadNotes(ctx, e.actor(e.Supervisor), c.ID, cases.ReadReason{Code: "safeguarding"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(notes.Details) != 1 || notes.Details[0].Detail.Text() != "Back at school since Monday." || notes.Details[0].Action != cases.ActionAlertResolved {
+			t.Fatalf("the decision's reason is not readable: %+v", notes.Details)
+		}
+		entries, err := storage.NewAuditService(db).CaseEntries(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, en := range entries {
+			actions = append(actions, en.Action)
+		}
+		for _, want := range []string{cases.ActionFollowUpAdded, cases.ActionAlertRaised, cases.ActionAlertResolved, cases.ActionNotesRead} {
+			if !slices.Contains(actions, want) {
+				t.Errorf("no %s entry in %v", want, actions)
+			}
+		}
+		_ = fu
+	})
+}
+
+// TestListSearch: by exact code, by a part of a code, by a factory's
+// Chinese or English name; unassigned cases.
+func TestListSearch(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		other, err := storage.NewFactoryService(db).CreateFactory(ctx, e.actor(e.Auditor), cases.NewFactory{
+			Name: "泉州鸿运鞋业有限公司", NameEn: "Quanzhou Hongyun Shoes", Province: "福建", City: "泉州"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := e.mustFile(t)
+		r := e.Report(today.AddDate(0, 0, -3))
+		r.FactoryID = other.ID
+		b, err := e.cases.FileCase(ctx, e.actor(e.Auditor), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cases.Assign(ctx, e.actor(e.Supervisor), a.ID, a.Version, e.Worker.ID); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(f cases.CaseFilter) []uuid.UUID {
+			t.Helper()
+			p, err := e.cases.ListCases(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []uuid.UUID
+			for _, c := range p.Cases {
+				out = append(out, c.ID)
+			}
+			return out
+		}
+		for name, tt := range map[string]struct {
+			f    cases.CaseFilter
+			want []uuid.UUID
+		}{
+			"exact code":             {cases.CaseFilter{Code: b.Code}, []uuid.UUID{b.ID}},
+			"exact code, lower case": {cases.CaseFilter{Code: strings.ToLower(a.Code)}, []uuid.UUID{a.ID}},
+			"full-width code":        {cases.CaseFilter{Code: toFullWidth(a.Code)}, []uuid.UUID{a.ID}},
+			"a part of a code":       {cases.CaseFilter{Query: b.Code[len(b.Code)-4:]}, []uuid.UUID{b.ID}},
+			"Chinese factory name":   {cases.CaseFilter{Query: "鸿运"}, []uuid.UUID{b.ID}},
+			"English name, any case": {cases.CaseFilter{Query: "hongyun SHOES"}, []uuid.UUID{b.ID}},
+			"the other factory":      {cases.CaseFilter{Query: "华美"}, []uuid.UUID{a.ID}},
+			"a wildcard is a letter": {cases.CaseFilter{Query: "%"}, nil},
+			"unassigned":             {cases.CaseFilter{Unassigned: true}, []uuid.UUID{b.ID}},
+			"no such code":           {cases.CaseFilter{Code: "CL-1999-0001"}, nil},
+		} {
+			if got := ids(tt.f); !slices.Equal(got, tt.want) {
+				t.Errorf("%s: got %v, want %v", name, got, tt.want)
+			}
+		}
+	})
+}
+
+func toFullWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '!' && r <= '~' {
+			return r - '!' + '！'
+		}
+		return r
+	}, s)
 }
 
 // TestTimesUTCMicroseconds: both databases give back the instant stored, in

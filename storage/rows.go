@@ -29,6 +29,7 @@ func (r *clientRow) domain() *cases.Client {
 type factoryRow struct {
 	ID        uuid.UUID `gorm:"primaryKey"`
 	Name      string
+	NameEn    string
 	Province  string
 	City      string
 	CreatedAt time.Time
@@ -37,8 +38,16 @@ type factoryRow struct {
 func (factoryRow) TableName() string { return "factories" }
 
 func (r *factoryRow) domain() *cases.Factory {
-	return &cases.Factory{ID: r.ID, Name: r.Name, Province: r.Province, City: r.City, CreatedAt: r.CreatedAt.UTC()}
+	return &cases.Factory{ID: r.ID, Name: r.Name, NameEn: r.NameEn, Province: r.Province, City: r.City,
+		CreatedAt: r.CreatedAt.UTC(), ClientIDs: []uuid.UUID{}}
 }
+
+type factoryClientRow struct {
+	FactoryID uuid.UUID `gorm:"primaryKey"`
+	ClientID  uuid.UUID `gorm:"primaryKey"`
+}
+
+func (factoryClientRow) TableName() string { return "factory_clients" }
 
 type userRow struct {
 	ID        uuid.UUID `gorm:"primaryKey"`
@@ -98,6 +107,19 @@ type caseRow struct {
 	UpdatedAt               time.Time
 	ClosedAt                *time.Time
 	ErasedAt                *time.Time
+	GuardiansContacted      bool
+	GuardiansContactedOn    *time.Time
+	GuardiansContactMethod  *string
+	ChildWishesSealed       []byte
+	OtherChildrenFound      int
+	LabourAgent             string
+	FactoryConsent          string
+	IDChecksumValid         *bool `gorm:"column:id_checksum_valid"`
+	FirstContactAt          *time.Time
+	FirstPlanApprovedAt     *time.Time
+	PlanEndOn               *time.Time
+	UncoveredFrom           *time.Time
+	WorkingAgainSince       *time.Time
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -106,7 +128,10 @@ func (caseRow) TableName() string { return "cases" }
 var caseFacts = []string{"id", "code", "client_id", "factory_id", "state", "version", "assignee_id",
 	"filed_by", "found_on", "gender", "presence", "job", "hazards", "hours_per_week", "wage_amount",
 	"wage_currency", "recruitment", "removed_from_work", "child_safe", "verification_method",
-	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at", "erased_at"}
+	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at", "erased_at",
+	"guardians_contacted", "guardians_contacted_on", "guardians_contact_method", "other_children_found",
+	"labour_agent", "factory_consent", "id_checksum_valid", "first_contact_at", "first_plan_approved_at",
+	"plan_end_on", "uncovered_from", "working_again_since"}
 
 func (r *caseRow) domain() *cases.Case {
 	c := &cases.Case{
@@ -119,7 +144,15 @@ func (r *caseRow) domain() *cases.Case {
 		AgeAtFound:    r.AgeAtFound,
 		FollowUpSince: utcPtr(r.FollowUpSince), LastFollowUp: datePtr(r.LastFollowUpOn),
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), ClosedAt: utcPtr(r.ClosedAt),
-		ErasedAt: utcPtr(r.ErasedAt),
+		ErasedAt:           utcPtr(r.ErasedAt),
+		GuardiansContacted: r.GuardiansContacted, GuardiansContactedOn: datePtr(r.GuardiansContactedOn),
+		OtherChildrenFound: r.OtherChildrenFound, LabourAgent: cases.Answer(r.LabourAgent),
+		FactoryConsent: cases.Answer(r.FactoryConsent), IDChecksumValid: r.IDChecksumValid,
+		FirstContactAt: utcPtr(r.FirstContactAt), FirstPlanApprovedAt: utcPtr(r.FirstPlanApprovedAt),
+		PlanEndOn: datePtr(r.PlanEndOn), UncoveredFrom: datePtr(r.UncoveredFrom), WorkingAgainSince: datePtr(r.WorkingAgainSince),
+	}
+	if r.GuardiansContactMethod != nil {
+		c.GuardiansContactMethod = *r.GuardiansContactMethod
 	}
 	if r.Hazards != "" {
 		c.Hazards = strings.Split(r.Hazards, ",")
@@ -294,7 +327,7 @@ type idempotencyKeyRow struct {
 func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 
 // models lists every row type, for the schema test.
-var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
+var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &factoryClientRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
 	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}}
 

@@ -19,6 +19,7 @@ const (
 	purposeConcerns          = "follow_up_concerns"
 	purposeReason            = "transition_reason"
 	purposeAuditDetail       = "audit_detail"
+	purposeChildWishes       = "child_wishes"
 )
 
 // sealedIdentity is the identity's sealed plaintext form. It lives here, not

@@ -71,15 +71,34 @@ var (
 		func(c *cases.Case, a cases.Actor, _ cases.TransitionRequest) bool {
 			return c.Plan != nil && c.Plan.AuthoredBy != a.UserID
 		}}
-	guardCloseOutcome = Guard{"outcome", "close needs an outcome: completed, lost_contact, refused, returned_to_work or transferred",
-		func(_ *cases.Case, _ cases.Actor, r cases.TransitionRequest) bool {
-			return r.Outcome.Valid() && r.Outcome != cases.OutcomeNotChildLabour
+	guardCloseOutcome = Guard{"outcome", "close needs an outcome: completed, lost_contact, refused, returned_to_work or transferred in follow-up; refused, lost_contact or transferred in planning",
+		func(c *cases.Case, _ cases.Actor, r cases.TransitionRequest) bool {
+			for _, o := range CloseOutcomes[c.State] {
+				if r.Outcome == o {
+					return true
+				}
+			}
+			return false
 		}}
 	guardPlanApproved = Guard{"plan_approved", "only a case that was in follow-up under an approved plan can be reopened",
 		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
-			return c.Plan != nil && c.Plan.ApprovedBy.Valid
+			return c.Plan != nil && c.Plan.ApprovedBy.Valid && c.Outcome != cases.OutcomeNotChildLabour
+		}}
+	guardDismissed = Guard{"dismissed", "only a dismissed case (not child labour) can be reopened into verification",
+		func(c *cases.Case, _ cases.Actor, _ cases.TransitionRequest) bool {
+			return c.Outcome == cases.OutcomeNotChildLabour
 		}}
 )
+
+// CloseOutcomes are the outcomes a case may be closed with, by the state it
+// is closed from: before a plan is approved, a family that refuses, contact
+// lost or a transfer ends the case; in follow-up also its completion and a
+// child back at work.
+var CloseOutcomes = map[cases.State][]cases.Outcome{
+	cases.StatePlanning: {cases.OutcomeRefused, cases.OutcomeLostContact, cases.OutcomeTransferred},
+	cases.StateFollowUp: {cases.OutcomeCompleted, cases.OutcomeLostContact, cases.OutcomeRefused,
+		cases.OutcomeReturnedToWork, cases.OutcomeTransferred},
+}
 
 var (
 	workers     = []cases.Role{cases.RoleCaseWorker, cases.RoleSupervisor}
@@ -98,10 +117,12 @@ var Table = []Rule{
 		[]Guard{guardPlanComplete, guardConsent, guardNotAuthor}},
 	{cases.EventRevisePlan, []cases.State{cases.StateFollowUp}, cases.StatePlanning, workers,
 		[]Guard{guardActorIsAssignee}},
-	{cases.EventClose, []cases.State{cases.StateFollowUp}, cases.StateClosed, supervisors,
+	{cases.EventClose, []cases.State{cases.StatePlanning, cases.StateFollowUp}, cases.StateClosed, supervisors,
 		[]Guard{guardCloseOutcome}},
 	{cases.EventReopen, []cases.State{cases.StateClosed}, cases.StateFollowUp, supervisors,
 		[]Guard{guardReason, guardPlanApproved}},
+	{cases.EventReopenDismissed, []cases.State{cases.StateClosed}, cases.StateVerification, supervisors,
+		[]Guard{guardReason, guardDismissed}},
 }
 
 // RuleFor returns the rule of event, or nil for an unknown event.
@@ -173,23 +194,36 @@ func Apply(c cases.Case, actor cases.Actor, req cases.TransitionRequest, at time
 	case cases.EventClose:
 		next.Outcome = req.Outcome
 		next.ClosedAt = &at
+		next.UncoveredFrom, next.PlanEndOn = nil, nil
+		// A closed case owes nothing: an alert it had is answered by its closure.
+		next.WorkingAgainSince = nil
 	case cases.EventApprovePlan:
 		plan := *c.Plan
 		plan.ApprovedBy = uuid.NullUUID{UUID: actor.UserID, Valid: true}
 		plan.ApprovedAt = &at
 		next.Plan = &plan
 		next.FollowUpSince = &at
+		end := plan.EndDate
+		next.PlanEndOn = &end
+		if c.FirstPlanApprovedAt == nil {
+			next.FirstPlanApprovedAt = &at
+		}
 	case cases.EventRevisePlan:
 		if c.Plan != nil {
 			plan := *c.Plan
 			plan.ApprovedBy, plan.ApprovedAt = uuid.NullUUID{}, nil
 			next.Plan = &plan
 		}
-		next.FollowUpSince = nil
+		next.FollowUpSince, next.UncoveredFrom, next.PlanEndOn = nil, nil, nil
 	case cases.EventReopen:
 		next.Outcome = ""
 		next.ClosedAt = nil
 		next.FollowUpSince = &at
+		end := c.Plan.EndDate
+		next.PlanEndOn = &end
+	case cases.EventReopenDismissed:
+		next.Outcome = ""
+		next.ClosedAt = nil
 	}
 	t := cases.Transition{
 		ID:        uuid.Must(uuid.NewV7()),

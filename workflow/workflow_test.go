@@ -30,8 +30,15 @@ func ready(state cases.State, dismissable bool) cases.Case {
 	if dismissable {
 		presence = cases.PresenceAccompanying
 	}
+	var outcome cases.Outcome
+	if state == cases.StateClosed {
+		outcome = cases.OutcomeCompleted
+		if dismissable {
+			outcome = cases.OutcomeNotChildLabour
+		}
+	}
 	return cases.Case{
-		ID: uuid.Must(uuid.NewV7()), Code: "CL-2026-0001", State: state, Version: 3,
+		ID: uuid.Must(uuid.NewV7()), Code: "CL-2026-0001", State: state, Version: 3, Outcome: outcome,
 		AssigneeID:      uuid.NullUUID{UUID: worker, Valid: true},
 		RemovedFromWork: true, Presence: presence,
 		VerificationMethod: "id_card", AgeAtFound: &age,
@@ -70,7 +77,9 @@ func TestApplyEveryStateEventRole(t *testing.T) {
 		{cases.StatePlanning, cases.EventApprovePlan}:            cases.StateFollowUp,
 		{cases.StateFollowUp, cases.EventRevisePlan}:             cases.StatePlanning,
 		{cases.StateFollowUp, cases.EventClose}:                  cases.StateClosed,
+		{cases.StatePlanning, cases.EventClose}:                  cases.StateClosed,
 		{cases.StateClosed, cases.EventReopen}:                   cases.StateFollowUp,
+		{cases.StateClosed, cases.EventReopenDismissed}:          cases.StateVerification,
 	}
 	allowed := map[cases.Event][]cases.Role{
 		cases.EventBeginVerification:  {cases.RoleCaseWorker, cases.RoleSupervisor},
@@ -80,6 +89,7 @@ func TestApplyEveryStateEventRole(t *testing.T) {
 		cases.EventRevisePlan:         {cases.RoleCaseWorker, cases.RoleSupervisor},
 		cases.EventClose:              {cases.RoleSupervisor},
 		cases.EventReopen:             {cases.RoleSupervisor},
+		cases.EventReopenDismissed:    {cases.RoleSupervisor},
 	}
 	walked := 0
 	for _, state := range cases.States {
@@ -87,9 +97,12 @@ func TestApplyEveryStateEventRole(t *testing.T) {
 			for _, role := range cases.Roles {
 				t.Run(fmt.Sprintf("%s/%s/%s", state, event, role), func(t *testing.T) {
 					walked++
-					c := ready(state, event == cases.EventDismiss)
+					c := ready(state, event == cases.EventDismiss || event == cases.EventReopenDismissed)
 					req := request
 					req.Event = event
+					if state == cases.StatePlanning {
+						req.Outcome = cases.OutcomeRefused
+					}
 					got, tr, err := workflow.Apply(c, actorFor(role), req, now)
 					to, edgeExists := want[edge{state, event}]
 					switch {
@@ -174,8 +187,21 @@ func TestApplyGuards(t *testing.T) {
 			func(_ *cases.Case, r *cases.TransitionRequest) { r.Outcome = cases.OutcomeNotChildLabour }, []string{"outcome"}},
 		{"reopen reason", cases.StateClosed, cases.EventReopen, actorFor(cases.RoleSupervisor),
 			func(_ *cases.Case, r *cases.TransitionRequest) { r.Reason = cases.Note{} }, []string{"reason"}},
-		{"reopen dismissed", cases.StateClosed, cases.EventReopen, actorFor(cases.RoleSupervisor),
+		{"reopen without an approved plan", cases.StateClosed, cases.EventReopen, actorFor(cases.RoleSupervisor),
 			func(c *cases.Case, _ *cases.TransitionRequest) { c.Plan.ApprovedBy = uuid.NullUUID{} }, []string{"plan_approved"}},
+		{"reopen a dismissal into follow-up", cases.StateClosed, cases.EventReopen, actorFor(cases.RoleSupervisor),
+			func(c *cases.Case, _ *cases.TransitionRequest) { c.Outcome = cases.OutcomeNotChildLabour }, []string{"plan_approved"}},
+		{"close from planning as completed", cases.StatePlanning, cases.EventClose, actorFor(cases.RoleSupervisor),
+			func(_ *cases.Case, r *cases.TransitionRequest) { r.Outcome = cases.OutcomeCompleted }, []string{"outcome"}},
+		{"close from planning as returned to work", cases.StatePlanning, cases.EventClose, actorFor(cases.RoleSupervisor),
+			func(_ *cases.Case, r *cases.TransitionRequest) { r.Outcome = cases.OutcomeReturnedToWork }, []string{"outcome"}},
+		{"reopen_dismissed of a completed case", cases.StateClosed, cases.EventReopenDismissed, actorFor(cases.RoleSupervisor),
+			func(c *cases.Case, _ *cases.TransitionRequest) { c.Outcome = cases.OutcomeCompleted }, []string{"dismissed"}},
+		{"reopen_dismissed without a reason", cases.StateClosed, cases.EventReopenDismissed, actorFor(cases.RoleSupervisor),
+			func(c *cases.Case, r *cases.TransitionRequest) {
+				c.Outcome = cases.OutcomeNotChildLabour
+				r.Reason = cases.NewNote(" ")
+			}, []string{"reason"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -236,6 +262,58 @@ func TestApplyEffects(t *testing.T) {
 		}
 		if got.Outcome != "" || got.ClosedAt != nil || !got.FollowUpSince.Equal(now.Add(time.Hour)) {
 			t.Fatalf("reopen left outcome %q, closed at %v", got.Outcome, got.ClosedAt)
+		}
+	})
+	t.Run("OKCloseFromPlanning", func(t *testing.T) {
+		for _, o := range []cases.Outcome{cases.OutcomeRefused, cases.OutcomeLostContact, cases.OutcomeTransferred} {
+			c := ready(cases.StatePlanning, false)
+			c.Plan.ApprovedBy = uuid.NullUUID{}
+			got, tr, err := workflow.Apply(c, actorFor(cases.RoleSupervisor), cases.TransitionRequest{Event: cases.EventClose, Outcome: o}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.State != cases.StateClosed || got.Outcome != o || tr.Outcome != o || got.ClosedAt == nil {
+				t.Fatalf("closed from planning as %s: %+v", o, got)
+			}
+		}
+	})
+	t.Run("OKReopenDismissedIntoVerification", func(t *testing.T) {
+		c := ready(cases.StateClosed, true)
+		c.ClosedAt = &now
+		got, tr, err := workflow.Apply(c, actorFor(cases.RoleSupervisor), cases.TransitionRequest{Event: cases.EventReopenDismissed, Reason: cases.NewNote("the ID was borrowed")}, now.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != cases.StateVerification || got.Outcome != "" || got.ClosedAt != nil || tr.To != cases.StateVerification {
+			t.Fatalf("reopened dismissal: %+v", got)
+		}
+	})
+	t.Run("OKApprovalSetsClockAndEnd", func(t *testing.T) {
+		c := ready(cases.StatePlanning, false)
+		c.Plan.ApprovedBy = uuid.NullUUID{}
+		got, _, err := workflow.Apply(c, actorFor(cases.RoleSupervisor), cases.TransitionRequest{Event: cases.EventApprovePlan}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.FirstPlanApprovedAt == nil || !got.FirstPlanApprovedAt.Equal(now) || got.PlanEndOn == nil || !got.PlanEndOn.Equal(c.Plan.EndDate) {
+			t.Fatalf("approval: first approved %v, end %v", got.FirstPlanApprovedAt, got.PlanEndOn)
+		}
+		earlier := now.AddDate(0, -2, 0)
+		c.FirstPlanApprovedAt = &earlier
+		got, _, _ = workflow.Apply(c, actorFor(cases.RoleSupervisor), cases.TransitionRequest{Event: cases.EventApprovePlan}, now)
+		if !got.FirstPlanApprovedAt.Equal(earlier) {
+			t.Fatal("a second approval moved the service clock's end")
+		}
+	})
+	t.Run("OKCloseAnswersAlert", func(t *testing.T) {
+		c := ready(cases.StateFollowUp, false)
+		c.WorkingAgainSince = &now
+		got, _, err := workflow.Apply(c, actorFor(cases.RoleSupervisor), cases.TransitionRequest{Event: cases.EventClose, Outcome: cases.OutcomeReturnedToWork}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.WorkingAgainSince != nil || got.Alert() {
+			t.Fatal("a closed case still has its alert")
 		}
 	})
 	t.Run("ErrUnknownEvent", func(t *testing.T) {
