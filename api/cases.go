@@ -44,6 +44,12 @@ func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
 	if params.Overdue != nil && *params.Overdue {
 		f.OverdueAsOf = h.Now()
 	}
+	if params.DueToClose != nil && *params.DueToClose {
+		f.DueToCloseAsOf = h.Now()
+	}
+	f.Alert = deref(params.Alert)
+	f.Unassigned = deref(params.Unassigned)
+	f.Code, f.Query = deref(params.Code), deref(params.Q)
 	// Each role's scope is added to the filters; a filter outside the scope
 	// selects nothing rather than widening it.
 	empty := false
@@ -51,6 +57,8 @@ func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
 	case cases.RoleClient:
 		empty = f.ClientID.Valid && f.ClientID != a.ClientID
 		f.ClientID = a.ClientID
+		// An alert is about the child, not a fact a brand sees.
+		empty = empty || f.Alert
 	case cases.RoleCaseWorker:
 		empty = f.AssigneeID.Valid && f.AssigneeID.UUID != a.UserID
 		f.AssigneeID = uuid.NullUUID{UUID: a.UserID, Valid: true}
@@ -67,7 +75,7 @@ func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
 	}
 	names := h.factoryNames(c)
 	for _, cs := range page.Cases {
-		v, err := h.view(c, cs, names)
+		v, err := h.view(c, cs, names, nil)
 		if err != nil {
 			return err
 		}
@@ -90,7 +98,9 @@ func (h handlers) FileCase(c echo.Context, params FileCaseParams) error {
 		HoursPerWeek: deref(req.HoursPerWeek), Recruitment: cases.Recruitment(req.Recruitment),
 		MonthlyWage:     cases.Money{Amount: deref(req.MonthlyWage), Currency: deref(req.WageCurrency)},
 		RemovedFromWork: req.RemovedFromWork, ChildSafe: req.ChildSafe,
-		Identity: identityIn(req.Identity), Narrative: cases.NewNote(deref(req.Narrative)),
+		OtherChildrenFound: deref(req.OtherChildrenFound), LabourAgent: cases.Answer(deref(req.LabourAgent)),
+		FactoryConsent: cases.Answer(deref(req.FactoryConsent)),
+		Identity:       identityIn(req.Identity), Narrative: cases.NewNote(deref(req.Narrative)),
 	}
 	if req.Hazards != nil {
 		for _, hz := range *req.Hazards {
@@ -120,12 +130,22 @@ func (h handlers) FileCase(c echo.Context, params FileCaseParams) error {
 	return h.respondCase(c, http.StatusCreated, filed)
 }
 
+// GetCase answers one case with its follow-up schedule: the months that
+// went without a follow-up, and whether this month still needs one.
 func (h handlers) GetCase(c echo.Context, id CaseID) error {
 	found, err := h.caseFor(c, id)
 	if err != nil {
 		return err
 	}
-	return h.respondCase(c, http.StatusOK, found)
+	sched, err := h.Cases.Schedule(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	v, err := h.view(c, found, h.factoryNames(c), sched)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 func (h handlers) TransitionCase(c echo.Context, id CaseID) error {
@@ -144,7 +164,7 @@ func (h handlers) TransitionCase(c echo.Context, id CaseID) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.view(c, next, h.factoryNames(c))
+	v, err := h.view(c, next, h.factoryNames(c), nil)
 	if err != nil {
 		return err
 	}
@@ -171,7 +191,40 @@ func (h handlers) ConfirmRemoval(c echo.Context, id CaseID) error {
 		return err
 	}
 	return h.respondEdit(c)(h.Cases.ConfirmRemoval(c.Request().Context(), actorOf(c), id, req.Version,
-		cases.Removal{RemovedFromWork: req.RemovedFromWork, ChildSafe: req.ChildSafe}))
+		cases.Removal{RemovedFromWork: req.RemovedFromWork, ChildSafe: req.ChildSafe, ChildContactedAt: req.ChildContactedAt}))
+}
+
+func (h handlers) CorrectFacts(c echo.Context, id CaseID) error {
+	var req Facts
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	f := cases.Facts{
+		Presence: cases.Presence(req.Presence), Job: deref(req.Job), HoursPerWeek: deref(req.HoursPerWeek),
+		MonthlyWage: cases.Money{Amount: deref(req.MonthlyWage), Currency: deref(req.WageCurrency)},
+		Recruitment: cases.Recruitment(req.Recruitment), OtherChildrenFound: deref(req.OtherChildrenFound),
+		LabourAgent: cases.Answer(deref(req.LabourAgent)), FactoryConsent: cases.Answer(deref(req.FactoryConsent)),
+	}
+	if req.Hazards != nil {
+		for _, hz := range *req.Hazards {
+			f.Hazards = append(f.Hazards, string(hz))
+		}
+	}
+	return h.respondEdit(c)(h.Cases.CorrectFacts(c.Request().Context(), actorOf(c), id, req.Version, f))
+}
+
+func (h handlers) ResolveAlert(c echo.Context, id CaseID) error {
+	var req AlertDecision
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	if _, err := h.caseFor(c, id); err != nil {
+		return err
+	}
+	return h.respondEdit(c)(h.Cases.ResolveAlert(c.Request().Context(), actorOf(c), id, req.Version, cases.NewNote(req.Reason)))
 }
 
 func (h handlers) RecordVerification(c echo.Context, id CaseID) error {
@@ -182,10 +235,15 @@ func (h handlers) RecordVerification(c echo.Context, id CaseID) error {
 	if _, err := h.caseFor(c, id); err != nil {
 		return err
 	}
-	return h.respondEdit(c)(h.Cases.RecordVerification(c.Request().Context(), actorOf(c), id, req.Version, cases.Verification{
+	v := cases.Verification{
 		Method: cases.VerificationMethod(req.Method), VerifiedBirthDate: req.VerifiedBirthDate.Time,
-		GuardiansContacted: deref(req.GuardiansContacted), Notes: cases.NewNote(deref(req.Notes)),
-	}))
+		GuardiansContacted: deref(req.GuardiansContacted), GuardiansContactedOn: datePtrIn(req.GuardiansContactedOn),
+		Notes: cases.NewNote(deref(req.Notes)), ChildWishes: cases.NewNote(deref(req.ChildWishes)),
+	}
+	if req.GuardiansContactMethod != nil {
+		v.GuardiansContactMethod = string(*req.GuardiansContactMethod)
+	}
+	return h.respondEdit(c)(h.Cases.RecordVerification(c.Request().Context(), actorOf(c), id, req.Version, v))
 }
 
 func (h handlers) PutPlan(c echo.Context, id CaseID) error {
@@ -275,6 +333,56 @@ func (h handlers) ReadIdentity(c echo.Context, id CaseID, params ReadIdentityPar
 	return c.JSON(http.StatusOK, out)
 }
 
+// ReadNotes opens every note of a case, audited with its reason.
+func (h handlers) ReadNotes(c echo.Context, id CaseID, params ReadNotesParams) error {
+	found, err := h.caseFor(c, id)
+	if err != nil {
+		return err
+	}
+	notes, err := h.Cases.ReadNotes(c.Request().Context(), actorOf(c), id, cases.ReadReason{Code: string(params.Reason)})
+	if err != nil {
+		return err
+	}
+	out := CaseNotes{CaseId: id, Code: found.Code, Narrative: noteText(notes.Narrative),
+		VerificationNotes: noteText(notes.VerificationNotes), ChildWishes: noteText(notes.ChildWishes)}
+	out.FollowUps = make([]struct {
+		Concerns   string             `json:"concerns"`
+		Date       openapi_types.Date `json:"date"`
+		FollowUpId openapi_types.UUID `json:"follow_up_id"`
+	}, len(notes.FollowUps))
+	for i, f := range notes.FollowUps {
+		out.FollowUps[i].Concerns, out.FollowUps[i].Date, out.FollowUps[i].FollowUpId = f.Concerns.Text(), date(f.Date), f.FollowUpID
+	}
+	out.Transitions = make([]struct {
+		At           time.Time          `json:"at"`
+		Event        Event              `json:"event"`
+		Reason       string             `json:"reason"`
+		TransitionId openapi_types.UUID `json:"transition_id"`
+	}, len(notes.Transitions))
+	for i, t := range notes.Transitions {
+		out.Transitions[i].At, out.Transitions[i].Event, out.Transitions[i].Reason, out.Transitions[i].TransitionId =
+			t.At, Event(t.Event), t.Reason.Text(), t.TransitionID
+	}
+	out.Details = make([]struct {
+		Action string    `json:"action"`
+		At     time.Time `json:"at"`
+		Detail string    `json:"detail"`
+		Seq    int64     `json:"seq"`
+	}, len(notes.Details))
+	for i, d := range notes.Details {
+		out.Details[i].Action, out.Details[i].At, out.Details[i].Detail, out.Details[i].Seq = d.Action, d.At, d.Detail.Text(), d.Seq
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func noteText(n cases.Note) *string {
+	if n.Empty() {
+		return nil
+	}
+	t := n.Text()
+	return &t
+}
+
 func (h handlers) CorrectIdentity(c echo.Context, id CaseID) error {
 	var req IdentityCorrection
 	if err := decode(c, &req); err != nil {
@@ -297,7 +405,7 @@ func (h handlers) respondEdit(c echo.Context) func(*cases.Case, error) error {
 }
 
 func (h handlers) respondCase(c echo.Context, status int, cs *cases.Case) error {
-	v, err := h.view(c, cs, h.factoryNames(c))
+	v, err := h.view(c, cs, h.factoryNames(c), nil)
 	if err != nil {
 		return err
 	}
@@ -323,7 +431,8 @@ func (h handlers) factoryNames(c echo.Context) func(uuid.UUID) (string, error) {
 // view shapes a case for the caller's role. A client user gets the fields
 // DOMAIN.md allows a brand; an auditor also the facts it reported; case
 // workers and supervisors everything but the sealed identity and notes.
-func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUID) (string, error)) (Case, error) {
+// sched, when given, adds the follow-up schedule (a single case's answer).
+func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUID) (string, error), sched *cases.Schedule) (Case, error) {
 	name, err := factoryName(cs.FactoryID)
 	if err != nil {
 		return Case{}, err
@@ -338,6 +447,14 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 		State: State(cs.State), Gender: Gender(cs.Gender), AgeYears: cs.AgeAtFound,
 		OpenedOn: date(cs.CreatedAt), DaysOpen: int(cases.Date(end).Sub(cases.Date(cs.CreatedAt)).Hours() / 24),
 		ClosedOn: datePtr(cs.ClosedAt), LastFollowUp: datePtr(cs.LastFollowUp), Overdue: cs.OverdueAsOf(now, h.Zone),
+		DueToClose: cs.DueToCloseAsOf(now, h.Zone),
+	}
+	if sched != nil {
+		missed := make([]Month, len(sched.Missed))
+		for i, m := range sched.Missed {
+			missed[i] = m.String()
+		}
+		v.MissedMonths = &missed
 	}
 	if cs.Outcome != "" {
 		o := Outcome(cs.Outcome)
@@ -354,12 +471,16 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 	if role == cases.RoleClient {
 		return v, nil
 	}
+	if sched != nil {
+		v.DueThisMonth = &sched.DueThisMonth
+	}
 	// What the auditor reported.
 	hazards := append([]string{}, cs.Hazards...)
 	v.FiledBy, v.FoundOn = ptr(cs.FiledBy), ptr(date(cs.FoundOn))
 	v.Presence, v.Job, v.Hazards = ptr(string(cs.Presence)), &cs.Job, &hazards
 	v.HoursPerWeek, v.MonthlyWage, v.WageCurrency = &cs.HoursPerWeek, &cs.MonthlyWage.Amount, &cs.MonthlyWage.Currency
 	v.Recruitment, v.RemovedFromWork, v.ChildSafe = ptr(string(cs.Recruitment)), &cs.RemovedFromWork, &cs.ChildSafe
+	v.OtherChildrenFound, v.LabourAgent, v.FactoryConsent = &cs.OtherChildrenFound, ptr(Answer(cs.LabourAgent)), ptr(Answer(cs.FactoryConsent))
 	v.Version = &cs.Version
 	if role == cases.RoleAuditor {
 		return v, nil
@@ -368,17 +489,30 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 		v.AssigneeId = &cs.AssigneeID.UUID
 	}
 	v.VerificationMethod = ptr(string(cs.VerificationMethod))
+	v.IdChecksumValid = cs.IDChecksumValid
+	v.GuardiansContacted, v.GuardiansContactedOn = &cs.GuardiansContacted, datePtr(cs.GuardiansContactedOn)
+	if cs.GuardiansContactMethod != "" {
+		v.GuardiansContactMethod = ptr(CaseGuardiansContactMethod(cs.GuardiansContactMethod))
+	}
 	v.FollowUpSince = cs.FollowUpSince
+	v.Alert, v.WorkingAgainSince = ptr(cs.Alert()), datePtr(cs.WorkingAgainSince)
+	clocks := cs.ClocksAsOf(now)
+	v.Clocks = &Clocks{FirstContact: clockView(clocks.FirstContact), PlanApproved: clockView(clocks.PlanApproved)}
 	v.Erased = ptr(cs.ErasedAt != nil)
 	links := make([]CaseLink, len(cs.Links))
 	for i, l := range cs.Links {
-		links[i] = CaseLink{CaseId: l.CaseID, Code: l.Code, MatchedOn: l.MatchedOn}
+		links[i] = CaseLink{CaseId: l.CaseID, Code: l.Code, MatchedOn: CaseLinkMatchedOn(l.MatchedOn)}
 	}
 	v.Links = &links
 	if p := cs.Plan; p != nil {
 		v.Plan = planView(p)
 	}
 	return v, nil
+}
+
+func clockView(k cases.Clock) Clock {
+	return Clock{LimitHours: int(k.Limit.Hours()), ElapsedHours: int(k.Elapsed.Hours()), Done: k.Done,
+		Running: k.Running, Breached: k.Breached}
 }
 
 func planView(p *cases.Plan) *Plan {
@@ -411,7 +545,7 @@ func transitionView(t *cases.Transition, staff bool) Transition {
 		v.Outcome = &o
 	}
 	if staff {
-		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(string(t.ActorRole)), ptr(!t.Reason.Empty())
+		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(string(t.ActorRole)), ptr(t.HasReason)
 	}
 	return v
 }
@@ -421,7 +555,7 @@ func followUpView(f *cases.FollowUp, staff bool) FollowUp {
 	v := FollowUp{
 		Id: f.ID, Date: date(f.Date), Contact: string(f.Contact), AttendingSchool: f.AttendingSchool,
 		AttendancePct: f.AttendancePct, StipendPaid: f.StipendPaid.Amount, StipendPaidOn: datePtr(f.StipendPaidOn),
-		WorkingAgain: f.WorkingAgain,
+		WorkingAgain: f.WorkingAgain, Month: f.Month().String(), Extra: f.Extra,
 	}
 	if f.StipendPaid.Currency != "" {
 		v.StipendCurrency = &f.StipendPaid.Currency
@@ -430,7 +564,7 @@ func followUpView(f *cases.FollowUp, staff bool) FollowUp {
 		v.StipendPayer = ptr(string(f.StipendPayer))
 	}
 	if staff {
-		v.StipendProofRef, v.RecordedBy, v.HasConcerns = &f.StipendProofRef, &f.RecordedBy, ptr(!f.Concerns.Empty())
+		v.StipendProofRef, v.RecordedBy, v.HasConcerns = &f.StipendProofRef, &f.RecordedBy, ptr(f.HasConcerns)
 	}
 	return v
 }

@@ -189,8 +189,8 @@ func TestCaseViewsByRole(t *testing.T) {
 	var fields map[string]any
 	res.decode(t, &fields)
 	allowed := []string{"id", "code", "client_id", "factory_id", "factory_name", "state", "gender", "age_years",
-		"opened_on", "days_open", "closed_on", "outcome", "last_follow_up", "overdue", "monthly_stipend",
-		"stipend_currency", "payer"}
+		"opened_on", "days_open", "closed_on", "outcome", "last_follow_up", "overdue", "due_to_close", "missed_months",
+		"monthly_stipend", "stipend_currency", "payer"}
 	for k := range fields {
 		if !slices.Contains(allowed, k) {
 			t.Errorf("a client sees the field %s", k)

@@ -116,9 +116,14 @@ func (h handlers) ListFactories(c echo.Context) error {
 	}
 	out := FactoryList{Items: make([]Factory, len(list))}
 	for i, f := range list {
-		out.Items[i] = Factory{Id: f.ID, Name: f.Name, Province: f.Province, City: f.City, CreatedAt: f.CreatedAt}
+		out.Items[i] = factoryView(f)
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+func factoryView(f *cases.Factory) Factory {
+	return Factory{Id: f.ID, Name: f.Name, NameEn: f.NameEn, Province: f.Province, City: f.City,
+		ClientIds: f.ClientIDs, CreatedAt: f.CreatedAt}
 }
 
 func (h handlers) CreateFactory(c echo.Context) error {
@@ -127,11 +132,57 @@ func (h handlers) CreateFactory(c echo.Context) error {
 		return err
 	}
 	f, err := h.Factories.CreateFactory(c.Request().Context(), actorOf(c),
-		cases.NewFactory{Name: req.Name, Province: req.Province, City: req.City})
+		cases.NewFactory{Name: req.Name, NameEn: deref(req.NameEn), Province: req.Province, City: req.City, ClientIDs: deref(req.ClientIds)})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, Factory{Id: f.ID, Name: f.Name, Province: f.Province, City: f.City, CreatedAt: f.CreatedAt})
+	return c.JSON(http.StatusCreated, factoryView(f))
+}
+
+func (h handlers) MergeFactory(c echo.Context, id EntityID) error {
+	var req FactoryMerge
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	f, err := h.Factories.MergeFactories(c.Request().Context(), actorOf(c), id, req.Into)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, factoryView(f))
+}
+
+// ListAuditEntries reads the audit trail, newest first.
+func (h handlers) ListAuditEntries(c echo.Context, params ListAuditEntriesParams) error {
+	f := cases.AuditFilter{CaseID: nullUUID(params.CaseId), ActorID: nullUUID(params.ActorId), Action: deref(params.Action),
+		Limit: deref(params.Limit), Before: deref(params.Cursor)}
+	if params.Since != nil {
+		f.Since = *params.Since
+	}
+	if params.Until != nil {
+		f.Until = *params.Until
+	}
+	page, err := h.Audit.ListEntries(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	out := AuditList{Items: make([]AuditEntry, len(page.Entries))}
+	for i, e := range page.Entries {
+		out.Items[i] = AuditEntry{Seq: e.Seq, At: e.At, ActorRole: string(e.ActorRole), Action: e.Action,
+			Subject: e.Subject, Details: e.Details}
+		if e.ActorID.Valid {
+			out.Items[i].ActorId = &e.ActorID.UUID
+		}
+		if e.CaseID.Valid {
+			out.Items[i].CaseId = &e.CaseID.UUID
+		}
+		if out.Items[i].Details == nil {
+			out.Items[i].Details = map[string]string{}
+		}
+	}
+	if page.Next > 0 {
+		out.NextCursor = &page.Next
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (h handlers) ListUsers(c echo.Context) error {

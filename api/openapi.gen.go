@@ -13,6 +13,51 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for Answer.
+const (
+	AnswerNo      Answer = "no"
+	AnswerUnknown Answer = "unknown"
+	AnswerYes     Answer = "yes"
+)
+
+// Valid indicates whether the value is a known member of the Answer enum.
+func (e Answer) Valid() bool {
+	switch e {
+	case AnswerNo:
+		return true
+	case AnswerUnknown:
+		return true
+	case AnswerYes:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseGuardiansContactMethod.
+const (
+	CaseGuardiansContactMethodMessage CaseGuardiansContactMethod = "message"
+	CaseGuardiansContactMethodPhone   CaseGuardiansContactMethod = "phone"
+	CaseGuardiansContactMethodVideo   CaseGuardiansContactMethod = "video"
+	CaseGuardiansContactMethodVisit   CaseGuardiansContactMethod = "visit"
+)
+
+// Valid indicates whether the value is a known member of the CaseGuardiansContactMethod enum.
+func (e CaseGuardiansContactMethod) Valid() bool {
+	switch e {
+	case CaseGuardiansContactMethodMessage:
+		return true
+	case CaseGuardiansContactMethodPhone:
+		return true
+	case CaseGuardiansContactMethodVideo:
+		return true
+	case CaseGuardiansContactMethodVisit:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseEventType.
 const (
 	CaseEventTypeFollowUp   CaseEventType = "follow_up"
@@ -31,6 +76,27 @@ func (e CaseEventType) Valid() bool {
 	}
 }
 
+// Defines values for CaseLinkMatchedOn.
+const (
+	IdNumber             CaseLinkMatchedOn = "id_number"
+	NameBirthDate        CaseLinkMatchedOn = "name_birth_date"
+	NameVariantBirthDate CaseLinkMatchedOn = "name_variant_birth_date"
+)
+
+// Valid indicates whether the value is a known member of the CaseLinkMatchedOn enum.
+func (e CaseLinkMatchedOn) Valid() bool {
+	switch e {
+	case IdNumber:
+		return true
+	case NameBirthDate:
+		return true
+	case NameVariantBirthDate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Event.
 const (
 	ApprovePlan        Event = "approve_plan"
@@ -39,6 +105,7 @@ const (
 	ConfirmChildLabour Event = "confirm_child_labour"
 	Dismiss            Event = "dismiss"
 	Reopen             Event = "reopen"
+	ReopenDismissed    Event = "reopen_dismissed"
 	RevisePlan         Event = "revise_plan"
 )
 
@@ -57,7 +124,114 @@ func (e Event) Valid() bool {
 		return true
 	case Reopen:
 		return true
+	case ReopenDismissed:
+		return true
 	case RevisePlan:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FactsHazards.
+const (
+	FactsHazardsChemicals   FactsHazards = "chemicals"
+	FactsHazardsDust        FactsHazards = "dust"
+	FactsHazardsElectricity FactsHazards = "electricity"
+	FactsHazardsHeat        FactsHazards = "heat"
+	FactsHazardsHeavyLoads  FactsHazards = "heavy_loads"
+	FactsHazardsHeights     FactsHazards = "heights"
+	FactsHazardsLongHours   FactsHazards = "long_hours"
+	FactsHazardsMachinery   FactsHazards = "machinery"
+	FactsHazardsNightWork   FactsHazards = "night_work"
+	FactsHazardsNoise       FactsHazards = "noise"
+	FactsHazardsOther       FactsHazards = "other"
+	FactsHazardsSharpTools  FactsHazards = "sharp_tools"
+)
+
+// Valid indicates whether the value is a known member of the FactsHazards enum.
+func (e FactsHazards) Valid() bool {
+	switch e {
+	case FactsHazardsChemicals:
+		return true
+	case FactsHazardsDust:
+		return true
+	case FactsHazardsElectricity:
+		return true
+	case FactsHazardsHeat:
+		return true
+	case FactsHazardsHeavyLoads:
+		return true
+	case FactsHazardsHeights:
+		return true
+	case FactsHazardsLongHours:
+		return true
+	case FactsHazardsMachinery:
+		return true
+	case FactsHazardsNightWork:
+		return true
+	case FactsHazardsNoise:
+		return true
+	case FactsHazardsOther:
+		return true
+	case FactsHazardsSharpTools:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FactsPresence.
+const (
+	FactsPresenceAccompanying FactsPresence = "accompanying"
+	FactsPresenceEmployed     FactsPresence = "employed"
+)
+
+// Valid indicates whether the value is a known member of the FactsPresence enum.
+func (e FactsPresence) Valid() bool {
+	switch e {
+	case FactsPresenceAccompanying:
+		return true
+	case FactsPresenceEmployed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FactsRecruitment.
+const (
+	FactsRecruitmentBorrowedId       FactsRecruitment = "borrowed_id"
+	FactsRecruitmentForgedId         FactsRecruitment = "forged_id"
+	FactsRecruitmentHolidayWork      FactsRecruitment = "holiday_work"
+	FactsRecruitmentLabourAgent      FactsRecruitment = "labour_agent"
+	FactsRecruitmentNoIdCheck        FactsRecruitment = "no_id_check"
+	FactsRecruitmentOther            FactsRecruitment = "other"
+	FactsRecruitmentRelativeOrFriend FactsRecruitment = "relative_or_friend"
+	FactsRecruitmentSchoolInternship FactsRecruitment = "school_internship"
+	FactsRecruitmentUnknown          FactsRecruitment = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the FactsRecruitment enum.
+func (e FactsRecruitment) Valid() bool {
+	switch e {
+	case FactsRecruitmentBorrowedId:
+		return true
+	case FactsRecruitmentForgedId:
+		return true
+	case FactsRecruitmentHolidayWork:
+		return true
+	case FactsRecruitmentLabourAgent:
+		return true
+	case FactsRecruitmentNoIdCheck:
+		return true
+	case FactsRecruitmentOther:
+		return true
+	case FactsRecruitmentRelativeOrFriend:
+		return true
+	case FactsRecruitmentSchoolInternship:
+		return true
+	case FactsRecruitmentUnknown:
 		return true
 	default:
 		return false
@@ -66,19 +240,19 @@ func (e Event) Valid() bool {
 
 // Defines values for FollowUpInputContact.
 const (
-	Phone FollowUpInputContact = "phone"
-	Video FollowUpInputContact = "video"
-	Visit FollowUpInputContact = "visit"
+	FollowUpInputContactPhone FollowUpInputContact = "phone"
+	FollowUpInputContactVideo FollowUpInputContact = "video"
+	FollowUpInputContactVisit FollowUpInputContact = "visit"
 )
 
 // Valid indicates whether the value is a known member of the FollowUpInputContact enum.
 func (e FollowUpInputContact) Valid() bool {
 	switch e {
-	case Phone:
+	case FollowUpInputContactPhone:
 		return true
-	case Video:
+	case FollowUpInputContactVideo:
 		return true
-	case Visit:
+	case FollowUpInputContactVisit:
 		return true
 	default:
 		return false
@@ -183,16 +357,16 @@ func (e NewCaseHazards) Valid() bool {
 
 // Defines values for NewCasePresence.
 const (
-	Accompanying NewCasePresence = "accompanying"
-	Employed     NewCasePresence = "employed"
+	NewCasePresenceAccompanying NewCasePresence = "accompanying"
+	NewCasePresenceEmployed     NewCasePresence = "employed"
 )
 
 // Valid indicates whether the value is a known member of the NewCasePresence enum.
 func (e NewCasePresence) Valid() bool {
 	switch e {
-	case Accompanying:
+	case NewCasePresenceAccompanying:
 		return true
-	case Employed:
+	case NewCasePresenceEmployed:
 		return true
 	default:
 		return false
@@ -394,6 +568,30 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for VerificationGuardiansContactMethod.
+const (
+	VerificationGuardiansContactMethodMessage VerificationGuardiansContactMethod = "message"
+	VerificationGuardiansContactMethodPhone   VerificationGuardiansContactMethod = "phone"
+	VerificationGuardiansContactMethodVideo   VerificationGuardiansContactMethod = "video"
+	VerificationGuardiansContactMethodVisit   VerificationGuardiansContactMethod = "visit"
+)
+
+// Valid indicates whether the value is a known member of the VerificationGuardiansContactMethod enum.
+func (e VerificationGuardiansContactMethod) Valid() bool {
+	switch e {
+	case VerificationGuardiansContactMethodMessage:
+		return true
+	case VerificationGuardiansContactMethodPhone:
+		return true
+	case VerificationGuardiansContactMethodVideo:
+		return true
+	case VerificationGuardiansContactMethodVisit:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerificationMethod.
 const (
 	BirthCertificate  VerificationMethod = "birth_certificate"
@@ -424,8 +622,20 @@ func (e VerificationMethod) Valid() bool {
 	}
 }
 
+// AlertDecision defines model for AlertDecision.
+type AlertDecision struct {
+	// Reason Free text; sealed with age before it is stored, never shown to a client.
+	Reason Note `json:"reason"`
+
+	// Version The case's version as the caller saw it; a stale one answers 409.
+	Version Version `json:"version"`
+}
+
 // Amount An amount in minor units (fen for CNY).
 type Amount = int64
+
+// Answer defines model for Answer.
+type Answer string
 
 // Assignment defines model for Assignment.
 type Assignment struct {
@@ -435,56 +645,107 @@ type Assignment struct {
 	Version Version `json:"version"`
 }
 
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	Action    string              `json:"action"`
+	ActorId   *openapi_types.UUID `json:"actor_id,omitempty"`
+	ActorRole string              `json:"actor_role"`
+	At        time.Time           `json:"at"`
+	CaseId    *openapi_types.UUID `json:"case_id,omitempty"`
+
+	// Details Public facts only.
+	Details map[string]string `json:"details"`
+	Seq     int64             `json:"seq"`
+
+	// Subject A public id or case code.
+	Subject string `json:"subject"`
+}
+
+// AuditList defines model for AuditList.
+type AuditList struct {
+	Items      []AuditEntry `json:"items"`
+	NextCursor *int64       `json:"next_cursor,omitempty"`
+}
+
 // Case A case without identity or notes. Client users get only the fields that
 // DOMAIN.md allows a brand: id, code, client_id, factory_id, factory_name,
 // state, gender, age_years, opened_on, days_open, closed_on, outcome,
-// last_follow_up, overdue, monthly_stipend, stipend_currency and payer.
+// last_follow_up, overdue, due_to_close, missed_months, monthly_stipend,
+// stipend_currency and payer.
 type Case struct {
 	// AgeYears Verified age in whole years at the date found.
-	AgeYears   *int                `json:"age_years,omitempty"`
+	AgeYears *int `json:"age_years,omitempty"`
+
+	// Alert A follow-up found the child working again; a supervisor decides. Until then no stipend is owed.
+	Alert      *bool               `json:"alert,omitempty"`
 	AssigneeId *openapi_types.UUID `json:"assignee_id,omitempty"`
 	ChildSafe  *bool               `json:"child_safe,omitempty"`
 	ClientId   openapi_types.UUID  `json:"client_id"`
-	ClosedOn   *openapi_types.Date `json:"closed_on,omitempty"`
+
+	// Clocks Service clocks, from the report to first contact with the child (72 hours) and to an approved plan (30 days).
+	Clocks   *Clocks             `json:"clocks,omitempty"`
+	ClosedOn *openapi_types.Date `json:"closed_on,omitempty"`
 
 	// Code Example: CL-2026-0042
 	Code     string `json:"code"`
 	DaysOpen int    `json:"days_open"`
 
+	// DueThisMonth The current month is owed a follow-up and has none yet (in a single case's answer only).
+	DueThisMonth *bool `json:"due_this_month,omitempty"`
+
+	// DueToClose Past the plan's end date: nothing more is owed, and a supervisor closes it as completed. Nothing closes on its own.
+	DueToClose bool `json:"due_to_close"`
+
 	// Erased The identity and notes were crypto-shredded.
-	Erased        *bool               `json:"erased,omitempty"`
-	FactoryId     openapi_types.UUID  `json:"factory_id"`
-	FactoryName   string              `json:"factory_name"`
-	FiledBy       *openapi_types.UUID `json:"filed_by,omitempty"`
-	FollowUpSince *time.Time          `json:"follow_up_since,omitempty"`
-	FoundOn       *openapi_types.Date `json:"found_on,omitempty"`
-	Gender        Gender              `json:"gender"`
-	Hazards       *[]string           `json:"hazards,omitempty"`
-	HoursPerWeek  *int                `json:"hours_per_week,omitempty"`
-	Id            openapi_types.UUID  `json:"id"`
-	Job           *string             `json:"job,omitempty"`
-	LastFollowUp  *openapi_types.Date `json:"last_follow_up,omitempty"`
+	Erased                 *bool                       `json:"erased,omitempty"`
+	FactoryConsent         *Answer                     `json:"factory_consent,omitempty"`
+	FactoryId              openapi_types.UUID          `json:"factory_id"`
+	FactoryName            string                      `json:"factory_name"`
+	FiledBy                *openapi_types.UUID         `json:"filed_by,omitempty"`
+	FollowUpSince          *time.Time                  `json:"follow_up_since,omitempty"`
+	FoundOn                *openapi_types.Date         `json:"found_on,omitempty"`
+	Gender                 Gender                      `json:"gender"`
+	GuardiansContactMethod *CaseGuardiansContactMethod `json:"guardians_contact_method,omitempty"`
+	GuardiansContacted     *bool                       `json:"guardians_contacted,omitempty"`
+	GuardiansContactedOn   *openapi_types.Date         `json:"guardians_contacted_on,omitempty"`
+	Hazards                *[]string                   `json:"hazards,omitempty"`
+	HoursPerWeek           *int                        `json:"hours_per_week,omitempty"`
+	Id                     openapi_types.UUID          `json:"id"`
+
+	// IdChecksumValid Whether the ID number seen is an 18-character resident ID with a right check digit; null when it is not of that shape. A wrong one hints at a forged ID; it is never refused.
+	IdChecksumValid *bool               `json:"id_checksum_valid,omitempty"`
+	Job             *string             `json:"job,omitempty"`
+	LabourAgent     *Answer             `json:"labour_agent,omitempty"`
+	LastFollowUp    *openapi_types.Date `json:"last_follow_up,omitempty"`
 
 	// Links Other cases of the same child, found by the blind index.
-	Links          *[]CaseLink        `json:"links,omitempty"`
-	MonthlyStipend *int64             `json:"monthly_stipend,omitempty"`
-	MonthlyWage    *int64             `json:"monthly_wage,omitempty"`
-	OpenedOn       openapi_types.Date `json:"opened_on"`
-	Outcome        *Outcome           `json:"outcome,omitempty"`
+	Links *[]CaseLink `json:"links,omitempty"`
 
-	// Overdue No follow-up for the last full month.
-	Overdue            bool    `json:"overdue"`
-	Payer              *Payer  `json:"payer,omitempty"`
-	Plan               *Plan   `json:"plan,omitempty"`
-	Presence           *string `json:"presence,omitempty"`
-	Recruitment        *string `json:"recruitment,omitempty"`
-	RemovedFromWork    *bool   `json:"removed_from_work,omitempty"`
-	State              State   `json:"state"`
-	StipendCurrency    *string `json:"stipend_currency,omitempty"`
-	VerificationMethod *string `json:"verification_method,omitempty"`
-	Version            *int    `json:"version,omitempty"`
-	WageCurrency       *string `json:"wage_currency,omitempty"`
+	// MissedMonths Months owed a follow-up that ended without one (in a single case's answer only).
+	MissedMonths       *[]Month           `json:"missed_months,omitempty"`
+	MonthlyStipend     *int64             `json:"monthly_stipend,omitempty"`
+	MonthlyWage        *int64             `json:"monthly_wage,omitempty"`
+	OpenedOn           openapi_types.Date `json:"opened_on"`
+	OtherChildrenFound *int               `json:"other_children_found,omitempty"`
+	Outcome            *Outcome           `json:"outcome,omitempty"`
+
+	// Overdue A month of the current follow-up period ended without a follow-up (one is owed for every month from approval to the end date).
+	Overdue            bool                `json:"overdue"`
+	Payer              *Payer              `json:"payer,omitempty"`
+	Plan               *Plan               `json:"plan,omitempty"`
+	Presence           *string             `json:"presence,omitempty"`
+	Recruitment        *string             `json:"recruitment,omitempty"`
+	RemovedFromWork    *bool               `json:"removed_from_work,omitempty"`
+	State              State               `json:"state"`
+	StipendCurrency    *string             `json:"stipend_currency,omitempty"`
+	VerificationMethod *string             `json:"verification_method,omitempty"`
+	Version            *int                `json:"version,omitempty"`
+	WageCurrency       *string             `json:"wage_currency,omitempty"`
+	WorkingAgainSince  *openapi_types.Date `json:"working_again_since,omitempty"`
 }
+
+// CaseGuardiansContactMethod defines model for Case.GuardiansContactMethod.
+type CaseGuardiansContactMethod string
 
 // CaseEvent defines model for CaseEvent.
 type CaseEvent struct {
@@ -499,15 +760,52 @@ type CaseEventType string
 
 // CaseLink defines model for CaseLink.
 type CaseLink struct {
-	CaseId    openapi_types.UUID `json:"case_id"`
-	Code      string             `json:"code"`
-	MatchedOn string             `json:"matched_on"`
+	CaseId openapi_types.UUID `json:"case_id"`
+	Code   string             `json:"code"`
+
+	// MatchedOn name_variant_birth_date: the name in another order or in pinyin, with a date of birth; a hint to check, never a merge.
+	MatchedOn CaseLinkMatchedOn `json:"matched_on"`
 }
+
+// CaseLinkMatchedOn name_variant_birth_date: the name in another order or in pinyin, with a date of birth; a hint to check, never a merge.
+type CaseLinkMatchedOn string
 
 // CaseList defines model for CaseList.
 type CaseList struct {
 	Items      []Case              `json:"items"`
 	NextCursor *openapi_types.UUID `json:"next_cursor,omitempty"`
+}
+
+// CaseNotes defines model for CaseNotes.
+type CaseNotes struct {
+	CaseId      openapi_types.UUID `json:"case_id"`
+	ChildWishes *string            `json:"child_wishes,omitempty"`
+	Code        string             `json:"code"`
+
+	// Details The free text given with reads and decisions, oldest first.
+	Details []struct {
+		Action string    `json:"action"`
+		At     time.Time `json:"at"`
+		Detail string    `json:"detail"`
+		Seq    int64     `json:"seq"`
+	} `json:"details"`
+
+	// FollowUps The concerns of each follow-up that has any, by date.
+	FollowUps []struct {
+		Concerns   string             `json:"concerns"`
+		Date       openapi_types.Date `json:"date"`
+		FollowUpId openapi_types.UUID `json:"follow_up_id"`
+	} `json:"follow_ups"`
+	Narrative *string `json:"narrative,omitempty"`
+
+	// Transitions The reason of each transition that has one, oldest first.
+	Transitions []struct {
+		At           time.Time          `json:"at"`
+		Event        Event              `json:"event"`
+		Reason       string             `json:"reason"`
+		TransitionId openapi_types.UUID `json:"transition_id"`
+	} `json:"transitions"`
+	VerificationNotes *string `json:"verification_notes,omitempty"`
 }
 
 // Client defines model for Client.
@@ -521,6 +819,23 @@ type Client struct {
 // ClientList defines model for ClientList.
 type ClientList struct {
 	Items []Client `json:"items"`
+}
+
+// Clock defines model for Clock.
+type Clock struct {
+	Breached bool `json:"breached"`
+	Done     bool `json:"done"`
+
+	// ElapsedHours To the event, or so far while the clock runs (whole hours).
+	ElapsedHours int  `json:"elapsed_hours"`
+	LimitHours   int  `json:"limit_hours"`
+	Running      bool `json:"running"`
+}
+
+// Clocks Service clocks, from the report to first contact with the child (72 hours) and to an approved plan (30 days).
+type Clocks struct {
+	FirstContact Clock `json:"first_contact"`
+	PlanApproved Clock `json:"plan_approved"`
 }
 
 // Confidential defines model for Confidential.
@@ -552,17 +867,59 @@ type EventList struct {
 
 // Factory defines model for Factory.
 type Factory struct {
-	City      string             `json:"city"`
-	CreatedAt time.Time          `json:"created_at"`
-	Id        openapi_types.UUID `json:"id"`
-	Name      string             `json:"name"`
-	Province  string             `json:"province"`
+	City string `json:"city"`
+
+	// ClientIds The brands the factory supplies.
+	ClientIds []openapi_types.UUID `json:"client_ids"`
+	CreatedAt time.Time            `json:"created_at"`
+	Id        openapi_types.UUID   `json:"id"`
+
+	// Name The name as written locally, usually in Chinese.
+	Name string `json:"name"`
+
+	// NameEn The name in English; empty if unknown.
+	NameEn   string `json:"name_en"`
+	Province string `json:"province"`
 }
 
 // FactoryList defines model for FactoryList.
 type FactoryList struct {
 	Items []Factory `json:"items"`
 }
+
+// FactoryMerge defines model for FactoryMerge.
+type FactoryMerge struct {
+	// Into The factory that remains.
+	Into openapi_types.UUID `json:"into"`
+}
+
+// Facts defines model for Facts.
+type Facts struct {
+	FactoryConsent *Answer         `json:"factory_consent,omitempty"`
+	Hazards        *[]FactsHazards `json:"hazards,omitempty"`
+	HoursPerWeek   *int            `json:"hours_per_week,omitempty"`
+	Job            *string         `json:"job,omitempty"`
+	LabourAgent    *Answer         `json:"labour_agent,omitempty"`
+
+	// MonthlyWage An amount in minor units (fen for CNY).
+	MonthlyWage        *Amount          `json:"monthly_wage,omitempty"`
+	OtherChildrenFound *int             `json:"other_children_found,omitempty"`
+	Presence           FactsPresence    `json:"presence"`
+	Recruitment        FactsRecruitment `json:"recruitment"`
+
+	// Version The case's version as the caller saw it; a stale one answers 409.
+	Version      Version   `json:"version"`
+	WageCurrency *Currency `json:"wage_currency,omitempty"`
+}
+
+// FactsHazards defines model for Facts.Hazards.
+type FactsHazards string
+
+// FactsPresence defines model for Facts.Presence.
+type FactsPresence string
+
+// FactsRecruitment defines model for Facts.Recruitment.
+type FactsRecruitment string
 
 // Failure defines model for Failure.
 type Failure struct {
@@ -574,12 +931,18 @@ type Failure struct {
 
 // FollowUp defines model for FollowUp.
 type FollowUp struct {
-	AttendancePct   *int                `json:"attendance_pct,omitempty"`
-	AttendingSchool bool                `json:"attending_school"`
-	Contact         string              `json:"contact"`
-	Date            openapi_types.Date  `json:"date"`
-	HasConcerns     *bool               `json:"has_concerns,omitempty"`
-	Id              openapi_types.UUID  `json:"id"`
+	AttendancePct   *int               `json:"attendance_pct,omitempty"`
+	AttendingSchool bool               `json:"attending_school"`
+	Contact         string             `json:"contact"`
+	Date            openapi_types.Date `json:"date"`
+
+	// Extra A second or later follow-up in a month another one covered: an extra visit, counted once.
+	Extra       bool               `json:"extra"`
+	HasConcerns *bool              `json:"has_concerns,omitempty"`
+	Id          openapi_types.UUID `json:"id"`
+
+	// Month Example: 2026-10
+	Month           Month               `json:"month"`
 	RecordedBy      *openapi_types.UUID `json:"recorded_by,omitempty"`
 	StipendCurrency *string             `json:"stipend_currency,omitempty"`
 	StipendPaid     int64               `json:"stipend_paid"`
@@ -661,6 +1024,9 @@ type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
 
+// Month Example: 2026-10
+type Month = string
+
 // MonthlyReport defines model for MonthlyReport.
 type MonthlyReport struct {
 	// CaseCount Rows of the report's case table.
@@ -690,25 +1056,30 @@ type MonthlyReportList struct {
 
 // NewCase defines model for NewCase.
 type NewCase struct {
-	ChildSafe    bool               `json:"child_safe"`
-	ClientId     openapi_types.UUID `json:"client_id"`
-	FactoryId    openapi_types.UUID `json:"factory_id"`
-	FoundOn      openapi_types.Date `json:"found_on"`
-	Gender       Gender             `json:"gender"`
-	Hazards      *[]NewCaseHazards  `json:"hazards,omitempty"`
-	HoursPerWeek *int               `json:"hours_per_week,omitempty"`
-	Identity     Identity           `json:"identity"`
-	Job          *string            `json:"job,omitempty"`
+	ChildSafe      bool               `json:"child_safe"`
+	ClientId       openapi_types.UUID `json:"client_id"`
+	FactoryConsent *Answer            `json:"factory_consent,omitempty"`
+	FactoryId      openapi_types.UUID `json:"factory_id"`
+	FoundOn        openapi_types.Date `json:"found_on"`
+	Gender         Gender             `json:"gender"`
+	Hazards        *[]NewCaseHazards  `json:"hazards,omitempty"`
+	HoursPerWeek   *int               `json:"hours_per_week,omitempty"`
+	Identity       Identity           `json:"identity"`
+	Job            *string            `json:"job,omitempty"`
+	LabourAgent    *Answer            `json:"labour_agent,omitempty"`
 
 	// MonthlyWage An amount in minor units (fen for CNY).
 	MonthlyWage *Amount `json:"monthly_wage,omitempty"`
 
 	// Narrative Free text; sealed with age before it is stored, never shown to a client.
-	Narrative       *Note              `json:"narrative,omitempty"`
-	Presence        NewCasePresence    `json:"presence"`
-	Recruitment     NewCaseRecruitment `json:"recruitment"`
-	RemovedFromWork bool               `json:"removed_from_work"`
-	WageCurrency    *Currency          `json:"wage_currency,omitempty"`
+	Narrative *Note `json:"narrative,omitempty"`
+
+	// OtherChildrenFound Other children found in the same visit.
+	OtherChildrenFound *int               `json:"other_children_found,omitempty"`
+	Presence           NewCasePresence    `json:"presence"`
+	Recruitment        NewCaseRecruitment `json:"recruitment"`
+	RemovedFromWork    bool               `json:"removed_from_work"`
+	WageCurrency       *Currency          `json:"wage_currency,omitempty"`
 }
 
 // NewCaseHazards defines model for NewCase.Hazards.
@@ -727,9 +1098,15 @@ type NewClient struct {
 
 // NewFactory defines model for NewFactory.
 type NewFactory struct {
-	City     string `json:"city"`
-	Name     string `json:"name"`
-	Province string `json:"province"`
+	City string `json:"city"`
+
+	// ClientIds The brands the factory supplies.
+	ClientIds *[]openapi_types.UUID `json:"client_ids,omitempty"`
+
+	// Name The name as written locally, usually in Chinese; any printable character.
+	Name     string  `json:"name"`
+	NameEn   *string `json:"name_en,omitempty"`
+	Province string  `json:"province"`
 }
 
 // NewMonthlyReport defines model for NewMonthlyReport.
@@ -784,7 +1161,7 @@ type PlanInput struct {
 	ConsentDate *openapi_types.Date `json:"consent_date,omitempty"`
 	Currency    *Currency           `json:"currency,omitempty"`
 
-	// EndDate Defaults to the child's 16th birthday.
+	// EndDate Defaults to the later of the child's 16th birthday and the end (31 July) of the school year in which the child finishes grade 9, and at least one month after enrolment. It must be at least one month after enrolment.
 	EndDate         *openapi_types.Date `json:"end_date,omitempty"`
 	EnrolmentDate   *openapi_types.Date `json:"enrolment_date,omitempty"`
 	FactorySharePct *int                `json:"factory_share_pct,omitempty"`
@@ -823,8 +1200,10 @@ type ReadReason string
 
 // Removal defines model for Removal.
 type Removal struct {
-	ChildSafe       bool `json:"child_safe"`
-	RemovedFromWork bool `json:"removed_from_work"`
+	// ChildContactedAt The first contact with the child; it stops the 72-hour service clock. The first one given stays.
+	ChildContactedAt *time.Time `json:"child_contacted_at,omitempty"`
+	ChildSafe        bool       `json:"child_safe"`
+	RemovedFromWork  bool       `json:"removed_from_work"`
 
 	// Version The case's version as the caller saw it; a stale one answers 409.
 	Version Version `json:"version"`
@@ -894,7 +1273,8 @@ type TransitionResult struct {
 	// Case A case without identity or notes. Client users get only the fields that
 	// DOMAIN.md allows a brand: id, code, client_id, factory_id, factory_name,
 	// state, gender, age_years, opened_on, days_open, closed_on, outcome,
-	// last_follow_up, overdue, monthly_stipend, stipend_currency and payer.
+	// last_follow_up, overdue, due_to_close, missed_months, monthly_stipend,
+	// stipend_currency and payer.
 	Case       Case       `json:"case"`
 	Transition Transition `json:"transition"`
 }
@@ -917,8 +1297,12 @@ type UserList struct {
 
 // Verification defines model for Verification.
 type Verification struct {
-	GuardiansContacted *bool              `json:"guardians_contacted,omitempty"`
-	Method             VerificationMethod `json:"method"`
+	// ChildWishes Free text; sealed with age before it is stored, never shown to a client.
+	ChildWishes            *Note                               `json:"child_wishes,omitempty"`
+	GuardiansContactMethod *VerificationGuardiansContactMethod `json:"guardians_contact_method,omitempty"`
+	GuardiansContacted     *bool                               `json:"guardians_contacted,omitempty"`
+	GuardiansContactedOn   *openapi_types.Date                 `json:"guardians_contacted_on,omitempty"`
+	Method                 VerificationMethod                  `json:"method"`
 
 	// Notes Free text; sealed with age before it is stored, never shown to a client.
 	Notes             *Note              `json:"notes,omitempty"`
@@ -927,6 +1311,9 @@ type Verification struct {
 	// Version The case's version as the caller saw it; a stale one answers 409.
 	Version Version `json:"version"`
 }
+
+// VerificationGuardiansContactMethod defines model for Verification.GuardiansContactMethod.
+type VerificationGuardiansContactMethod string
 
 // VerificationMethod defines model for Verification.Method.
 type VerificationMethod string
@@ -952,14 +1339,48 @@ type CaseID = openapi_types.UUID
 // EntityID defines model for EntityID.
 type EntityID = openapi_types.UUID
 
+// ListAuditEntriesParams defines parameters for ListAuditEntries.
+type ListAuditEntriesParams struct {
+	CaseId  *openapi_types.UUID `form:"case_id,omitempty" json:"case_id,omitempty"`
+	ActorId *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Action  *string             `form:"action,omitempty" json:"action,omitempty"`
+
+	// Since Entries at or after this time.
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Entries before this time.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+	Limit *int       `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page.
+	Cursor *int64 `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListCasesParams defines parameters for ListCases.
 type ListCasesParams struct {
 	ClientId   *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
 	FactoryId  *openapi_types.UUID `form:"factory_id,omitempty" json:"factory_id,omitempty"`
 	State      *State              `form:"state,omitempty" json:"state,omitempty"`
 	AssigneeId *openapi_types.UUID `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
-	Overdue    *bool               `form:"overdue,omitempty" json:"overdue,omitempty"`
-	Limit      *int                `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Overdue Cases with a month of the current follow-up period that ended without a follow-up.
+	Overdue *bool `form:"overdue,omitempty" json:"overdue,omitempty"`
+
+	// DueToClose Cases past their plan's end date, waiting for a supervisor to close them.
+	DueToClose *bool `form:"due_to_close,omitempty" json:"due_to_close,omitempty"`
+
+	// Alert Cases whose child was found working again, waiting for a supervisor's decision (staff only).
+	Alert *bool `form:"alert,omitempty" json:"alert,omitempty"`
+
+	// Unassigned Cases with no case worker.
+	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
+
+	// Code The case of this code (full-width forms and lower case are accepted).
+	Code *string `form:"code,omitempty" json:"code,omitempty"`
+
+	// Q Cases whose code, or whose factory's Chinese or English name, contains this text.
+	Q     *string `form:"q,omitempty" json:"q,omitempty"`
+	Limit *int    `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The next_cursor of the previous page.
 	Cursor *openapi_types.UUID `form:"cursor,omitempty" json:"cursor,omitempty"`
@@ -975,6 +1396,11 @@ type ReadIdentityParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
 }
 
+// ReadNotesParams defines parameters for ReadNotes.
+type ReadNotesParams struct {
+	Reason ReadReason `form:"reason" json:"reason"`
+}
+
 // ListMonthlyReportsParams defines parameters for ListMonthlyReports.
 type ListMonthlyReportsParams struct {
 	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
@@ -986,8 +1412,14 @@ type CreateTokenJSONRequestBody = TokenRequest
 // FileCaseJSONRequestBody defines body for FileCase for application/json ContentType.
 type FileCaseJSONRequestBody = NewCase
 
+// ResolveAlertJSONRequestBody defines body for ResolveAlert for application/json ContentType.
+type ResolveAlertJSONRequestBody = AlertDecision
+
 // AssignCaseJSONRequestBody defines body for AssignCase for application/json ContentType.
 type AssignCaseJSONRequestBody = Assignment
+
+// CorrectFactsJSONRequestBody defines body for CorrectFacts for application/json ContentType.
+type CorrectFactsJSONRequestBody = Facts
 
 // AddFollowUpJSONRequestBody defines body for AddFollowUp for application/json ContentType.
 type AddFollowUpJSONRequestBody = FollowUpInput
@@ -1016,6 +1448,9 @@ type PutReportContactsJSONRequestBody = ReportContacts
 // CreateFactoryJSONRequestBody defines body for CreateFactory for application/json ContentType.
 type CreateFactoryJSONRequestBody = NewFactory
 
+// MergeFactoryJSONRequestBody defines body for MergeFactory for application/json ContentType.
+type MergeFactoryJSONRequestBody = FactoryMerge
+
 // CreateMonthlyReportJSONRequestBody defines body for CreateMonthlyReport for application/json ContentType.
 type CreateMonthlyReportJSONRequestBody = NewMonthlyReport
 
@@ -1039,6 +1474,9 @@ type ServerInterface interface {
 	// GetReady The database answers.
 	// (GET /readyz)
 	GetReady(ctx echo.Context) error
+	// ListAuditEntries Read the audit trail, newest first.
+	// (GET /v1/audit)
+	ListAuditEntries(ctx echo.Context, params ListAuditEntriesParams) error
 	// CreateToken Sign in with email and password.
 	// (POST /v1/auth/token)
 	CreateToken(ctx echo.Context) error
@@ -1051,12 +1489,18 @@ type ServerInterface interface {
 	// GetCase One case, shaped by the caller's role.
 	// (GET /v1/cases/{id})
 	GetCase(ctx echo.Context, id CaseID) error
+	// ResolveAlert Decide on a child found working again; the stipend is owed again.
+	// (POST /v1/cases/{id}/alert-decision)
+	ResolveAlert(ctx echo.Context, id CaseID) error
 	// AssignCase Assign the case worker.
 	// (PUT /v1/cases/{id}/assignee)
 	AssignCase(ctx echo.Context, id CaseID) error
 	// ListCaseEvents The case's transitions and follow-ups, oldest first; notes stay sealed.
 	// (GET /v1/cases/{id}/events)
 	ListCaseEvents(ctx echo.Context, id CaseID) error
+	// CorrectFacts Correct the facts filed at intake (in intake and verification).
+	// (PUT /v1/cases/{id}/facts)
+	CorrectFacts(ctx echo.Context, id CaseID) error
 	// AddFollowUp Record a monthly follow-up.
 	// (POST /v1/cases/{id}/follow-ups)
 	AddFollowUp(ctx echo.Context, id CaseID) error
@@ -1066,6 +1510,9 @@ type ServerInterface interface {
 	// CorrectIdentity Correct the child's identity.
 	// (PUT /v1/cases/{id}/identity)
 	CorrectIdentity(ctx echo.Context, id CaseID) error
+	// ReadNotes Open every note of the case, for a stated reason.
+	// (GET /v1/cases/{id}/notes)
+	ReadNotes(ctx echo.Context, id CaseID, params ReadNotesParams) error
 	// PutPlan Write the return-to-school plan; any earlier approval is void.
 	// (PUT /v1/cases/{id}/plan)
 	PutPlan(ctx echo.Context, id CaseID) error
@@ -1096,9 +1543,12 @@ type ServerInterface interface {
 	// ListFactories Every factory.
 	// (GET /v1/factories)
 	ListFactories(ctx echo.Context) error
-	// CreateFactory Create a factory.
+	// CreateFactory Add a factory, with the brands it supplies.
 	// (POST /v1/factories)
 	CreateFactory(ctx echo.Context) error
+	// MergeFactory Merge this duplicate factory into another; its cases and brands move over.
+	// (POST /v1/factories/{id}/merge)
+	MergeFactory(ctx echo.Context, id EntityID) error
 	// ListMonthlyReports Monthly reports, newest month and version first.
 	// (GET /v1/monthly-reports)
 	ListMonthlyReports(ctx echo.Context, params ListMonthlyReportsParams) error
@@ -1172,6 +1622,66 @@ func (w *ServerInterfaceWrapper) GetReady(ctx echo.Context) error {
 	return err
 }
 
+// ListAuditEntries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditEntries(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAuditEntriesParams
+	// ------------- Optional query parameter "case_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "case_id", ctx.QueryParams(), &params.CaseId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter case_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "actor_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "since", ctx.QueryParams(), &params.Since, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter since: %s", err))
+	}
+
+	// ------------- Optional query parameter "until" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "until", ctx.QueryParams(), &params.Until, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter until: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditEntries(ctx, params)
+	return err
+}
+
 // CreateToken converts echo context to params.
 func (w *ServerInterfaceWrapper) CreateToken(ctx echo.Context) error {
 	var err error
@@ -1220,6 +1730,41 @@ func (w *ServerInterfaceWrapper) ListCases(ctx echo.Context) error {
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "overdue", ctx.QueryParams(), &params.Overdue, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter overdue: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_to_close" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_to_close", ctx.QueryParams(), &params.DueToClose, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_to_close: %s", err))
+	}
+
+	// ------------- Optional query parameter "alert" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "alert", ctx.QueryParams(), &params.Alert, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter alert: %s", err))
+	}
+
+	// ------------- Optional query parameter "unassigned" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unassigned", ctx.QueryParams(), &params.Unassigned, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter unassigned: %s", err))
+	}
+
+	// ------------- Optional query parameter "code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", ctx.QueryParams(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
 	}
 
 	// ------------- Optional query parameter "limit" -------------
@@ -1286,6 +1831,22 @@ func (w *ServerInterfaceWrapper) GetCase(ctx echo.Context) error {
 	return err
 }
 
+// ResolveAlert converts echo context to params.
+func (w *ServerInterfaceWrapper) ResolveAlert(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResolveAlert(ctx, id)
+	return err
+}
+
 // AssignCase converts echo context to params.
 func (w *ServerInterfaceWrapper) AssignCase(ctx echo.Context) error {
 	var err error
@@ -1315,6 +1876,22 @@ func (w *ServerInterfaceWrapper) ListCaseEvents(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCaseEvents(ctx, id)
+	return err
+}
+
+// CorrectFacts converts echo context to params.
+func (w *ServerInterfaceWrapper) CorrectFacts(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CorrectFacts(ctx, id)
 	return err
 }
 
@@ -1372,6 +1949,31 @@ func (w *ServerInterfaceWrapper) CorrectIdentity(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CorrectIdentity(ctx, id)
+	return err
+}
+
+// ReadNotes converts echo context to params.
+func (w *ServerInterfaceWrapper) ReadNotes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReadNotesParams
+	// ------------- Required query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReadNotes(ctx, id, params)
 	return err
 }
 
@@ -1523,6 +2125,22 @@ func (w *ServerInterfaceWrapper) CreateFactory(ctx echo.Context) error {
 	return err
 }
 
+// MergeFactory converts echo context to params.
+func (w *ServerInterfaceWrapper) MergeFactory(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MergeFactory(ctx, id)
+	return err
+}
+
 // ListMonthlyReports converts echo context to params.
 func (w *ServerInterfaceWrapper) ListMonthlyReports(ctx echo.Context) error {
 	var err error
@@ -1669,17 +2287,22 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/cases/:id/transitions", wrapper.TransitionCase, options.OperationMiddlewares["transitionCase"]...)
 	router.PUT(options.BaseURL+"/v1/cases/:id/assignee", wrapper.AssignCase, options.OperationMiddlewares["assignCase"]...)
 	router.PUT(options.BaseURL+"/v1/cases/:id/removal", wrapper.ConfirmRemoval, options.OperationMiddlewares["confirmRemoval"]...)
+	router.PUT(options.BaseURL+"/v1/cases/:id/facts", wrapper.CorrectFacts, options.OperationMiddlewares["correctFacts"]...)
+	router.POST(options.BaseURL+"/v1/cases/:id/alert-decision", wrapper.ResolveAlert, options.OperationMiddlewares["resolveAlert"]...)
 	router.PUT(options.BaseURL+"/v1/cases/:id/verification", wrapper.RecordVerification, options.OperationMiddlewares["recordVerification"]...)
 	router.PUT(options.BaseURL+"/v1/cases/:id/plan", wrapper.PutPlan, options.OperationMiddlewares["putPlan"]...)
 	router.POST(options.BaseURL+"/v1/cases/:id/follow-ups", wrapper.AddFollowUp, options.OperationMiddlewares["addFollowUp"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/events", wrapper.ListCaseEvents, options.OperationMiddlewares["listCaseEvents"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/identity", wrapper.ReadIdentity, options.OperationMiddlewares["readIdentity"]...)
 	router.PUT(options.BaseURL+"/v1/cases/:id/identity", wrapper.CorrectIdentity, options.OperationMiddlewares["correctIdentity"]...)
+	router.GET(options.BaseURL+"/v1/cases/:id/notes", wrapper.ReadNotes, options.OperationMiddlewares["readNotes"]...)
+	router.GET(options.BaseURL+"/v1/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:id/disable", wrapper.DisableClient, options.OperationMiddlewares["disableClient"]...)
 	router.GET(options.BaseURL+"/v1/factories", wrapper.ListFactories, options.OperationMiddlewares["listFactories"]...)
 	router.POST(options.BaseURL+"/v1/factories", wrapper.CreateFactory, options.OperationMiddlewares["createFactory"]...)
+	router.POST(options.BaseURL+"/v1/factories/:id/merge", wrapper.MergeFactory, options.OperationMiddlewares["mergeFactory"]...)
 	router.GET(options.BaseURL+"/v1/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
 	router.POST(options.BaseURL+"/v1/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
 	router.POST(options.BaseURL+"/v1/users/:id/disable", wrapper.DisableUser, options.OperationMiddlewares["disableUser"]...)

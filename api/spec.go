@@ -123,6 +123,20 @@ func (s *Spec) Operations() []*Operation {
 // Operation returns the operation with id, or nil.
 func (s *Spec) Operation(id string) *Operation { return s.ops[id] }
 
+// QueryParams lists the names of the operation's query parameters, those of
+// its path item included.
+func (o *Operation) QueryParams() map[string]bool {
+	out := map[string]bool{}
+	for _, params := range []openapi3.Parameters{o.pathItem.Parameters, o.spec.Parameters} {
+		for _, p := range params {
+			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+				out[p.Value.Name] = true
+			}
+		}
+	}
+	return out
+}
+
 // SuccessStatus is the success status the operation documents.
 func (o *Operation) SuccessStatus() int {
 	for _, code := range []int{http.StatusOK, http.StatusCreated, http.StatusNoContent} {

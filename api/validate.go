@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -33,6 +35,14 @@ var validationOptions = &openapi3filter.Options{
 // validate checks the request against op's parameters and body schema, and
 // names every failure. kin-openapi's reasons never quote the value.
 func (s *Server) validate(c echo.Context, op *Operation) error {
+	if err := unknownQuery(c, op); err != nil {
+		return err
+	}
+	// encoding/json and the validator turn invalid UTF-8 into U+FFFD
+	// silently: a child's name would be lost without an error.
+	if body, ok := c.Get("body").([]byte); ok && !utf8.Valid(body) {
+		return badRequest("The request body is not valid UTF-8.", cases.Failure{Name: "body", Message: "is not valid UTF-8"})
+	}
 	params := map[string]string{}
 	for i, name := range c.ParamNames() {
 		params[name] = c.ParamValues()[i]
@@ -58,6 +68,33 @@ func (s *Server) validate(c echo.Context, op *Operation) error {
 	}
 	return badRequest("The request does not match the API document.", failed...)
 }
+
+// unknownQuery refuses query parameters that the operation does not declare:
+// a misspelt filter would otherwise be ignored and answer everything. The
+// names are echoed only when they are short and plain.
+func unknownQuery(c echo.Context, op *Operation) error {
+	known := op.QueryParams()
+	var failed []cases.Failure
+	for name := range c.QueryParams() {
+		if known[name] {
+			continue
+		}
+		if !plainName.MatchString(name) {
+			name = "(unprintable parameter)"
+		}
+		failed = append(failed, cases.Failure{Name: name, Message: "is not a parameter of this operation"})
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	sort.Slice(failed, func(i, j int) bool { return failed[i].Name < failed[j].Name })
+	if len(failed) > 10 {
+		failed = failed[:10]
+	}
+	return badRequest("The request has unknown query parameters.", failed...)
+}
+
+var plainName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,40}$`)
 
 var propertyReason = regexp.MustCompile(`^property "([^"]{1,100})" is (?:unsupported|missing)$`)
 

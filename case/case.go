@@ -288,8 +288,8 @@ type Report struct {
 	ChildSafe       bool
 	// Facts of the field, as remediation providers' intake forms record them.
 	OtherChildrenFound int
-	LabourAgent        Answer // empty means unknown
-	FactoryConsent     Answer // empty means unknown
+	LabourAgent        Answer   // empty means unknown
+	FactoryConsent     Answer   // empty means unknown
 	Identity           Identity // sealed on write
 	Narrative          Note     // sealed on write
 }

@@ -49,10 +49,10 @@ type Schedule struct {
 // FollowUpSchedule works out what a case owes. periods are its follow-up
 // periods, end the approved plan's end date (months after it are not owed;
 // zero for none), dates the dates of its follow-ups, now the present, zone
-// the organisation's zone. A period owes the month it started in and every
-// month after, up to the month before it ended (the month a case leaves
-// follow-up is owed only if it also started then), to the end date's month
-// and to the current month.
+// the organisation's zone. A case owes a follow-up for every calendar month
+// it spends in follow-up, however little: from the month of an approval or
+// a reopening to the month it leaves follow-up, up to the end date's month
+// and the current month.
 func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now time.Time, zone *time.Location) Schedule {
 	current := MonthOf(now.In(zone))
 	s := Schedule{Covered: map[Month]int{}}
@@ -64,11 +64,7 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 		first := MonthOf(p.Start.In(zone))
 		last := current
 		if p.End != nil {
-			left := MonthOf(p.End.In(zone))
-			if left != first {
-				left = left.Add(-1)
-			}
-			if left.Before(last) {
+			if left := MonthOf(p.End.In(zone)); left.Before(last) {
 				last = left
 			}
 		}

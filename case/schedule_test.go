@@ -68,11 +68,11 @@ func TestFollowUpSchedule(t *testing.T) {
 			nil, "2026-11-15T00:00:00Z", months("2026-11"), months(), true},
 		{"no month owed after the end date", open("2026-08-10T00:00:00Z"), day("2026-09-30"),
 			[]time.Time{date("2026-08-20")}, "2026-11-15T00:00:00Z", months("2026-08", "2026-09"), months("2026-09"), false},
-		{"the month of a revision is not owed", []cases.Period{
+		{"the month of a revision is owed; the months in planning are not", []cases.Period{
 			{Start: at("2026-05-10T00:00:00Z"), End: ptr(at("2026-07-03T00:00:00Z"))},
 			{Start: at("2026-08-15T00:00:00Z")}}, day("2028-07-31"),
 			[]time.Time{date("2026-05-12"), date("2026-06-12"), date("2026-09-01"), date("2026-10-01")}, "2026-10-20T00:00:00Z",
-			months("2026-05", "2026-06", "2026-08", "2026-09", "2026-10"), months("2026-08"), false},
+			months("2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"), months("2026-07", "2026-08"), false},
 		{"a period that starts and ends in one month owes it", []cases.Period{
 			{Start: at("2026-05-02T00:00:00Z"), End: ptr(at("2026-05-20T00:00:00Z"))}}, time.Time{},
 			nil, "2026-10-20T00:00:00Z", months("2026-05"), months("2026-05"), false},

@@ -21,13 +21,32 @@ type Figures struct {
 
 	NewCases    int            `json:"new_cases"`
 	OpenAtEnd   int            `json:"open_at_end"`
-	ByState     []StateCount   `json:"by_state"` // every state, in workflow order, at the month's end
-	Closed      []OutcomeCount `json:"closed"`   // closures in the month, every outcome
+	DueToClose  int            `json:"due_to_close"` // in follow-up at the month's end, past the plan's end date
+	ByState     []StateCount   `json:"by_state"`     // every state, in workflow order, at the month's end
+	Closed      []OutcomeCount `json:"closed"`       // closures in the month, every outcome
 	FollowUps   FollowUpCounts `json:"follow_ups"`
 	Stipends    []Stipend      `json:"stipends"`      // by payer and currency
 	Attendance  Attendance     `json:"attendance"`    // children seen in the month who attend school
 	NewPerMonth []MonthCount   `json:"new_per_month"` // twelve months, ending with the report's
-	Rows        []Row          `json:"rows"`          // by case code
+	Clocks      ServiceClocks  `json:"clocks"`
+	Rows        []Row          `json:"rows"` // by case code
+}
+
+// ServiceClocks are the month's figures of the two service promises: first
+// contact with the child within 72 hours of the report, and a plan approved
+// within 30 days.
+type ServiceClocks struct {
+	FirstContact ClockFigures `json:"first_contact"`
+	PlanApproved ClockFigures `json:"plan_approved"`
+}
+
+// ClockFigures count one promise in a month: how many clocks stopped in it
+// and their median, and how many deadlines fell in it unmet.
+type ClockFigures struct {
+	LimitHours  int  `json:"limit_hours"`
+	Met         int  `json:"met"`          // events in the month
+	MedianHours *int `json:"median_hours"` // of the events in the month; nil when none
+	Breaches    int  `json:"breaches"`     // deadlines in the month that passed without the event
 }
 
 // StateCount is how many cases stood in a state.
@@ -42,14 +61,16 @@ type OutcomeCount struct {
 	Count   int           `json:"count"`
 }
 
-// FollowUpCounts compares the month's follow-ups with what was due. A case is
-// due when it was in follow-up on the month's first day; it is overdue when it
-// is still in follow-up at the month's end without a follow-up in the month.
+// FollowUpCounts compares the month's follow-ups with what was due, by the
+// rule the cases themselves follow (cases.FollowUpSchedule): a case owes a
+// follow-up for every month it spends in follow-up, up to its plan's end
+// date; the month is done when a follow-up is dated in it, and overdue
+// otherwise. Extra visits in a done month count once.
 type FollowUpCounts struct {
 	Due      int `json:"due"`
 	Done     int `json:"done"`
 	Overdue  int `json:"overdue"`
-	Recorded int `json:"recorded"` // every follow-up dated in the month
+	Recorded int `json:"recorded"` // every follow-up dated in the month, extra visits included
 }
 
 // Stipend is what one payer paid in one currency, in minor units.
@@ -110,6 +131,10 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 	stipends := map[payerCurrency]*Stipend{}
 	filedIn := map[cases.Month]int{}
 	first := month.Add(-11)
+	lastInstant := end.Add(-time.Nanosecond)
+	// The month's last instant in the zone: what was known at its end.
+	monthEnd := time.Date(month.Year, month.Month+1, 1, 0, 0, 0, 0, zone).Add(-time.Nanosecond)
+	var contact, approval clockTally
 
 	for _, h := range histories {
 		c := h.Case
@@ -129,6 +154,11 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 		if atEnd != cases.StateClosed {
 			f.OpenAtEnd++
 		}
+		if atEnd == cases.StateFollowUp && c.Plan != nil && !c.Plan.EndDate.IsZero() && c.Plan.EndDate.Before(lastInstant) {
+			f.DueToClose++
+		}
+		contact.add(c, c.FirstContactAt, cases.FirstContactLimit, start, end, zone)
+		approval.add(c, c.FirstPlanApprovedAt, cases.PlanApprovalLimit, start, end, zone)
 		for _, t := range h.Transitions {
 			if t.To == cases.StateClosed && inMonth(day(t.At, zone), start, end) {
 				closed[t.Outcome]++
@@ -160,11 +190,11 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 				}
 			}
 		}
-		if atStart == cases.StateFollowUp {
+		if owes(h, month, monthEnd, zone) {
 			f.FollowUps.Due++
 			if lastInMonth != nil {
 				f.FollowUps.Done++
-			} else if atEnd == cases.StateFollowUp {
+			} else {
 				f.FollowUps.Overdue++
 			}
 		}
@@ -219,7 +249,67 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 	for m := first; !month.Before(m); m = m.Add(1) {
 		f.NewPerMonth = append(f.NewPerMonth, MonthCount{m.String(), filedIn[m]})
 	}
+	f.Clocks = ServiceClocks{FirstContact: contact.figures(cases.FirstContactLimit), PlanApproved: approval.figures(cases.PlanApprovalLimit)}
 	slices.SortFunc(f.Rows, func(a, b Row) int { return cmp.Compare(a.Code, b.Code) })
+	return f
+}
+
+// owes reports whether the case owed a follow-up for month, by its
+// transitions up to the month's end.
+func owes(h *cases.CaseHistory, month cases.Month, monthEnd time.Time, zone *time.Location) bool {
+	var known []*cases.Transition
+	for _, t := range h.Transitions {
+		if !t.At.After(monthEnd) {
+			known = append(known, t)
+		}
+	}
+	var planEnd time.Time
+	if h.Case.Plan != nil {
+		planEnd = h.Case.Plan.EndDate
+	}
+	s := cases.FollowUpSchedule(cases.FollowUpPeriods(known), planEnd, nil, monthEnd, zone)
+	return slices.Contains(s.Owed, month)
+}
+
+// clockTally collects one service clock over a month's cases.
+type clockTally struct {
+	elapsed  []time.Duration
+	breaches int
+}
+
+// add counts c's clock: its event if the event fell in the month, and a
+// breach if its deadline fell in the month without the event before it. A
+// case closed before its deadline owed nothing more (a dismissal owes no
+// plan).
+func (k *clockTally) add(c *cases.Case, event *time.Time, limit time.Duration, start, end time.Time, zone *time.Location) {
+	if event != nil && inMonth(day(*event, zone), start, end) {
+		k.elapsed = append(k.elapsed, max(event.Sub(c.CreatedAt), 0))
+	}
+	deadline := c.CreatedAt.Add(limit)
+	if !inMonth(day(deadline, zone), start, end) {
+		return
+	}
+	if event != nil && !event.After(deadline) {
+		return
+	}
+	if c.ClosedAt != nil && c.ClosedAt.Before(deadline) && event == nil {
+		return
+	}
+	k.breaches++
+}
+
+func (k *clockTally) figures(limit time.Duration) ClockFigures {
+	f := ClockFigures{LimitHours: int(limit.Hours()), Met: len(k.elapsed), Breaches: k.breaches}
+	if len(k.elapsed) > 0 {
+		sorted := slices.Clone(k.elapsed)
+		slices.Sort(sorted)
+		mid := sorted[len(sorted)/2]
+		if len(sorted)%2 == 0 {
+			mid = (sorted[len(sorted)/2-1] + mid) / 2
+		}
+		hours := int(mid.Hours())
+		f.MedianHours = &hours
+	}
 	return f
 }
 

@@ -54,8 +54,15 @@ func TestBuildOctoberByHand(t *testing.T) {
 	if f.NewCases != 2 {
 		t.Errorf("new cases = %d, want 2 (0011 and 0012; 0013 is November in Shanghai)", f.NewCases)
 	}
-	if f.FollowUps != (FollowUpCounts{Due: 3, Done: 2, Overdue: 1, Recorded: 3}) {
-		t.Errorf("follow-ups = %+v, want due 3 (0107, 0003, 0001), done 2, overdue 1 (0003), recorded 3", f.FollowUps)
+	if f.FollowUps != (FollowUpCounts{Due: 4, Done: 3, Overdue: 1, Recorded: 3}) {
+		t.Errorf("follow-ups = %+v, want due 4 (0107, 0003, 0001 closed on the 20th, 0009 approved on the 12th), done 3, overdue 1 (0003), recorded 3", f.FollowUps)
+	}
+	contact, plan := f.Clocks.FirstContact, f.Clocks.PlanApproved
+	if contact.Met != 1 || contact.MedianHours == nil || *contact.MedianHours != 18 || contact.Breaches != 1 {
+		t.Errorf("first contact = %+v, want 1 met in 18 hours (0011), 1 breach (0012)", contact)
+	}
+	if plan.Met != 1 || plan.MedianHours == nil || *plan.MedianHours != 529 || plan.Breaches != 1 {
+		t.Errorf("plan approved = %+v, want 1 met in 529 hours (0009), 1 breach (0010, due 25 October)", plan)
 	}
 	if got := f.ByState; got[3].Count != 3 || got[2].Count != 1 || got[4].Count != 3 {
 		t.Errorf("by state = %+v, want 3 in follow-up, 1 in planning (0010 approved 1 Nov Shanghai), 3 closed", got)

@@ -61,6 +61,21 @@ func (b *history) to(event cases.Event, state cases.State, when string, outcome 
 		Reason: cases.NewNote(canaryReason)}
 	b.h.Transitions = append(b.h.Transitions, t)
 	b.h.Case.State, b.h.Case.Outcome = state, outcome
+	if event == cases.EventApprovePlan && b.h.Case.FirstPlanApprovedAt == nil {
+		approved := at(when)
+		b.h.Case.FirstPlanApprovedAt = &approved
+	}
+	if state == cases.StateClosed {
+		closed := at(when)
+		b.h.Case.ClosedAt = &closed
+	}
+	return b
+}
+
+// contacted records the first contact with the child.
+func (b *history) contacted(when string) *history {
+	c := at(when)
+	b.h.Case.FirstContactAt = &c
 	return b
 }
 
@@ -109,11 +124,11 @@ func october2026() []*cases.CaseHistory {
 			followUpFrom("2026-06-01T03:00:00Z", cases.PayerFactory, 60000).
 			visit("2026-09-05", true, 60000).visit("2026-10-05", true, 60000).
 			to(cases.EventClose, cases.StateClosed, "2026-10-20T08:00:00Z", cases.OutcomeCompleted),
-		// Dismissed in October: 16 at the date found.
-		newCase("CL-2026-0011", suzhou, "2026-10-02T02:00:00Z", cases.GenderFemale, 16).
+		// Dismissed in October: 16 at the date found. Met 18 hours after the report.
+		newCase("CL-2026-0011", suzhou, "2026-10-02T02:00:00Z", cases.GenderFemale, 16).contacted("2026-10-02T20:00:00Z").
 			to(cases.EventBeginVerification, cases.StateVerification, "2026-10-03T02:00:00Z", "").
 			to(cases.EventDismiss, cases.StateClosed, "2026-10-09T02:00:00Z", cases.OutcomeNotChildLabour),
-		// Filed in October, still in intake.
+		// Filed in October, still in intake, never met: its 72 hours ran out on 18 October.
 		newCase("CL-2026-0012", dongguan, "2026-10-15T02:00:00Z", cases.GenderUnknown, 13),
 		// Filed on 31 October 23:30 UTC, which is 1 November in Shanghai: not this month.
 		newCase("CL-2026-0013", dongguan, "2026-10-31T23:30:00Z", cases.GenderMale, 12),
@@ -121,8 +136,10 @@ func october2026() []*cases.CaseHistory {
 		newCase("CL-2026-0002", suzhou, "2026-02-01T02:00:00Z", cases.GenderFemale, 13).
 			to(cases.EventBeginVerification, cases.StateVerification, "2026-02-02T02:00:00Z", "").
 			to(cases.EventDismiss, cases.StateClosed, "2026-08-15T02:00:00Z", cases.OutcomeNotChildLabour),
-		// Entered follow-up on 12 October: not due this month; a planning
-		// case whose approval came on 1 November Shanghai time.
+		// Entered follow-up on 12 October: due this month (from the month of
+		// approval), its plan approved 22 days after the report; a planning
+		// case whose approval came on 1 November Shanghai time, after its
+		// 30 days ran out on 25 October.
 		newCase("CL-2026-0009", suzhou, "2026-09-20T02:00:00Z", cases.GenderMale, 14).
 			followUpFrom("2026-10-12T03:00:00Z", cases.PayerSplit, 70000).
 			visit("2026-10-25", false, 35000),

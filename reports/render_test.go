@@ -44,7 +44,7 @@ func TestRenderShowsCodesChineseNamesAndFigures(t *testing.T) {
 	for _, want := range []string{
 		"华南童安 Apparel", "October 2026", "东莞市华达电子厂", "苏州丰利纺织有限公司",
 		"CL-2025-0107", "CL-2026-0001", "CL-2026-0012",
-		"follow-ups done, of 3", "66%", "800.00 CNY", "2,400.00 CNY", "Page 1 of 2", "Page 2 of 2",
+		"follow-ups done, of 4", "66%", "800.00 CNY", "2,400.00 CNY", "Page 1 of 2", "Page 2 of 2",
 		"Confidential.",
 	} {
 		if !strings.Contains(all, want) {

@@ -163,3 +163,13 @@ func (c Config) reportTime() (hour, minute int, err error) {
 	}
 	return t.Hour(), t.Minute(), nil
 }
+
+// zone is the organisation's time zone (REMEDY_REPORT_ZONE), which
+// loadConfig has checked: it decides calendar months and days.
+func (c Config) zone() *time.Location {
+	z, err := time.LoadLocation(c.ReportZone)
+	if err != nil {
+		return time.UTC
+	}
+	return z
+}

@@ -70,6 +70,32 @@ func TestDemo(t *testing.T) {
 	if len(page.Cases) != 40 || followUps < 10 {
 		t.Errorf("%d demo cases, %d with follow-ups", len(page.Cases), followUps)
 	}
+	// The paths of case work a newcomer should meet.
+	svc := storage.NewCaseService(db)
+	now := time.Now()
+	for name, f := range map[string]cases.CaseFilter{
+		"a case due to close": {DueToCloseAsOf: now}, "an overdue case": {OverdueAsOf: now},
+		"a working-again alert": {Alert: true}, "an unassigned case": {Unassigned: true},
+	} {
+		if p, err := svc.ListCases(ctx, f); err != nil || len(p.Cases) == 0 {
+			t.Errorf("the demo has no %s (%v)", name, err)
+		}
+	}
+	events := map[string]bool{}
+	for _, c := range page.Cases {
+		trs, err := svc.Transitions(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range trs {
+			events[string(tr.From)+">"+string(tr.Event)] = true
+		}
+	}
+	for _, want := range []string{"planning>close", "closed>reopen_dismissed"} {
+		if !events[want] {
+			t.Errorf("the demo has no %s", want)
+		}
+	}
 	if n, err := storage.NewAuditService(db).Verify(ctx); err != nil || n == 0 {
 		t.Fatalf("audit chain after the demo: %d entries, %v", n, err)
 	}

@@ -166,8 +166,11 @@ func TestEndToEndPostgres(t *testing.T) {
 	// The plan's author cannot approve it; a supervisor can.
 	api.call("POST", path+"/transitions", tokens["caseworker"], map[string]any{"event": "approve_plan", "version": c.Version}, nil, http.StatusForbidden)
 	transition("supervisor", map[string]any{"event": "approve_plan"})
-	api.call("POST", path+"/follow-ups", tokens["caseworker"], map[string]any{"date": todayUTC(), "contact": "visit",
-		"attending_school": true, "attendance_pct": 95, "stipend_paid": 90000, "stipend_paid_on": todayUTC(),
+	// Dates are the organisation's (REMEDY_REPORT_ZONE, Asia/Shanghai by
+	// default): in Shanghai it may already be tomorrow in UTC's evening.
+	today := time.Now().In(shanghai(t)).Format(time.DateOnly)
+	api.call("POST", path+"/follow-ups", tokens["caseworker"], map[string]any{"date": today, "contact": "visit",
+		"attending_school": true, "attendance_pct": 95, "stipend_paid": 90000, "stipend_paid_on": today,
 		"working_again": false, "concerns": "None."}, nil, http.StatusCreated)
 	var identity struct {
 		Identity struct {
@@ -208,4 +211,3 @@ func TestEndToEndPostgres(t *testing.T) {
 	}
 }
 
-func todayUTC() string { return time.Now().UTC().Format(time.DateOnly) }

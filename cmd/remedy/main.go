@@ -138,7 +138,7 @@ func (m *Main) open(ctx context.Context, cfg Config, log *slog.Logger) (*storage
 		}
 		return nil, err
 	}
-	return storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log}, keys)
+	return storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Zone: cfg.zone()}, keys)
 }
 
 // openMigrated opens the database of cfg and applies pending migrations,
@@ -366,6 +366,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
+		Zone: cfg.zone(),
 	})
 	if err != nil {
 		return err
