@@ -210,4 +210,3 @@ func TestEndToEndPostgres(t *testing.T) {
 		t.Fatalf("audit verify: %v %s", err, out.String())
 	}
 }
-
