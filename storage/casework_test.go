@@ -349,6 +349,11 @@ func TestBlindIndexVariants(t *testing.T) {
 				t.Errorf("%s links %v, want %s as a name variant", c.Code, got, first.Code)
 			}
 		}
+		// A list shows a case's links as a single read does.
+		page, err := e.cases.ListCases(ctx, cases.CaseFilter{Code: first.Code})
+		if err != nil || len(page.Cases) != 1 || len(page.Cases[0].Links) != 3 {
+			t.Fatalf("the list shows %v links of %s, want 3 (%v)", page, first.Code, err)
+		}
 		if got := linked(otherDay); len(got) != 0 {
 			t.Errorf("another birth date linked: %v", got)
 		}
