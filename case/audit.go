@@ -21,6 +21,8 @@ const (
 	ActionAlertRaised      = "case.alert_raised"
 	ActionAlertResolved    = "case.alert_resolved"
 	ActionNotesRead        = "notes.read"
+	ActionPaymentRecorded  = "payment.recorded"
+	ActionPaymentReversed  = "payment.reversed"
 	ActionTransition       = "case.transition"
 	ActionCaseLinked       = "case.linked"
 	ActionIdentityRead     = "identity.read"

@@ -183,6 +183,9 @@ type Case struct {
 	// working again: an alert for a supervisor, who decides what follows.
 	// Until then no stipend is owed.
 	WorkingAgainSince *time.Time
+	// UnpaidDueOn is the day the first month the ledger still owes (past or
+	// future) fell due; nil when nothing more is owed.
+	UnpaidDueOn *time.Time
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -258,6 +261,12 @@ func (c *Case) OverdueAsOf(now time.Time, zone *time.Location) bool {
 func Today(now time.Time, zone *time.Location) time.Time {
 	y, m, d := now.In(zone).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// ArrearsAsOf reports whether the case's first unpaid month is late on the
+// day of now in zone: more than graceDays past its first day.
+func (c *Case) ArrearsAsOf(now time.Time, zone *time.Location, graceDays int) bool {
+	return c.UnpaidDueOn != nil && Late(*c.UnpaidDueOn, Today(now, zone), graceDays)
 }
 
 // Alert reports whether the case waits for a supervisor's decision because a
@@ -497,6 +506,9 @@ type CaseFilter struct {
 	// Alert keeps only cases whose child was found working again and that
 	// wait for a supervisor's decision.
 	Alert bool
+	// ArrearsAsOf, when set, keeps only cases whose first unpaid month is
+	// late at that time (by the storage's grace days).
+	ArrearsAsOf time.Time
 	// After is the cursor: the id of the last case of the previous page.
 	After uuid.NullUUID
 	Limit int // default 50, at most 200

@@ -46,6 +46,11 @@ type FollowUpInput struct {
 	StipendPaid     int64 // minor units, in the plan's currency
 	StipendPaidOn   *time.Time
 	StipendProofRef string
+	// StipendPayer is who paid: factory or brand; the plan's payer when it
+	// is not a split, and required when it is.
+	StipendPayer Payer
+	// StipendMethod is how it was paid (PaymentMethods); other if empty.
+	StipendMethod string
 	WorkingAgain    bool
 	Concerns        Note
 }
@@ -65,7 +70,10 @@ func (f *FollowUpInput) Validate(today time.Time) error {
 	v.Check(f.AttendancePct == nil || *f.AttendancePct >= 0 && *f.AttendancePct <= 100, "attendance_pct", "attendance_pct must be between 0 and 100")
 	v.Check(f.StipendPaid >= 0 && f.StipendPaid < 1e10, "stipend_paid", "stipend_paid must be between 0 and 10^10 minor units")
 	v.Check((f.StipendPaid > 0) == (f.StipendPaidOn != nil), "stipend_paid_on", "stipend_paid_on is required exactly when a stipend was paid")
-	v.Check(ValidText(f.StipendProofRef, 100), "stipend_proof_ref", "stipend_proof_ref must be at most 100 characters, without control characters")
+	v.Check(ValidText(f.StipendProofRef, 100) && (f.StipendPaid == 0 || f.StipendProofRef != ""), "stipend_proof_ref",
+		"stipend_proof_ref is required with a stipend, at most 100 characters, without control characters")
+	v.Check(f.StipendPayer == "" || f.StipendPayer == PayerFactory || f.StipendPayer == PayerBrand, "stipend_payer", "stipend_payer must be factory or brand")
+	v.Check(f.StipendMethod == "" || oneOf(f.StipendMethod, PaymentMethods), "stipend_method", "stipend_method is not a known payment method")
 	v.Check(f.Concerns.valid(), "concerns", "concerns must be valid UTF-8 without control characters, at most %d bytes", MaxNoteBytes)
 	return v.Err("The follow-up is not valid.")
 }

@@ -303,6 +303,10 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 	if f.Alert {
 		q = q.Where("working_again_since IS NOT NULL AND state <> ?", string(cases.StateClosed))
 	}
+	if !f.ArrearsAsOf.IsZero() {
+		// Late: the first unpaid month began more than the grace days ago.
+		q = q.Where("unpaid_due_on < ?", cases.Today(f.ArrearsAsOf, s.db.Zone).AddDate(0, 0, -s.db.GraceDays))
+	}
 	if f.After.Valid {
 		q = q.Where("id < ?", f.After.UUID)
 	}

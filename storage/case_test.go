@@ -291,13 +291,13 @@ func TestLifecycle(t *testing.T) {
 		paid := today.AddDate(0, 0, -2)
 		f, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{
 			Date: today, Contact: "visit", AttendingSchool: true, AttendancePct: &pct,
-			StipendPaid: 80000, StipendPaidOn: &paid, StipendProofRef: "TX-1",
+			StipendPaid: 40000, StipendPaidOn: &paid, StipendProofRef: "TX-1", StipendPayer: cases.PayerFactory,
 			Concerns: cases.NewNote("Sleeps badly."),
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f.StipendPaid != (cases.Money{Amount: 80000, Currency: "CNY"}) || f.StipendPayer != cases.PayerSplit {
+		if f.StipendPaid != (cases.Money{Amount: 40000, Currency: "CNY"}) || f.StipendPayer != cases.PayerFactory {
 			t.Fatalf("follow-up %+v", f)
 		}
 		fs, err := e.cases.FollowUps(ctx, c.ID)

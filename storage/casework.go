@@ -270,9 +270,38 @@ func (s *CaseService) AddFollowUp(ctx context.Context, actor cases.Actor, id uui
 			return err
 		}
 		if alert {
+			if err := tx.Create(&caseAlertRow{CaseID: id, RaisedOn: in.Date}).Error; err != nil {
+				return s.db.interpret(err, "Alert")
+			}
 			err := s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionAlertRaised, caseID: caseID, subject: row.Code,
 				details: map[string]string{"follow_up_id": f.ID.String(), "alert": "working_again"}})
 			if err != nil {
+				return err
+			}
+		}
+		if in.StipendPaid > 0 {
+			// The stipend the follow-up recorded is a ledger entry of its own.
+			payer := in.StipendPayer
+			if payer == "" {
+				payer = plan.Payer
+			}
+			if payer != cases.PayerFactory && payer != cases.PayerBrand {
+				return &cases.Error{Code: cases.EINVALID, Message: "The follow-up is not valid.",
+					Failed: []cases.Failure{{Name: "stipend_payer", Message: "the plan is split: say whether the factory or the brand paid"}}}
+			}
+			method := in.StipendMethod
+			if method == "" {
+				method = "other"
+			}
+			_, err := s.db.insertPayment(tx, actor, id, cases.PaymentInput{Payer: payer, Amount: in.StipendPaid,
+				Currency: plan.Currency, PaidOn: *in.StipendPaidOn, Month: month, Method: method, ProofRef: in.StipendProofRef},
+				uuid.NullUUID{UUID: f.ID, Valid: true})
+			if err != nil {
+				return err
+			}
+			f.StipendPayer = strPtr(payer)
+		} else if alert {
+			if err := s.db.refreshLedger(tx, id); err != nil {
 				return err
 			}
 		}
@@ -465,6 +494,19 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 			start := first.Start()
 			next.UncoveredFrom = &start
 		}
+		// The ledger follows the approved plan as it stands now; a closure
+		// or a reopening changes the months owed.
+		if req.Event == cases.EventApprovePlan {
+			if err := s.db.recordPlanVersion(tx, id, next.Plan); err != nil {
+				return nil, nil, err
+			}
+		}
+		if c.WorkingAgainSince != nil && next.WorkingAgainSince == nil {
+			// A closure answers an alert: the suspension ends with the case.
+			if err := s.db.resolveAlert(tx, id, now); err != nil {
+				return nil, nil, err
+			}
+		}
 		record = t
 		return map[string]any{
 			"state":                  string(next.State),
@@ -482,6 +524,12 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 	}
 	record.HasReason = !record.Reason.Empty()
 	return out, &record, nil
+}
+
+// resolveAlert ends the case's open suspension on the day of now, inside tx.
+func (db *DB) resolveAlert(tx *gorm.DB, caseID uuid.UUID, now time.Time) error {
+	return db.interpret(tx.Model(&caseAlertRow{}).Where("case_id = ? AND resolved_on IS NULL", caseID).
+		Update("resolved_on", cases.Today(now, db.Zone)).Error, "Alert")
 }
 
 // ResolveAlert records a supervisor's decision that a child found working
@@ -508,6 +556,9 @@ func (s *CaseService) ResolveAlert(ctx context.Context, actor cases.Actor, id uu
 		}
 		sealed, err := sealNote(key, id, purposeAuditDetail, reason)
 		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := s.db.resolveAlert(tx, id, s.db.Now()); err != nil {
 			return nil, nil, nil, err
 		}
 		return map[string]any{"working_again_since": nil},

@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	gosqlite "github.com/glebarez/go-sqlite"
+	"github.com/google/uuid"
 	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
@@ -54,6 +56,9 @@ type Config struct {
 	// Zone is the organisation's time zone: it decides the calendar month of
 	// an instant, such as the month a plan was approved in. UTC if nil.
 	Zone *time.Location
+	// ArrearsDays is how long a month's stipend may stay unpaid after the
+	// month's first day before the case is in arrears; 10 if zero.
+	ArrearsDays int
 }
 
 // DB is an open database with its services.
@@ -68,6 +73,8 @@ type DB struct {
 	Now func() time.Time
 	// Zone decides calendar months and days (Config.Zone).
 	Zone *time.Location
+	// GraceDays is Config.ArrearsDays.
+	GraceDays int
 }
 
 // Open connects to the database named by cfg. It does not migrate.
@@ -91,7 +98,11 @@ func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
 	if zone == nil {
 		zone = time.UTC
 	}
-	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }, Zone: zone}
+	grace := cfg.ArrearsDays
+	if grace == 0 {
+		grace = cases.DefaultGraceDays
+	}
+	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }, Zone: zone, GraceDays: grace}
 	var err error
 	if cfg.DatabaseURL == "" {
 		db.dialect = SQLite
@@ -219,7 +230,40 @@ func (db *DB) Migrate(ctx context.Context) ([]int64, error) {
 	for _, r := range results {
 		applied = append(applied, r.Source.Version)
 	}
+	if slices.Contains(applied, ledgerMigration) {
+		// The ledger's first unpaid month follows from rules in Go.
+		if err := db.RecomputeLedgers(ctx); err != nil {
+			return applied, fmt.Errorf("storage: migrate: the ledger: %w", err)
+		}
+	}
 	return applied, nil
+}
+
+// ledgerMigration is the migration that made the stipend ledger.
+const ledgerMigration = 7
+
+// RecomputeLedgers recomputes every case's first unpaid month, in batches of
+// one transaction each. The migration that made the ledger runs it once.
+func (db *DB) RecomputeLedgers(ctx context.Context) error {
+	var ids []uuid.UUID
+	if err := db.gorm.WithContext(ctx).Model(&planVersionRow{}).Distinct("case_id").Pluck("case_id", &ids).Error; err != nil {
+		return db.interpret(err, "Plan versions")
+	}
+	for start := 0; start < len(ids); start += 200 {
+		batch := ids[start:min(start+200, len(ids))]
+		err := db.transact(ctx, func(tx *gorm.DB) error {
+			for _, id := range batch {
+				if err := db.refreshLedger(tx, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // MigrationStatus reports the current and the latest schema version.

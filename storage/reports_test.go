@@ -24,7 +24,8 @@ func TestCaseHistories(t *testing.T) {
 		const canary = "CANARY-CONCERN-uncle drinks"
 		paidOn := today
 		if _, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{Date: today, Contact: "visit",
-			AttendingSchool: true, StipendPaid: 50000, StipendPaidOn: &paidOn, Concerns: cases.NewNote(canary)}); err != nil {
+			AttendingSchool: true, StipendPaid: 40000, StipendPaidOn: &paidOn, StipendProofRef: "TX-R1", StipendPayer: cases.PayerBrand,
+			Concerns: cases.NewNote(canary)}); err != nil {
 			t.Fatal(err)
 		}
 		other, err := e.cases.FileCase(ctx, e.actor(e.Auditor), func() cases.Report {
@@ -55,7 +56,7 @@ func TestCaseHistories(t *testing.T) {
 				t.Errorf("a transition's sealed reason was loaded")
 			}
 		}
-		if len(h.FollowUps) != 1 || h.FollowUps[0].StipendPaid.Amount != 50000 || h.FollowUps[0].StipendPayer == "" {
+		if len(h.FollowUps) != 1 || h.FollowUps[0].StipendPaid.Amount != 40000 || h.FollowUps[0].StipendPayer == "" {
 			t.Fatalf("follow-ups = %+v", h.FollowUps)
 		}
 		if !h.FollowUps[0].Concerns.Empty() {

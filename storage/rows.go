@@ -120,6 +120,7 @@ type caseRow struct {
 	PlanEndOn               *time.Time
 	UncoveredFrom           *time.Time
 	WorkingAgainSince       *time.Time
+	UnpaidDueOn             *time.Time
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -131,7 +132,7 @@ var caseFacts = []string{"id", "code", "client_id", "factory_id", "state", "vers
 	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at", "erased_at",
 	"guardians_contacted", "guardians_contacted_on", "guardians_contact_method", "other_children_found",
 	"labour_agent", "factory_consent", "id_checksum_valid", "first_contact_at", "first_plan_approved_at",
-	"plan_end_on", "uncovered_from", "working_again_since"}
+	"plan_end_on", "uncovered_from", "working_again_since", "unpaid_due_on"}
 
 func (r *caseRow) domain() *cases.Case {
 	c := &cases.Case{
@@ -150,6 +151,7 @@ func (r *caseRow) domain() *cases.Case {
 		FactoryConsent: cases.Answer(r.FactoryConsent), IDChecksumValid: r.IDChecksumValid,
 		FirstContactAt: utcPtr(r.FirstContactAt), FirstPlanApprovedAt: utcPtr(r.FirstPlanApprovedAt),
 		PlanEndOn: datePtr(r.PlanEndOn), UncoveredFrom: datePtr(r.UncoveredFrom), WorkingAgainSince: datePtr(r.WorkingAgainSince),
+		UnpaidDueOn: datePtr(r.UnpaidDueOn),
 	}
 	if r.GuardiansContactMethod != nil {
 		c.GuardiansContactMethod = *r.GuardiansContactMethod
@@ -329,7 +331,8 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 // models lists every row type, for the schema test.
 var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &factoryClientRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
-	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}}
+	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{},
+	&planVersionRow{}, &caseAlertRow{}, &paymentRow{}}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

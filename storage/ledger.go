@@ -1,0 +1,408 @@
+package storage
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/workflow"
+)
+
+// LedgerService implements cases.LedgerService.
+type LedgerService struct{ db *DB }
+
+var _ cases.LedgerService = (*LedgerService)(nil)
+
+// NewLedgerService returns the ledger service of db.
+func NewLedgerService(db *DB) *LedgerService { return &LedgerService{db: db} }
+
+type planVersionRow struct {
+	CaseID          uuid.UUID `gorm:"primaryKey"`
+	ApprovedAt      time.Time `gorm:"primaryKey"`
+	ApprovedBy      uuid.UUID
+	EnrolmentDate   time.Time
+	EndDate         time.Time
+	Currency        string
+	MonthlyStipend  int64
+	TuitionCost     int64
+	TravelCost      int64
+	Payer           string
+	FactorySharePct int
+}
+
+func (planVersionRow) TableName() string { return "plan_versions" }
+
+func (r *planVersionRow) domain() cases.PlanVersion {
+	return cases.PlanVersion{ApprovedAt: r.ApprovedAt.UTC(), EnrolmentDate: cases.Date(r.EnrolmentDate.UTC()),
+		EndDate: cases.Date(r.EndDate.UTC()), Currency: r.Currency, MonthlyStipend: r.MonthlyStipend,
+		TuitionCost: r.TuitionCost, TravelCost: r.TravelCost, Payer: cases.Payer(r.Payer), FactorySharePct: r.FactorySharePct}
+}
+
+type caseAlertRow struct {
+	CaseID     uuid.UUID `gorm:"primaryKey"`
+	RaisedOn   time.Time `gorm:"primaryKey"`
+	ResolvedOn *time.Time
+}
+
+func (caseAlertRow) TableName() string { return "case_alerts" }
+
+type paymentRow struct {
+	ID         uuid.UUID `gorm:"primaryKey"`
+	CaseID     uuid.UUID
+	Payer      string
+	PayerID    uuid.UUID
+	Amount     int64
+	Currency   string
+	PaidOn     time.Time
+	Month      time.Time
+	Method     string
+	ProofRef   *string
+	ReversalOf uuid.NullUUID
+	FollowUpID uuid.NullUUID
+	RecordedBy uuid.UUID
+	CreatedAt  time.Time
+}
+
+func (paymentRow) TableName() string { return "payments" }
+
+func (r *paymentRow) domain() *cases.Payment {
+	p := &cases.Payment{ID: r.ID, CaseID: r.CaseID, Payer: cases.Payer(r.Payer),
+		Amount: cases.Money{Amount: r.Amount, Currency: r.Currency}, PaidOn: cases.Date(r.PaidOn.UTC()),
+		Month: cases.MonthOf(r.Month.UTC()), Method: r.Method, ReversalOf: r.ReversalOf, FollowUpID: r.FollowUpID,
+		RecordedBy: r.RecordedBy, CreatedAt: r.CreatedAt.UTC()}
+	if r.ProofRef != nil {
+		p.ProofRef = *r.ProofRef
+	}
+	return p
+}
+
+// ledgerInputs loads what the ledgers of the cases ids follow from, in four
+// queries whatever their number; a nil ids loads nothing.
+func (db *DB) ledgerInputs(tx *gorm.DB, ids any) (map[uuid.UUID]*cases.LedgerInput, error) {
+	out := map[uuid.UUID]*cases.LedgerInput{}
+	in := func(id uuid.UUID) *cases.LedgerInput {
+		if out[id] == nil {
+			out[id] = &cases.LedgerInput{}
+		}
+		return out[id]
+	}
+	var versions []planVersionRow
+	if err := tx.Where("case_id IN (?)", ids).Order("case_id, approved_at").Find(&versions).Error; err != nil {
+		return nil, db.interpret(err, "Plan versions")
+	}
+	for i := range versions {
+		l := in(versions[i].CaseID)
+		l.Versions = append(l.Versions, versions[i].domain())
+	}
+	var transitions []transitionRow
+	if err := tx.Select("id", "case_id", "from_state", "to_state", "at").
+		Where("case_id IN (?) AND (to_state = ? OR from_state = ?)", ids, string(cases.StateClosed), string(cases.StateClosed)).
+		Order("at, id").Find(&transitions).Error; err != nil {
+		return nil, db.interpret(err, "Transitions")
+	}
+	for i := range transitions {
+		l := in(transitions[i].CaseID)
+		l.Transitions = append(l.Transitions, transitions[i].domain())
+	}
+	var alerts []caseAlertRow
+	if err := tx.Where("case_id IN (?)", ids).Order("raised_on").Find(&alerts).Error; err != nil {
+		return nil, db.interpret(err, "Alerts")
+	}
+	for _, a := range alerts {
+		l := in(a.CaseID)
+		l.Suspensions = append(l.Suspensions, cases.Suspension{From: cases.Date(a.RaisedOn.UTC()), To: datePtr(a.ResolvedOn)})
+	}
+	var payments []paymentRow
+	if err := tx.Where("case_id IN (?)", ids).Order("month, created_at, id").Find(&payments).Error; err != nil {
+		return nil, db.interpret(err, "Payments")
+	}
+	reversed := map[uuid.UUID]uuid.UUID{}
+	for i := range payments {
+		if payments[i].ReversalOf.Valid {
+			reversed[payments[i].ReversalOf.UUID] = payments[i].ID
+		}
+	}
+	for i := range payments {
+		p := payments[i].domain()
+		if by, ok := reversed[p.ID]; ok {
+			p.ReversedBy = uuid.NullUUID{UUID: by, Valid: true}
+		}
+		l := in(p.CaseID)
+		l.Payments = append(l.Payments, p)
+	}
+	return out, nil
+}
+
+// refreshLedger recomputes, inside tx, the first month the case still owes,
+// after a change to what it owes or was paid.
+func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
+	inputs, err := db.ledgerInputs(tx, []uuid.UUID{caseID})
+	if err != nil {
+		return err
+	}
+	var unpaid *time.Time
+	if in := inputs[caseID]; in != nil {
+		l := cases.BuildLedger(*in, db.Now(), db.Zone, db.GraceDays)
+		unpaid = l.UnpaidDueOn
+	}
+	return db.interpret(tx.Model(&caseRow{}).Where("id = ?", caseID).Update("unpaid_due_on", unpaid).Error, "Case")
+}
+
+// recordPlanVersion keeps the plan as it was approved, inside tx.
+func (db *DB) recordPlanVersion(tx *gorm.DB, caseID uuid.UUID, p *cases.Plan) error {
+	row := planVersionRow{CaseID: caseID, ApprovedAt: dbTime(*p.ApprovedAt), ApprovedBy: p.ApprovedBy.UUID,
+		EnrolmentDate: p.EnrolmentDate, EndDate: p.EndDate, Currency: p.Currency, MonthlyStipend: p.MonthlyStipend,
+		TuitionCost: p.TuitionCost, TravelCost: p.TravelCost, Payer: string(p.Payer), FactorySharePct: p.FactorySharePct}
+	return db.interpret(tx.Create(&row).Error, "Plan version")
+}
+
+// RecordPayment adds a payment and audits it in one transaction.
+func (s *LedgerService) RecordPayment(ctx context.Context, actor cases.Actor, caseID uuid.UUID, in cases.PaymentInput) (*cases.Payment, error) {
+	in.Normalize()
+	if err := in.Validate(s.db.today()); err != nil {
+		return nil, err
+	}
+	var out *cases.Payment
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		p, err := s.db.insertPayment(tx, actor, caseID, in, uuid.NullUUID{})
+		out = p
+		return err
+	})
+	return out, err
+}
+
+// insertPayment checks a payment against the case's plans and writes it,
+// its audit entry and the case's refreshed ledger, inside tx.
+func (db *DB) insertPayment(tx *gorm.DB, actor cases.Actor, caseID uuid.UUID, in cases.PaymentInput, followUp uuid.NullUUID) (*cases.Payment, error) {
+	var row caseRow
+	if err := tx.Select("id", "code", "client_id", "factory_id", "assignee_id").Where("id = ?", caseID).Take(&row).Error; err != nil {
+		return nil, db.interpret(err, "Case")
+	}
+	if err := workflow.CanWork(row.domain(), actor); err != nil {
+		return nil, err
+	}
+	inputs, err := db.ledgerInputs(tx, []uuid.UUID{caseID})
+	if err != nil {
+		return nil, err
+	}
+	ledger := inputs[caseID]
+	if ledger == nil || len(ledger.Versions) == 0 {
+		return nil, &cases.Error{Code: cases.EINVALID, Message: "The payment is not valid.",
+			Failed: []cases.Failure{{Name: "case", Message: "the case has no approved plan: nothing is owed yet"}}}
+	}
+	first, last := ledger.Versions[0], ledger.Versions[len(ledger.Versions)-1]
+	var owedByPayer int64
+	for _, l := range cases.BuildLedger(*ledger, db.Now(), db.Zone, db.GraceDays).Lines {
+		if l.Payer == in.Payer {
+			owedByPayer += l.Due
+		}
+	}
+	var v cases.Validation
+	v.Check(in.Currency == last.Currency, "currency", "currency must be the plan's, %s", last.Currency)
+	v.Check(!in.Month.Before(cases.MonthOf(first.EnrolmentDate)), "month", "month is before the plan's enrolment month, %s", cases.MonthOf(first.EnrolmentDate))
+	v.Check(!cases.MonthOf(last.EndDate).Before(in.Month), "month", "month is after the plan's end month, %s", cases.MonthOf(last.EndDate))
+	v.Check(in.Amount <= owedByPayer, "amount", "amount is more than all this payer owes under the plan (%d)", owedByPayer)
+	if err := v.Err("The payment is not valid."); err != nil {
+		return nil, err
+	}
+	payer := row.ClientID
+	if in.Payer == cases.PayerFactory {
+		payer = row.FactoryID
+	}
+	now := db.now()
+	ref := in.ProofRef
+	p := paymentRow{ID: uuid.Must(uuid.NewV7()), CaseID: caseID, Payer: string(in.Payer), PayerID: payer,
+		Amount: in.Amount, Currency: in.Currency, PaidOn: cases.Date(in.PaidOn), Month: in.Month.Start(),
+		Method: in.Method, ProofRef: &ref, FollowUpID: followUp, RecordedBy: actor.UserID, CreatedAt: now}
+	if err := db.createPayment(tx, &p); err != nil {
+		return nil, err
+	}
+	if err := db.refreshLedger(tx, caseID); err != nil {
+		return nil, err
+	}
+	err = db.appendAudit(tx, actor, auditEvent{action: cases.ActionPaymentRecorded, caseID: uuid.NullUUID{UUID: caseID, Valid: true},
+		subject: row.Code, details: map[string]string{"payment_id": p.ID.String(), "payer": p.Payer, "month": in.Month.String(),
+			"amount": strconv.FormatInt(p.Amount, 10), "currency": p.Currency}})
+	return p.domain(), err
+}
+
+// createPayment inserts p; a proof reference the payer used before is a
+// conflict. The insert runs in a savepoint so that, on PostgreSQL, the
+// transaction survives the unique violation to report it.
+func (db *DB) createPayment(tx *gorm.DB, p *paymentRow) error {
+	err := tx.Transaction(func(sp *gorm.DB) error { return sp.Create(p).Error })
+	if err == nil {
+		return nil
+	}
+	if cases.ErrorCode(db.interpret(err, "Payment")) == cases.ECONFLICT {
+		return &cases.Error{Code: cases.ECONFLICT, Message: "The payer used this proof reference before.",
+			Failed: []cases.Failure{{Name: "proof_ref", Message: "this payer recorded a payment with this proof reference already"}}}
+	}
+	return db.interpret(err, "Payment")
+}
+
+// ReversePayment records the reversing entry of a payment.
+func (s *LedgerService) ReversePayment(ctx context.Context, actor cases.Actor, caseID, paymentID uuid.UUID) (*cases.Payment, error) {
+	var out *cases.Payment
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		var row caseRow
+		if err := tx.Select("id", "code", "assignee_id").Where("id = ?", caseID).Take(&row).Error; err != nil {
+			return s.db.interpret(err, "Case")
+		}
+		if err := workflow.CanWork(row.domain(), actor); err != nil {
+			return err
+		}
+		var orig paymentRow
+		if err := tx.Where("id = ? AND case_id = ?", paymentID, caseID).Take(&orig).Error; err != nil {
+			return s.db.interpret(err, "Payment")
+		}
+		if orig.ReversalOf.Valid {
+			return cases.Errorf(cases.ECONFLICT, "A reversal cannot be reversed; record the payment again instead.")
+		}
+		if ok, err := s.db.exists(tx, &paymentRow{}, "reversal_of = ?", paymentID); err != nil {
+			return err
+		} else if ok {
+			return cases.Errorf(cases.ECONFLICT, "The payment was reversed already.")
+		}
+		now := s.db.now()
+		rev := paymentRow{ID: uuid.Must(uuid.NewV7()), CaseID: caseID, Payer: orig.Payer, PayerID: orig.PayerID,
+			Amount: -orig.Amount, Currency: orig.Currency, PaidOn: s.db.today(), Month: orig.Month, Method: orig.Method,
+			ReversalOf: uuid.NullUUID{UUID: orig.ID, Valid: true}, RecordedBy: actor.UserID, CreatedAt: now}
+		if err := s.db.createPayment(tx, &rev); err != nil {
+			if cases.ErrorCode(err) == cases.ECONFLICT {
+				return cases.Errorf(cases.ECONFLICT, "The payment was reversed already.")
+			}
+			return err
+		}
+		if err := s.db.refreshLedger(tx, caseID); err != nil {
+			return err
+		}
+		out = rev.domain()
+		return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionPaymentReversed, caseID: uuid.NullUUID{UUID: caseID, Valid: true},
+			subject: row.Code, details: map[string]string{"payment_id": rev.ID.String(), "reversal_of": orig.ID.String(),
+				"amount": strconv.FormatInt(rev.Amount, 10), "currency": rev.Currency}})
+	})
+	return out, err
+}
+
+// CaseLedger reconciles a case as of now.
+func (s *LedgerService) CaseLedger(ctx context.Context, caseID uuid.UUID) (*cases.CaseLedger, []*cases.Payment, error) {
+	var in *cases.LedgerInput
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		if ok, err := s.db.exists(tx, &caseRow{}, "id = ?", caseID); err != nil {
+			return err
+		} else if !ok {
+			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
+		}
+		inputs, err := s.db.ledgerInputs(tx, []uuid.UUID{caseID})
+		in = inputs[caseID]
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if in == nil {
+		in = &cases.LedgerInput{}
+	}
+	l := cases.BuildLedger(*in, s.db.Now(), s.db.Zone, s.db.GraceDays)
+	return &l, in.Payments, nil
+}
+
+// BrandLedger reconciles a brand's cases with an approved plan over a range
+// of months, in five queries whatever the number of cases.
+func (s *LedgerService) BrandLedger(ctx context.Context, f cases.LedgerFilter) (*cases.BrandLedger, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	var codes []caseRow
+	var inputs map[uuid.UUID]*cases.LedgerInput
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		ids := tx.Model(&planVersionRow{}).Distinct("case_id").
+			Where("case_id IN (?)", tx.Model(&caseRow{}).Select("id").Where("client_id = ?", f.ClientID))
+		if err := tx.Select("id", "code").Where("id IN (?)", ids).Find(&codes).Error; err != nil {
+			return s.db.interpret(err, "Cases")
+		}
+		var err error
+		inputs, err = s.db.ledgerInputs(tx, ids)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return buildBrandLedger(f, codes, inputs, s.db.Now(), s.db.Zone, s.db.GraceDays), nil
+}
+
+func buildBrandLedger(f cases.LedgerFilter, codes []caseRow, inputs map[uuid.UUID]*cases.LedgerInput, now time.Time, zone *time.Location, grace int) *cases.BrandLedger {
+	out := &cases.BrandLedger{From: f.From, To: f.To}
+	type key struct {
+		m        cases.Month
+		p        cases.Payer
+		currency string
+	}
+	months := map[key]*cases.LedgerLine{}
+	type tkey struct {
+		p        cases.Payer
+		currency string
+	}
+	totals := map[tkey]*cases.PayerTotals{}
+	sort.Slice(codes, func(i, j int) bool { return codes[i].Code < codes[j].Code })
+	for _, c := range codes {
+		in := inputs[c.ID]
+		if in == nil {
+			continue
+		}
+		l := cases.BuildLedger(*in, now, zone, grace)
+		row := cases.CaseLedgerRow{CaseID: c.ID, Code: c.Code, Totals: l.Totals, ArrearsSince: l.ArrearsSince}
+		for _, line := range l.Lines {
+			if line.Month.Before(f.From) || f.To.Before(line.Month) {
+				continue
+			}
+			row.Lines = append(row.Lines, line)
+			k := key{line.Month, line.Payer, line.Currency}
+			if months[k] == nil {
+				months[k] = &cases.LedgerLine{Month: line.Month, Payer: line.Payer, Currency: line.Currency}
+			}
+			months[k].Due += line.Due
+			months[k].Paid += line.Paid
+		}
+		for _, t := range l.Totals {
+			k := tkey{t.Payer, t.Currency}
+			if totals[k] == nil {
+				totals[k] = &cases.PayerTotals{Payer: t.Payer, Currency: t.Currency}
+			}
+			tt := totals[k]
+			tt.Due, tt.Paid, tt.Arrears, tt.Credit = tt.Due+t.Due, tt.Paid+t.Paid, tt.Arrears+t.Arrears, tt.Credit+t.Credit
+		}
+		out.Cases = append(out.Cases, row)
+	}
+	for m := f.From; !f.To.Before(m); m = m.Add(1) {
+		bm := cases.BrandMonth{Month: m}
+		for k, l := range months {
+			if k.m == m {
+				bm.Lines = append(bm.Lines, *l)
+			}
+		}
+		sort.Slice(bm.Lines, func(i, j int) bool {
+			if bm.Lines[i].Payer != bm.Lines[j].Payer {
+				return bm.Lines[i].Payer < bm.Lines[j].Payer
+			}
+			return bm.Lines[i].Currency < bm.Lines[j].Currency
+		})
+		out.Months = append(out.Months, bm)
+	}
+	for _, t := range totals {
+		out.Totals = append(out.Totals, *t)
+	}
+	sort.Slice(out.Totals, func(i, j int) bool {
+		if out.Totals[i].Payer != out.Totals[j].Payer {
+			return out.Totals[i].Payer < out.Totals[j].Payer
+		}
+		return out.Totals[i].Currency < out.Totals[j].Currency
+	})
+	return out
+}
