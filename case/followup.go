@@ -51,8 +51,8 @@ type FollowUpInput struct {
 	StipendPayer Payer
 	// StipendMethod is how it was paid (PaymentMethods); other if empty.
 	StipendMethod string
-	WorkingAgain    bool
-	Concerns        Note
+	WorkingAgain  bool
+	Concerns      Note
 }
 
 // Normalize normalises the text fields.

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	gosqlite "github.com/glebarez/go-sqlite"
-	"github.com/google/uuid"
 	"github.com/glebarez/sqlite"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
