@@ -1,16 +1,13 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
@@ -50,7 +48,7 @@ type testEnv struct {
 	users   map[string]*cases.User // by role name, plus "other_*" variants
 	tokens  map[string]string      // by the same names
 	now     time.Time
-	logs    *syncBuffer // the server's JSON log lines
+	logs    *testkit.SyncBuffer // the server's JSON log lines
 	// generator serves on-demand reports without a job queue.
 	generator *reports.Generator
 }
@@ -63,31 +61,13 @@ func (n generateNow) GenerateNow(ctx context.Context, a cases.Actor, client uuid
 	return r, err
 }
 
-// syncBuffer collects log output from concurrent requests.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newTestEnv(t *testing.T, dialect storage.Dialect) *testEnv {
 	t.Helper()
 	db := storagetest.Open(t, dialect)
 	now := time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	e := &testEnv{t: t, db: db, key: key, cases: storage.NewCaseService(db), now: now, logs: &syncBuffer{},
+	e := &testEnv{t: t, db: db, key: key, cases: storage.NewCaseService(db), now: now, logs: &testkit.SyncBuffer{},
 		fixture: storagetest.NewFixture(t, db), users: map[string]*cases.User{}, tokens: map[string]string{}}
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
 		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db)}
@@ -157,40 +137,8 @@ func (r response) decode(t *testing.T, v any) {
 // marshalled unless it is already a string or bytes.
 func (e *testEnv) do(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, e.http.URL+path, r)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := e.http.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: data}
+	res := testkit.MustDo(e.t, e.http.Client(), testkit.MustRequest(e.t, method, e.http.URL+path, token, body, headers...))
+	return response{status: res.Status, header: res.Header, body: res.Body}
 }
 
 // report is a valid filing body for the own client.

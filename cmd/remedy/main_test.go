@@ -11,13 +11,13 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 	"github.com/remedy-cases/remedy/workflow"
@@ -78,12 +78,12 @@ func TestServePostgres(t *testing.T) {
 
 // startServe runs serve on a free loopback port until the returned stop is
 // called; stop fails the test if serve did not end cleanly.
-func startServe(t *testing.T, vars map[string]string, args ...string) (addr string, out *syncBuffer, stop func()) {
+func startServe(t *testing.T, vars map[string]string, args ...string) (addr string, out *testkit.SyncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	out = &syncBuffer{}
+	out = &testkit.SyncBuffer{}
 	m := &Main{Stdout: out, Stderr: out, Getenv: envOf(vars), Ready: func(addr string) { ready <- addr }}
 	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 	select {
@@ -102,24 +102,6 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (addr stri
 			t.Fatalf("serve: %v", err)
 		}
 	}
-}
-
-// syncBuffer collects the output of a serve running in another goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func serve(t *testing.T, vars map[string]string) {
