@@ -61,7 +61,9 @@ func (n generateNow) GenerateNow(ctx context.Context, a cases.Actor, client uuid
 	return r, err
 }
 
-func newTestEnv(t *testing.T, dialect storage.Dialect) *testEnv {
+// newTestEnv starts a server over a fresh database of dialect; options
+// change its configuration before it is built.
+func newTestEnv(t *testing.T, dialect storage.Dialect, options ...func(*api.Config)) *testEnv {
 	t.Helper()
 	db := storagetest.Open(t, dialect)
 	now := time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)
@@ -74,8 +76,12 @@ func newTestEnv(t *testing.T, dialect storage.Dialect) *testEnv {
 	e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
 		Zone: time.UTC, Now: db.Now}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := api.NewServer(api.Config{Services: svc, DB: db, Log: log, SigningKey: key, Issuer: "remedy-test",
-		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}})
+	cfg := api.Config{Services: svc, DB: db, Log: log, SigningKey: key, Issuer: "remedy-test",
+		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := api.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

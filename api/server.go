@@ -69,6 +69,8 @@ type Config struct {
 	TrustedProxies []*net.IPNet
 	// Now returns the time; time.Now if nil.
 	Now func() time.Time
+	// Build names the running build in the remedy_build_info metric.
+	Build BuildInfo
 }
 
 // Server is the HTTP server.
@@ -107,7 +109,7 @@ func NewServer(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Config: cfg, echo: e, spec: spec, tokens: tokens,
-		throttle: newThrottle(cfg.Now), metrics: newMetrics()}
+		throttle: newThrottle(cfg.Now), metrics: newMetrics(cfg.Build)}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.TrustedProxies) > 0 {
@@ -231,8 +233,9 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := c.Response().Status
-		s.metrics.observe(c.Request().Method, route, status, elapsed)
-		attrs := []slog.Attr{slog.String("method", c.Request().Method), slog.String("route", route),
+		method := methodLabel(c.Request().Method)
+		s.metrics.observe(method, route, status, elapsed)
+		attrs := []slog.Attr{slog.String("method", method), slog.String("route", route),
 			slog.Int("status", status), slog.Duration("duration", elapsed), slog.String("request_id", requestID(c))}
 		if actor, ok := c.Get("actor").(cases.Actor); ok {
 			attrs = append(attrs, slog.String("user_id", actor.UserID.String()), slog.String("role", string(actor.Role)))

@@ -50,3 +50,36 @@ func TestHeaders(t *testing.T) {
 		t.Fatalf("unknown route: %d %v", res.status, res.header)
 	}
 }
+
+// TestMetrics: the build is named in remedy_build_info, and a method no
+// standard names is counted as "other", so that clients cannot mint series.
+func TestMetrics(t *testing.T) {
+	e := newTestEnv(t, storage.SQLite, func(c *api.Config) {
+		c.Build = api.BuildInfo{Version: "v1.2.3", Revision: "0123abcd", GoVersion: "go1.26.0"}
+	})
+	for _, method := range []string{"FOOBAR", "BREW", "X" + strings.Repeat("Y", 1000)} {
+		if res := e.do(method, "/v1/cases", e.tokens["supervisor"], nil); res.status < 400 {
+			t.Fatalf("%.10s /v1/cases answered %d", method, res.status)
+		}
+	}
+	e.do("GET", "/healthz", "", nil)
+	res := e.do("GET", "/metrics", "", nil)
+	body := string(res.body)
+	for _, want := range []string{
+		`remedy_build_info{goversion="go1.26.0",revision="0123abcd",version="v1.2.3"} 1`,
+		`remedy_http_requests_total{method="GET",route="/healthz",status="200"} 1`,
+		`method="other"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	for _, never := range []string{"FOOBAR", "BREW", "XYYY"} {
+		if strings.Contains(body, never) {
+			t.Errorf("/metrics has a series labelled %s", never)
+		}
+		if strings.Contains(e.logs.String(), never) {
+			t.Errorf("the log names the method %s", never)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -71,21 +70,10 @@ func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *s
 	return s, pool.Close, err
 }
 
-func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("reports generate", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	client := fs.String("client", "", "the client's id or exact name")
-	monthFlag := fs.String("month", "", "the month, such as 2026-10")
-	out := fs.String("out", "", "the PDF file to write")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *client == "" || *monthFlag == "" || *out == "" {
-		return errors.New("reports generate needs --client, --month and --out")
-	}
-	month, err := cases.ParseMonth(*monthFlag)
+func (m *Main) reportsGenerate(ctx context.Context, client, monthFlag, out string) error {
+	month, err := cases.ParseMonth(monthFlag)
 	if err != nil {
-		return errors.New("--month must be written as YYYY-MM, such as 2026-10")
+		return usagef("--month must be written as YYYY-MM, such as 2026-10")
 	}
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
@@ -100,7 +88,7 @@ func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := findClient(ctx, storage.NewClientService(db), *client)
+	id, err := findClient(ctx, storage.NewClientService(db), client)
 	if err != nil {
 		return err
 	}
@@ -108,10 +96,10 @@ func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pdf, 0o600); err != nil {
+	if err := os.WriteFile(out, pdf, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", *out, f.Client, f.Month, len(f.Rows), len(pdf))
+	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", out, f.Client, f.Month, len(f.Rows), len(pdf))
 	return nil
 }
 

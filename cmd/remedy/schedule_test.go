@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,10 +18,7 @@ import (
 func TestTwoServersOneReportEach(t *testing.T) {
 	cfg := storagetest.Config(t, "postgres")
 	vars := map[string]string{"REMEDY_DATA_DIR": t.TempDir(), "REMEDY_DATABASE_URL": cfg.DatabaseURL}
-	bin := filepath.Join(t.TempDir(), "remedy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := mustBinary(t)
 	ctx := context.Background()
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
