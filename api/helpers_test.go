@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,6 +52,7 @@ type testEnv struct {
 	logs    *testkit.SyncBuffer // the server's JSON log lines
 	// generator serves on-demand reports without a job queue.
 	generator *reports.Generator
+	signIns   int
 }
 
 // generateNow generates on demand; delivery has its own tests.
@@ -115,9 +117,14 @@ func newTestEnv(t *testing.T, dialect storage.Dialect, options ...func(*api.Conf
 	return e
 }
 
+// signIn signs email in. Each sign-in comes from an address of its own
+// (believed only where a test trusts the loopback as a proxy), so that a
+// test of the per-address limit starts with its addresses untouched.
 func (e *testEnv) signIn(email string) string {
 	e.t.Helper()
-	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": email, "password": password})
+	e.signIns++
+	from := fmt.Sprintf("192.0.2.%d", e.signIns%250+1)
+	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": email, "password": password}, "X-Forwarded-For", from)
 	if res.status != http.StatusOK {
 		e.t.Fatalf("sign in %s: %d %s", email, res.status, res.body)
 	}
@@ -130,6 +137,7 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	close  bool // the server closes the connection after this answer
 }
 
 func (r response) decode(t *testing.T, v any) {
@@ -144,7 +152,7 @@ func (r response) decode(t *testing.T, v any) {
 func (e *testEnv) do(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
 	res := testkit.MustDo(e.t, e.http.Client(), testkit.MustRequest(e.t, method, e.http.URL+path, token, body, headers...))
-	return response{status: res.Status, header: res.Header, body: res.Body}
+	return response{status: res.Status, header: res.Header, body: res.Body, close: res.Close}
 }
 
 // report is a valid filing body for the own client.

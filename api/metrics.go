@@ -17,7 +17,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	handler  http.Handler
+	// rateLimited counts requests refused with 429 by a rate limit, by policy.
+	rateLimited *prometheus.CounterVec
+	handler     http.Handler
 }
 
 // BuildInfo names the running build in the remedy_build_info metric.
@@ -36,6 +38,9 @@ func newMetrics(build BuildInfo) *metrics {
 			Name: "remedy_http_request_duration_seconds", Help: "HTTP request latency by method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remedy_http_rate_limited_total", Help: "Requests refused with 429 by a rate limit, by policy (address or user).",
+		}, []string{"policy"}),
 	}
 	info := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "remedy_build_info", Help: "Always 1; its labels name the running build.",
@@ -43,7 +48,7 @@ func newMetrics(build BuildInfo) *metrics {
 			"goversion": orUnknown(build.GoVersion)},
 	})
 	info.Set(1)
-	m.registry.MustRegister(m.requests, m.duration, info,
+	m.registry.MustRegister(m.requests, m.duration, m.rateLimited, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 	return m

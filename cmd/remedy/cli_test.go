@@ -239,3 +239,27 @@ func TestBuildInfo(t *testing.T) {
 		t.Errorf("remedy_build_info revision %q, want %q", got, want)
 	}
 }
+
+// TestServeRateLimits: the REMEDY_RATE_LIMIT_* settings reach the server.
+func TestServeRateLimits(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_RATE_LIMIT_USER": "2/1m", "REMEDY_RATE_LIMIT_ADDRESS": "0"}
+	m := &Main{Stdin: strings.NewReader("a password of some length\n"), Stdout: io.Discard, Stderr: io.Discard, Getenv: envOf(vars)}
+	if err := m.Run(context.Background(), []string{"users", "add", "--email", "s@example.org", "--name", "S",
+		"--role", "supervisor", "--password-stdin"}); err != nil {
+		t.Fatal(err)
+	}
+	addr, _, stop := startServe(t, vars)
+	defer stop()
+	api := client{t: t, base: "http://" + addr}
+	tok := api.signIn("s@example.org", "a password of some length")
+	h := api.call("GET", "/v1/workflow", tok, nil, nil, http.StatusOK)
+	if got, want := h.Get("RateLimit-Policy"), `"user";q=2;w=60`; got != want {
+		t.Errorf("RateLimit-Policy %q, want %q", got, want)
+	}
+	api.call("GET", "/v1/workflow", tok, nil, nil, http.StatusOK)
+	h = api.call("GET", "/v1/workflow", tok, nil, nil, http.StatusTooManyRequests)
+	if h.Get("Retry-After") == "" {
+		t.Error("a 429 without Retry-After")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +44,11 @@ type Config struct {
 	CORSOrigins []string `env:"REMEDY_CORS_ORIGINS" envSeparator:","`
 	// TrustedProxies lists the CIDR ranges whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"REMEDY_TRUSTED_PROXIES" envSeparator:","`
+	// RateLimitAddress and RateLimitUser are the API's rate limits per
+	// client address and per signed-in user, as REQUESTS/WINDOW (such as
+	// 600/1m) or 0 for none; each serve process keeps its own.
+	RateLimitAddress string `env:"REMEDY_RATE_LIMIT_ADDRESS" envDefault:"1200/1m"`
+	RateLimitUser    string `env:"REMEDY_RATE_LIMIT_USER" envDefault:"600/1m"`
 	// DemoPassword, when set, is every demo user's password instead of a
 	// random one.
 	DemoPassword string `env:"REMEDY_DEMO_PASSWORD"`
@@ -96,6 +102,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("configuration: REMEDY_CORS_ORIGINS must be origins such as https://app.example.org, not %q", o)
 		}
 	}
+	for name, v := range map[string]string{"REMEDY_RATE_LIMIT_ADDRESS": cfg.RateLimitAddress, "REMEDY_RATE_LIMIT_USER": cfg.RateLimitUser} {
+		if _, err := parseRateLimit(v); err != nil {
+			return cfg, fmt.Errorf("configuration: %s must be REQUESTS/WINDOW such as 600/1m, or 0 for no limit: %w", name, err)
+		}
+	}
 	if cfg.DemoPassword != "" && len(cfg.DemoPassword) < api.MinPasswordLength {
 		return cfg, fmt.Errorf("configuration: REMEDY_DEMO_PASSWORD needs at least %d characters", api.MinPasswordLength)
 	}
@@ -132,7 +143,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
 	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE",
 	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
-	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_DEMO_PASSWORD",
+	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_RATE_LIMIT_ADDRESS",
+	"REMEDY_RATE_LIMIT_USER", "REMEDY_DEMO_PASSWORD",
 	"REMEDY_REPORT_TIME", "REMEDY_REPORT_ZONE", "REMEDY_REPORT_FONT", "REMEDY_SMTP_URL", "REMEDY_SMTP_FROM"}
 
 // proxies parses TrustedProxies, which loadConfig has checked.
@@ -144,6 +156,35 @@ func (c Config) proxies() []*net.IPNet {
 		}
 	}
 	return out
+}
+
+// rateLimits returns the rate limits, which loadConfig has checked.
+func (c Config) rateLimits() (address, user api.RateLimit) {
+	address, _ = parseRateLimit(c.RateLimitAddress)
+	user, _ = parseRateLimit(c.RateLimitUser)
+	return address, user
+}
+
+// parseRateLimit reads REQUESTS/WINDOW, such as 600/1m, or 0 for no limit.
+func parseRateLimit(s string) (api.RateLimit, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return api.RateLimit{}, nil
+	}
+	n, w, ok := strings.Cut(s, "/")
+	if !ok {
+		return api.RateLimit{}, errors.New("no /")
+	}
+	requests, err := strconv.Atoi(n)
+	if err != nil || requests < 1 {
+		return api.RateLimit{}, errors.New("the requests are not a positive number")
+	}
+	window, err := time.ParseDuration(w)
+	if err != nil {
+		return api.RateLimit{}, errors.New("the window is not a duration such as 1m or 30s")
+	}
+	l := api.RateLimit{Requests: requests, Window: window}
+	return l, l.Validate()
 }
 
 // keyFiles returns the configured key files.

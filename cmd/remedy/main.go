@@ -371,11 +371,12 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 			log.Warn("report schedule did not stop cleanly", "error", err.Error())
 		}
 	}()
+	byAddress, byUser := cfg.rateLimits()
 	srv, err := api.NewServer(api.Config{
 		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
-		Build: readBuild().api(),
+		Build: readBuild().api(), AddressLimit: byAddress, UserLimit: byUser,
 	})
 	if err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
@@ -147,6 +148,10 @@ func TestConfigErrors(t *testing.T) {
 		"proxies":        {"REMEDY_TRUSTED_PROXIES": "10.0.0.0/8,the load balancer"},
 		"cors":           {"REMEDY_CORS_ORIGINS": "app.example.org"},
 		"demo password":  {"REMEDY_DEMO_PASSWORD": "short"},
+		"rate no slash":  {"REMEDY_RATE_LIMIT_USER": "600"},
+		"rate window":    {"REMEDY_RATE_LIMIT_ADDRESS": "600/1500ms"},
+		"rate negative":  {"REMEDY_RATE_LIMIT_ADDRESS": "-5/1m"},
+		"rate words":     {"REMEDY_RATE_LIMIT_USER": "lots/hour"},
 	} {
 		_, err := loadConfig(envOf(vars))
 		if err == nil {
@@ -326,5 +331,27 @@ func TestHealth(t *testing.T) {
 	stop()
 	if err := m.Run(context.Background(), []string{"health"}); err == nil {
 		t.Fatal("health passed with no server")
+	}
+}
+
+func TestParseRateLimit(t *testing.T) {
+	for in, want := range map[string]api.RateLimit{
+		"0": {}, "600/1m": {Requests: 600, Window: time.Minute}, " 5/30s ": {Requests: 5, Window: 30 * time.Second},
+	} {
+		got, err := parseRateLimit(in)
+		if err != nil || got != want {
+			t.Errorf("%q: got %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	cfg, err := loadConfig(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	address, user := cfg.rateLimits()
+	if got, want := address, (api.RateLimit{Requests: 1200, Window: time.Minute}); got != want {
+		t.Errorf("default per address %+v, want %+v", got, want)
+	}
+	if got, want := user, (api.RateLimit{Requests: 600, Window: time.Minute}); got != want {
+		t.Errorf("default per user %+v, want %+v", got, want)
 	}
 }

@@ -38,6 +38,9 @@ type Response struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Close reports whether the server closes the connection after this
+	// answer ("Connection: close", which net/http removes from Header).
+	Close bool
 }
 
 // Decode unmarshals the body as JSON into v, failing tb if it cannot.
@@ -100,5 +103,5 @@ func MustDo(tb testing.TB, client *http.Client, req *http.Request) Response {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Response{Status: res.StatusCode, Header: res.Header, Body: data}
+	return Response{Status: res.StatusCode, Header: res.Header, Body: data, Close: res.Close}
 }
