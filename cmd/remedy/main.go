@@ -341,10 +341,6 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 		log.Info("migrated", "applied", len(applied), "dialect", db.Dialect())
 	}
 
-	if cfg.RetentionDays > 0 {
-		go m.retain(ctx, db, cfg.RetentionDays, log)
-	}
-
 	if demo {
 		if err := m.seedDemo(ctx, db, cfg.DemoPassword); err != nil {
 			return err
@@ -362,13 +358,13 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	// River runs on its own context: its jobs finish during Stop below
 	// rather than being cut by the signal that ends serve.
 	if err := sched.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start the report schedule: %w", err)
+		return fmt.Errorf("start the job queue: %w", err)
 	}
 	defer func() {
 		stop, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := sched.Stop(stop); err != nil {
-			log.Warn("report schedule did not stop cleanly", "error", err.Error())
+			log.Warn("the job queue did not stop cleanly", "error", err.Error())
 		}
 	}()
 	byAddress, byUser := cfg.rateLimits()
@@ -400,25 +396,4 @@ func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
 		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
 		Reports: storage.NewReportService(db)}
-}
-
-// retain erases closed cases past the retention period, hourly. With
-// several servers, each erases what is due; an erasure is idempotent.
-func (m *Main) retain(ctx context.Context, db *storage.DB, days int, log *slog.Logger) {
-	svc := storage.NewCaseService(db)
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		n, err := svc.EraseClosedBefore(ctx, db.Now().AddDate(0, 0, -days))
-		if err != nil && ctx.Err() == nil {
-			log.Error("retention erasure failed", "erased", n, "code", cases.ErrorCode(err))
-		} else if n > 0 {
-			log.Info("retention erased closed cases", "erased", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }

@@ -33,15 +33,17 @@ func generator(cfg Config, db *storage.DB) (*reports.Generator, error) {
 		Fonts: fonts, Zone: zone, Now: db.Now}, nil
 }
 
-// scheduler migrates River's tables and returns the report scheduler, its
-// jobs kept in the same database as the cases.
+// scheduler migrates River's tables and returns the scheduler of the
+// monthly reports and the retention purge, its jobs kept in the same
+// database as the cases.
 func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, func(), error) {
 	gen, err := generator(cfg, db)
 	if err != nil {
 		return nil, nil, err
 	}
 	hour, minute, _ := cfg.reportTime()
-	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute}
+	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute,
+		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db)}
 	if cfg.SMTPURL != "" {
 		if sc.Mailer, err = schedule.NewMailer(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
 			return nil, nil, err
