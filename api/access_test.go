@@ -70,6 +70,18 @@ var calls = map[string]call{
 		return "?reason=safeguarding", nil
 	}},
 	"listAuditEntries": {build: func(*testEnv, *cases.Case, string) (string, any) { return "?action=case.filed&limit=5", nil }},
+	"getCaseLedger":    {state: cases.StateFollowUp, build: noBody},
+	"recordPayment": {state: cases.StateFollowUp, build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"payer": "brand", "amount": 80000, "currency": "CNY", "paid_on": "2026-11-02",
+			"month": "2026-11", "method": "bank_transfer", "proof_ref": "BANK-" + uuid.NewString()[:8]}
+	}},
+	"reversePayment": {state: cases.StateFollowUp, build: noBody}, // the payment is made in prepare
+	"getBrandLedger": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
+		return "?client_id=" + e.client(tenant).ID.String() + "&from=2026-09&to=2026-11", nil
+	}},
+	"exportBrandLedger": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
+		return "?client_id=" + e.client(tenant).ID.String() + "&from=2026-09&to=2026-11&format=csv", nil
+	}},
 	"mergeFactory": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
 		return "", map[string]any{"into": e.fixture.Factory.ID}
 	}},
@@ -121,6 +133,8 @@ func expectedStatus(op *api.Operation, role, tenant string) int {
 		return http.StatusNotFound
 	case op.ID == "downloadMonthlyReport" && role == "client" && tenant == "other":
 		return http.StatusNotFound
+	case (op.ID == "getBrandLedger" || op.ID == "exportBrandLedger") && role == "client" && tenant == "other":
+		return http.StatusNotFound
 	}
 	return op.SuccessStatus()
 }
@@ -147,6 +161,12 @@ func (e *testEnv) prepare(t *testing.T, op *api.Operation, spec call, tenant str
 			cases.NewMonthlyReport{ClientID: e.client(tenant).ID, Month: cases.Month{Year: 2026, Month: 9}, PDF: []byte("%PDF-1.3")}, false)
 		must(t, err)
 		path = strings.Replace(path, "{id}", r.ID.String(), 1)
+	case "reversePayment":
+		p, err := storage.NewLedgerService(e.db).RecordPayment(ctx, e.fixture.Supervisor.Actor(), c.ID, cases.PaymentInput{
+			Payer: cases.PayerBrand, Amount: 1000, Currency: "CNY", PaidOn: e.now, Month: cases.MonthOf(e.now),
+			Method: "cash", ProofRef: "CASH-" + uuid.NewString()[:8]})
+		must(t, err)
+		path = strings.Replace(path, "{payment_id}", p.ID.String(), 1)
 	case "mergeFactory":
 		f, err := storage.NewFactoryService(e.db).CreateFactory(ctx, cases.SystemActor,
 			cases.NewFactory{Name: "重复工厂 " + uuid.NewString(), Province: "广东", City: "东莞"})

@@ -48,6 +48,9 @@ func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
 		f.DueToCloseAsOf = h.Now()
 	}
 	f.Alert = deref(params.Alert)
+	if deref(params.Arrears) {
+		f.ArrearsAsOf = h.Now()
+	}
 	f.Unassigned = deref(params.Unassigned)
 	f.Code, f.Query = deref(params.Code), deref(params.Q)
 	// Each role's scope is added to the filters; a filter outside the scope
@@ -278,6 +281,7 @@ func (h handlers) AddFollowUp(c echo.Context, id CaseID) error {
 		Date: req.Date.Time, Contact: cases.Contact(req.Contact), AttendingSchool: req.AttendingSchool,
 		AttendancePct: req.AttendancePct, StipendPaid: deref(req.StipendPaid), StipendPaidOn: datePtrIn(req.StipendPaidOn),
 		StipendProofRef: deref(req.StipendProofRef), WorkingAgain: req.WorkingAgain, Concerns: cases.NewNote(deref(req.Concerns)),
+		StipendPayer: cases.Payer(deref(req.StipendPayer)), StipendMethod: string(deref(req.StipendMethod)),
 	})
 	if err != nil {
 		return err
@@ -447,7 +451,7 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 		State: State(cs.State), Gender: Gender(cs.Gender), AgeYears: cs.AgeAtFound,
 		OpenedOn: date(cs.CreatedAt), DaysOpen: int(cases.Date(end).Sub(cases.Date(cs.CreatedAt)).Hours() / 24),
 		ClosedOn: datePtr(cs.ClosedAt), LastFollowUp: datePtr(cs.LastFollowUp), Overdue: cs.OverdueAsOf(now, h.Zone),
-		DueToClose: cs.DueToCloseAsOf(now, h.Zone),
+		DueToClose: cs.DueToCloseAsOf(now, h.Zone), Arrears: cs.ArrearsAsOf(now, h.Zone, h.ArrearsDays),
 	}
 	if sched != nil {
 		missed := make([]Month, len(sched.Missed))
@@ -496,6 +500,7 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 	}
 	v.FollowUpSince = cs.FollowUpSince
 	v.Alert, v.WorkingAgainSince = ptr(cs.Alert()), datePtr(cs.WorkingAgainSince)
+	v.UnpaidDueOn = datePtr(cs.UnpaidDueOn)
 	clocks := cs.ClocksAsOf(now)
 	v.Clocks = &Clocks{FirstContact: clockView(clocks.FirstContact), PlanApproved: clockView(clocks.PlanApproved)}
 	v.Erased = ptr(cs.ErasedAt != nil)

@@ -189,7 +189,7 @@ func TestCaseViewsByRole(t *testing.T) {
 	var fields map[string]any
 	res.decode(t, &fields)
 	allowed := []string{"id", "code", "client_id", "factory_id", "factory_name", "state", "gender", "age_years",
-		"opened_on", "days_open", "closed_on", "outcome", "last_follow_up", "overdue", "due_to_close", "missed_months",
+		"opened_on", "days_open", "closed_on", "outcome", "last_follow_up", "overdue", "due_to_close", "missed_months", "arrears",
 		"monthly_stipend", "stipend_currency", "payer"}
 	for k := range fields {
 		if !slices.Contains(allowed, k) {

@@ -1,16 +1,14 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"io"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
@@ -50,9 +49,10 @@ type testEnv struct {
 	users   map[string]*cases.User // by role name, plus "other_*" variants
 	tokens  map[string]string      // by the same names
 	now     time.Time
-	logs    *syncBuffer // the server's JSON log lines
+	logs    *testkit.SyncBuffer // the server's JSON log lines
 	// generator serves on-demand reports without a job queue.
 	generator *reports.Generator
+	signIns   int
 }
 
 // generateNow generates on demand; delivery has its own tests.
@@ -63,39 +63,28 @@ func (n generateNow) GenerateNow(ctx context.Context, a cases.Actor, client uuid
 	return r, err
 }
 
-// syncBuffer collects log output from concurrent requests.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newTestEnv(t *testing.T, dialect storage.Dialect) *testEnv {
+// newTestEnv starts a server over a fresh database of dialect; options
+// change its configuration before it is built.
+func newTestEnv(t *testing.T, dialect storage.Dialect, options ...func(*api.Config)) *testEnv {
 	t.Helper()
 	db := storagetest.Open(t, dialect)
 	now := time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	e := &testEnv{t: t, db: db, key: key, cases: storage.NewCaseService(db), now: now, logs: &syncBuffer{},
+	e := &testEnv{t: t, db: db, key: key, cases: storage.NewCaseService(db), now: now, logs: &testkit.SyncBuffer{},
 		fixture: storagetest.NewFixture(t, db), users: map[string]*cases.User{}, tokens: map[string]string{}}
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
-		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db)}
+		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
+		Ledger: storage.NewLedgerService(db)}
 	e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
 		Zone: time.UTC, Now: db.Now}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := api.NewServer(api.Config{Services: svc, DB: db, Log: log, SigningKey: key, Issuer: "remedy-test",
-		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}})
+	cfg := api.Config{Services: svc, DB: db, Log: log, SigningKey: key, Issuer: "remedy-test",
+		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}}
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := api.NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,9 +118,14 @@ func newTestEnv(t *testing.T, dialect storage.Dialect) *testEnv {
 	return e
 }
 
+// signIn signs email in. Each sign-in comes from an address of its own
+// (believed only where a test trusts the loopback as a proxy), so that a
+// test of the per-address limit starts with its addresses untouched.
 func (e *testEnv) signIn(email string) string {
 	e.t.Helper()
-	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": email, "password": password})
+	e.signIns++
+	from := fmt.Sprintf("192.0.2.%d", e.signIns%250+1)
+	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": email, "password": password}, "X-Forwarded-For", from)
 	if res.status != http.StatusOK {
 		e.t.Fatalf("sign in %s: %d %s", email, res.status, res.body)
 	}
@@ -144,6 +138,7 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	close  bool // the server closes the connection after this answer
 }
 
 func (r response) decode(t *testing.T, v any) {
@@ -157,40 +152,8 @@ func (r response) decode(t *testing.T, v any) {
 // marshalled unless it is already a string or bytes.
 func (e *testEnv) do(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		data, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, e.http.URL+path, r)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := e.http.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return response{status: res.StatusCode, header: res.Header, body: data}
+	res := testkit.MustDo(e.t, e.http.Client(), testkit.MustRequest(e.t, method, e.http.URL+path, token, body, headers...))
+	return response{status: res.Status, header: res.Header, body: res.Body, close: res.Close}
 }
 
 // report is a valid filing body for the own client.

@@ -17,10 +17,18 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
-	handler  http.Handler
+	// rateLimited counts requests refused with 429 by a rate limit, by policy.
+	rateLimited *prometheus.CounterVec
+	handler     http.Handler
 }
 
-func newMetrics() *metrics {
+// BuildInfo names the running build in the remedy_build_info metric.
+// Empty fields are reported as "unknown".
+type BuildInfo struct {
+	Version, Revision, GoVersion string
+}
+
+func newMetrics(build BuildInfo) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -30,14 +38,43 @@ func newMetrics() *metrics {
 			Name: "remedy_http_request_duration_seconds", Help: "HTTP request latency by method and route template.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"method", "route"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remedy_http_rate_limited_total", Help: "Requests refused with 429 by a rate limit, by policy (address or user).",
+		}, []string{"policy"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration,
+	info := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "remedy_build_info", Help: "Always 1; its labels name the running build.",
+		ConstLabels: prometheus.Labels{"version": orUnknown(build.Version), "revision": orUnknown(build.Revision),
+			"goversion": orUnknown(build.GoVersion)},
+	})
+	info.Set(1)
+	m.registry.MustRegister(m.requests, m.duration, m.rateLimited, info,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.handler = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 	return m
 }
 
+// observe counts a request. method must come through methodLabel.
 func (m *metrics) observe(method, route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// methodLabel bounds the method a client sent to the standard ones: any
+// other (FOOBAR, or a 100 KiB token) is "other", in metrics and logs alike,
+// so that a client cannot mint label values or bloat log lines.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }

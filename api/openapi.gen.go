@@ -259,6 +259,24 @@ func (e FollowUpInputContact) Valid() bool {
 	}
 }
 
+// Defines values for FollowUpInputStipendPayer.
+const (
+	FollowUpInputStipendPayerBrand   FollowUpInputStipendPayer = "brand"
+	FollowUpInputStipendPayerFactory FollowUpInputStipendPayer = "factory"
+)
+
+// Valid indicates whether the value is a known member of the FollowUpInputStipendPayer enum.
+func (e FollowUpInputStipendPayer) Valid() bool {
+	switch e {
+	case FollowUpInputStipendPayerBrand:
+		return true
+	case FollowUpInputStipendPayerFactory:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Gender.
 const (
 	GenderFemale  Gender = "female"
@@ -301,6 +319,24 @@ func (e IdentityIdSuspected) Valid() bool {
 	case IdentityIdSuspectedGenuine:
 		return true
 	case IdentityIdSuspectedUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for LedgerLinePayer.
+const (
+	LedgerLinePayerBrand   LedgerLinePayer = "brand"
+	LedgerLinePayerFactory LedgerLinePayer = "factory"
+)
+
+// Valid indicates whether the value is a known member of the LedgerLinePayer enum.
+func (e LedgerLinePayer) Valid() bool {
+	switch e {
+	case LedgerLinePayerBrand:
+		return true
+	case LedgerLinePayerFactory:
 		return true
 	default:
 		return false
@@ -457,6 +493,90 @@ func (e Payer) Valid() bool {
 	case PayerFactory:
 		return true
 	case PayerSplit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PayerTotalsPayer.
+const (
+	PayerTotalsPayerBrand   PayerTotalsPayer = "brand"
+	PayerTotalsPayerFactory PayerTotalsPayer = "factory"
+)
+
+// Valid indicates whether the value is a known member of the PayerTotalsPayer enum.
+func (e PayerTotalsPayer) Valid() bool {
+	switch e {
+	case PayerTotalsPayerBrand:
+		return true
+	case PayerTotalsPayerFactory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentPayer.
+const (
+	PaymentPayerBrand   PaymentPayer = "brand"
+	PaymentPayerFactory PaymentPayer = "factory"
+)
+
+// Valid indicates whether the value is a known member of the PaymentPayer enum.
+func (e PaymentPayer) Valid() bool {
+	switch e {
+	case PaymentPayerBrand:
+		return true
+	case PaymentPayerFactory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentInputPayer.
+const (
+	PaymentInputPayerBrand   PaymentInputPayer = "brand"
+	PaymentInputPayerFactory PaymentInputPayer = "factory"
+)
+
+// Valid indicates whether the value is a known member of the PaymentInputPayer enum.
+func (e PaymentInputPayer) Valid() bool {
+	switch e {
+	case PaymentInputPayerBrand:
+		return true
+	case PaymentInputPayerFactory:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentMethod.
+const (
+	PaymentMethodAlipay       PaymentMethod = "alipay"
+	PaymentMethodBankTransfer PaymentMethod = "bank_transfer"
+	PaymentMethodCash         PaymentMethod = "cash"
+	PaymentMethodCheque       PaymentMethod = "cheque"
+	PaymentMethodOther        PaymentMethod = "other"
+	PaymentMethodWechatPay    PaymentMethod = "wechat_pay"
+)
+
+// Valid indicates whether the value is a known member of the PaymentMethod enum.
+func (e PaymentMethod) Valid() bool {
+	switch e {
+	case PaymentMethodAlipay:
+		return true
+	case PaymentMethodBankTransfer:
+		return true
+	case PaymentMethodCash:
+		return true
+	case PaymentMethodCheque:
+		return true
+	case PaymentMethodOther:
+		return true
+	case PaymentMethodWechatPay:
 		return true
 	default:
 		return false
@@ -622,6 +742,24 @@ func (e VerificationMethod) Valid() bool {
 	}
 }
 
+// Defines values for ExportBrandLedgerParamsFormat.
+const (
+	Csv  ExportBrandLedgerParamsFormat = "csv"
+	Xlsx ExportBrandLedgerParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ExportBrandLedgerParamsFormat enum.
+func (e ExportBrandLedgerParamsFormat) Valid() bool {
+	switch e {
+	case Csv:
+		return true
+	case Xlsx:
+		return true
+	default:
+		return false
+	}
+}
+
 // AlertDecision defines model for AlertDecision.
 type AlertDecision struct {
 	// Reason Free text; sealed with age before it is stored, never shown to a client.
@@ -667,17 +805,49 @@ type AuditList struct {
 	NextCursor *int64       `json:"next_cursor,omitempty"`
 }
 
+// BrandLedger defines model for BrandLedger.
+type BrandLedger struct {
+	// Cases By case code.
+	Cases []struct {
+		// ArrearsSince Example: 2026-10
+		ArrearsSince *Month             `json:"arrears_since,omitempty"`
+		CaseId       openapi_types.UUID `json:"case_id"`
+		Code         string             `json:"code"`
+		Lines        []LedgerLine       `json:"lines"`
+		Totals       []PayerTotals      `json:"totals"`
+	} `json:"cases"`
+	ClientId openapi_types.UUID `json:"client_id"`
+
+	// From Example: 2026-10
+	From   Month `json:"from"`
+	Months []struct {
+		Lines []LedgerLine `json:"lines"`
+
+		// Month Example: 2026-10
+		Month Month `json:"month"`
+	} `json:"months"`
+
+	// To Example: 2026-10
+	To Month `json:"to"`
+
+	// Totals To the current month, every month of the cases, by payer and currency.
+	Totals []PayerTotals `json:"totals"`
+}
+
 // Case A case without identity or notes. Client users get only the fields that
 // DOMAIN.md allows a brand: id, code, client_id, factory_id, factory_name,
 // state, gender, age_years, opened_on, days_open, closed_on, outcome,
-// last_follow_up, overdue, due_to_close, missed_months, monthly_stipend,
-// stipend_currency and payer.
+// last_follow_up, overdue, due_to_close, missed_months, arrears,
+// monthly_stipend, stipend_currency and payer.
 type Case struct {
 	// AgeYears Verified age in whole years at the date found.
 	AgeYears *int `json:"age_years,omitempty"`
 
 	// Alert A follow-up found the child working again; a supervisor decides. Until then no stipend is owed.
-	Alert      *bool               `json:"alert,omitempty"`
+	Alert *bool `json:"alert,omitempty"`
+
+	// Arrears The first unpaid month of the stipend is late: unpaid more than REMEDY_ARREARS_DAYS after it fell due.
+	Arrears    bool                `json:"arrears"`
 	AssigneeId *openapi_types.UUID `json:"assignee_id,omitempty"`
 	ChildSafe  *bool               `json:"child_safe,omitempty"`
 	ClientId   openapi_types.UUID  `json:"client_id"`
@@ -730,14 +900,17 @@ type Case struct {
 	Outcome            *Outcome           `json:"outcome,omitempty"`
 
 	// Overdue A month of the current follow-up period ended without a follow-up (one is owed for every month from approval to the end date).
-	Overdue            bool                `json:"overdue"`
-	Payer              *Payer              `json:"payer,omitempty"`
-	Plan               *Plan               `json:"plan,omitempty"`
-	Presence           *string             `json:"presence,omitempty"`
-	Recruitment        *string             `json:"recruitment,omitempty"`
-	RemovedFromWork    *bool               `json:"removed_from_work,omitempty"`
-	State              State               `json:"state"`
-	StipendCurrency    *string             `json:"stipend_currency,omitempty"`
+	Overdue         bool    `json:"overdue"`
+	Payer           *Payer  `json:"payer,omitempty"`
+	Plan            *Plan   `json:"plan,omitempty"`
+	Presence        *string `json:"presence,omitempty"`
+	Recruitment     *string `json:"recruitment,omitempty"`
+	RemovedFromWork *bool   `json:"removed_from_work,omitempty"`
+	State           State   `json:"state"`
+	StipendCurrency *string `json:"stipend_currency,omitempty"`
+
+	// UnpaidDueOn The day the first month the ledger still owes fell due (past or future); null when nothing more is owed.
+	UnpaidDueOn        *openapi_types.Date `json:"unpaid_due_on,omitempty"`
 	VerificationMethod *string             `json:"verification_method,omitempty"`
 	Version            *int                `json:"version,omitempty"`
 	WageCurrency       *string             `json:"wage_currency,omitempty"`
@@ -757,6 +930,25 @@ type CaseEvent struct {
 
 // CaseEventType defines model for CaseEvent.Type.
 type CaseEventType string
+
+// CaseLedger defines model for CaseLedger.
+type CaseLedger struct {
+	// ArrearsSince Example: 2026-10
+	ArrearsSince *Month             `json:"arrears_since,omitempty"`
+	CaseId       openapi_types.UUID `json:"case_id"`
+	Code         string             `json:"code"`
+	Currency     *string            `json:"currency,omitempty"`
+
+	// Lines Every month owed or paid, each payer; months to come included.
+	Lines    []LedgerLine `json:"lines"`
+	Payments []Payment    `json:"payments"`
+
+	// Totals To the current month, by payer.
+	Totals []PayerTotals `json:"totals"`
+
+	// UnpaidFrom Example: 2026-10
+	UnpaidFrom *Month `json:"unpaid_from,omitempty"`
+}
 
 // CaseLink defines model for CaseLink.
 type CaseLink struct {
@@ -958,19 +1150,28 @@ type FollowUpInput struct {
 	AttendingSchool bool `json:"attending_school"`
 
 	// Concerns Free text; sealed with age before it is stored, never shown to a client.
-	Concerns *Note                `json:"concerns,omitempty"`
-	Contact  FollowUpInputContact `json:"contact"`
-	Date     openapi_types.Date   `json:"date"`
+	Concerns      *Note                `json:"concerns,omitempty"`
+	Contact       FollowUpInputContact `json:"contact"`
+	Date          openapi_types.Date   `json:"date"`
+	StipendMethod *PaymentMethod       `json:"stipend_method,omitempty"`
 
 	// StipendPaid An amount in minor units (fen for CNY).
-	StipendPaid     *Amount             `json:"stipend_paid,omitempty"`
-	StipendPaidOn   *openapi_types.Date `json:"stipend_paid_on,omitempty"`
-	StipendProofRef *string             `json:"stipend_proof_ref,omitempty"`
-	WorkingAgain    bool                `json:"working_again"`
+	StipendPaid   *Amount             `json:"stipend_paid,omitempty"`
+	StipendPaidOn *openapi_types.Date `json:"stipend_paid_on,omitempty"`
+
+	// StipendPayer Who paid; required when the plan is split.
+	StipendPayer *FollowUpInputStipendPayer `json:"stipend_payer,omitempty"`
+
+	// StipendProofRef Required with a stipend; unique per payer.
+	StipendProofRef *string `json:"stipend_proof_ref,omitempty"`
+	WorkingAgain    bool    `json:"working_again"`
 }
 
 // FollowUpInputContact defines model for FollowUpInput.Contact.
 type FollowUpInputContact string
+
+// FollowUpInputStipendPayer Who paid; required when the plan is split.
+type FollowUpInputStipendPayer string
 
 // Gender defines model for Gender.
 type Gender string
@@ -1023,6 +1224,22 @@ type JWK struct {
 type JWKS struct {
 	Keys []JWK `json:"keys"`
 }
+
+// LedgerLine defines model for LedgerLine.
+type LedgerLine struct {
+	// Balance Due minus paid: what is still owed (negative, paid beyond what was due).
+	Balance  int64  `json:"balance"`
+	Currency string `json:"currency"`
+	Due      int64  `json:"due"`
+
+	// Month Example: 2026-10
+	Month Month           `json:"month"`
+	Paid  int64           `json:"paid"`
+	Payer LedgerLinePayer `json:"payer"`
+}
+
+// LedgerLinePayer defines model for LedgerLine.Payer.
+type LedgerLinePayer string
 
 // Month Example: 2026-10
 type Month = string
@@ -1133,6 +1350,67 @@ type Outcome string
 
 // Payer defines model for Payer.
 type Payer string
+
+// PayerTotals defines model for PayerTotals.
+type PayerTotals struct {
+	// Arrears What is unpaid of the months that are late.
+	Arrears int64 `json:"arrears"`
+	Balance int64 `json:"balance"`
+
+	// Credit What was paid beyond what was due, month by month.
+	Credit   int64            `json:"credit"`
+	Currency string           `json:"currency"`
+	Due      int64            `json:"due"`
+	Paid     int64            `json:"paid"`
+	Payer    PayerTotalsPayer `json:"payer"`
+}
+
+// PayerTotalsPayer defines model for PayerTotals.Payer.
+type PayerTotalsPayer string
+
+// Payment defines model for Payment.
+type Payment struct {
+	// Amount In minor units; negative for a reversal.
+	Amount     int64               `json:"amount"`
+	Currency   string              `json:"currency"`
+	FollowUpId *openapi_types.UUID `json:"follow_up_id,omitempty"`
+	Id         openapi_types.UUID  `json:"id"`
+	Method     PaymentMethod       `json:"method"`
+
+	// Month Example: 2026-10
+	Month      Month               `json:"month"`
+	PaidOn     openapi_types.Date  `json:"paid_on"`
+	Payer      PaymentPayer        `json:"payer"`
+	ProofRef   *string             `json:"proof_ref,omitempty"`
+	RecordedBy *openapi_types.UUID `json:"recorded_by,omitempty"`
+	ReversalOf *openapi_types.UUID `json:"reversal_of,omitempty"`
+	ReversedBy *openapi_types.UUID `json:"reversed_by,omitempty"`
+}
+
+// PaymentPayer defines model for Payment.Payer.
+type PaymentPayer string
+
+// PaymentInput defines model for PaymentInput.
+type PaymentInput struct {
+	// Amount In minor units (fen for CNY); a correction is a reversal.
+	Amount   int64         `json:"amount"`
+	Currency Currency      `json:"currency"`
+	Method   PaymentMethod `json:"method"`
+
+	// Month Example: 2026-10
+	Month  Month              `json:"month"`
+	PaidOn openapi_types.Date `json:"paid_on"`
+	Payer  PaymentInputPayer  `json:"payer"`
+
+	// ProofRef The payment's reference (a bank or WeChat transaction number); unique per payer.
+	ProofRef string `json:"proof_ref"`
+}
+
+// PaymentInputPayer defines model for PaymentInput.Payer.
+type PaymentInputPayer string
+
+// PaymentMethod defines model for PaymentMethod.
+type PaymentMethod string
 
 // Plan defines model for Plan.
 type Plan struct {
@@ -1273,8 +1551,8 @@ type TransitionResult struct {
 	// Case A case without identity or notes. Client users get only the fields that
 	// DOMAIN.md allows a brand: id, code, client_id, factory_id, factory_name,
 	// state, gender, age_years, opened_on, days_open, closed_on, outcome,
-	// last_follow_up, overdue, due_to_close, missed_months, monthly_stipend,
-	// stipend_currency and payer.
+	// last_follow_up, overdue, due_to_close, missed_months, arrears,
+	// monthly_stipend, stipend_currency and payer.
 	Case       Case       `json:"case"`
 	Transition Transition `json:"transition"`
 }
@@ -1375,6 +1653,9 @@ type ListCasesParams struct {
 	// Unassigned Cases with no case worker.
 	Unassigned *bool `form:"unassigned,omitempty" json:"unassigned,omitempty"`
 
+	// Arrears Cases whose first unpaid month is late: unpaid more than REMEDY_ARREARS_DAYS (10) after it fell due.
+	Arrears *bool `form:"arrears,omitempty" json:"arrears,omitempty"`
+
 	// Code The case of this code (full-width forms and lower case are accepted).
 	Code *string `form:"code,omitempty" json:"code,omitempty"`
 
@@ -1401,6 +1682,26 @@ type ReadNotesParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
 }
 
+// GetBrandLedgerParams defines parameters for GetBrandLedger.
+type GetBrandLedgerParams struct {
+	// ClientId Required for staff; a client user's own brand otherwise.
+	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+	From     Month               `form:"from" json:"from"`
+	To       Month               `form:"to" json:"to"`
+}
+
+// ExportBrandLedgerParams defines parameters for ExportBrandLedger.
+type ExportBrandLedgerParams struct {
+	// ClientId Required for staff; a client user's own brand otherwise.
+	ClientId *openapi_types.UUID           `form:"client_id,omitempty" json:"client_id,omitempty"`
+	From     Month                         `form:"from" json:"from"`
+	To       Month                         `form:"to" json:"to"`
+	Format   ExportBrandLedgerParamsFormat `form:"format" json:"format"`
+}
+
+// ExportBrandLedgerParamsFormat defines parameters for ExportBrandLedger.
+type ExportBrandLedgerParamsFormat string
+
 // ListMonthlyReportsParams defines parameters for ListMonthlyReports.
 type ListMonthlyReportsParams struct {
 	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
@@ -1426,6 +1727,9 @@ type AddFollowUpJSONRequestBody = FollowUpInput
 
 // CorrectIdentityJSONRequestBody defines body for CorrectIdentity for application/json ContentType.
 type CorrectIdentityJSONRequestBody = IdentityCorrection
+
+// RecordPaymentJSONRequestBody defines body for RecordPayment for application/json ContentType.
+type RecordPaymentJSONRequestBody = PaymentInput
 
 // PutPlanJSONRequestBody defines body for PutPlan for application/json ContentType.
 type PutPlanJSONRequestBody = PlanInput
@@ -1510,9 +1814,18 @@ type ServerInterface interface {
 	// CorrectIdentity Correct the child's identity.
 	// (PUT /v1/cases/{id}/identity)
 	CorrectIdentity(ctx echo.Context, id CaseID) error
+	// GetCaseLedger The case's stipend ledger, month by month and payer by payer, with its payments.
+	// (GET /v1/cases/{id}/ledger)
+	GetCaseLedger(ctx echo.Context, id CaseID) error
 	// ReadNotes Open every note of the case, for a stated reason.
 	// (GET /v1/cases/{id}/notes)
 	ReadNotes(ctx echo.Context, id CaseID, params ReadNotesParams) error
+	// RecordPayment Record a stipend payment by the factory or the brand.
+	// (POST /v1/cases/{id}/payments)
+	RecordPayment(ctx echo.Context, id CaseID) error
+	// ReversePayment Reverse a payment with an entry of the opposite amount.
+	// (POST /v1/cases/{id}/payments/{payment_id}/reversal)
+	ReversePayment(ctx echo.Context, id CaseID, paymentId openapi_types.UUID) error
 	// PutPlan Write the return-to-school plan; any earlier approval is void.
 	// (PUT /v1/cases/{id}/plan)
 	PutPlan(ctx echo.Context, id CaseID) error
@@ -1549,6 +1862,12 @@ type ServerInterface interface {
 	// MergeFactory Merge this duplicate factory into another; its cases and brands move over.
 	// (POST /v1/factories/{id}/merge)
 	MergeFactory(ctx echo.Context, id EntityID) error
+	// GetBrandLedger A brand's stipend reconciliation over a range of months, by month, payer and case.
+	// (GET /v1/ledger)
+	GetBrandLedger(ctx echo.Context, params GetBrandLedgerParams) error
+	// ExportBrandLedger Export a brand's ledger for a range of months as CSV or XLSX, by case code, with totals.
+	// (GET /v1/ledger/export)
+	ExportBrandLedger(ctx echo.Context, params ExportBrandLedgerParams) error
 	// ListMonthlyReports Monthly reports, newest month and version first.
 	// (GET /v1/monthly-reports)
 	ListMonthlyReports(ctx echo.Context, params ListMonthlyReportsParams) error
@@ -1753,6 +2072,13 @@ func (w *ServerInterfaceWrapper) ListCases(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter unassigned: %s", err))
 	}
 
+	// ------------- Optional query parameter "arrears" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "arrears", ctx.QueryParams(), &params.Arrears, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter arrears: %s", err))
+	}
+
 	// ------------- Optional query parameter "code" -------------
 
 	err = runtime.BindQueryParameterWithOptions("form", true, false, "code", ctx.QueryParams(), &params.Code, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
@@ -1952,6 +2278,22 @@ func (w *ServerInterfaceWrapper) CorrectIdentity(ctx echo.Context) error {
 	return err
 }
 
+// GetCaseLedger converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCaseLedger(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCaseLedger(ctx, id)
+	return err
+}
+
 // ReadNotes converts echo context to params.
 func (w *ServerInterfaceWrapper) ReadNotes(ctx echo.Context) error {
 	var err error
@@ -1974,6 +2316,46 @@ func (w *ServerInterfaceWrapper) ReadNotes(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ReadNotes(ctx, id, params)
+	return err
+}
+
+// RecordPayment converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordPayment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordPayment(ctx, id)
+	return err
+}
+
+// ReversePayment converts echo context to params.
+func (w *ServerInterfaceWrapper) ReversePayment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "payment_id" -------------
+	var paymentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "payment_id", ctx.Param("payment_id"), &paymentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter payment_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReversePayment(ctx, id, paymentId)
 	return err
 }
 
@@ -2141,6 +2523,77 @@ func (w *ServerInterfaceWrapper) MergeFactory(ctx echo.Context) error {
 	return err
 }
 
+// GetBrandLedger converts echo context to params.
+func (w *ServerInterfaceWrapper) GetBrandLedger(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetBrandLedgerParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetBrandLedger(ctx, params)
+	return err
+}
+
+// ExportBrandLedger converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportBrandLedger(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportBrandLedgerParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Required query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportBrandLedger(ctx, params)
+	return err
+}
+
 // ListMonthlyReports converts echo context to params.
 func (w *ServerInterfaceWrapper) ListMonthlyReports(ctx echo.Context) error {
 	var err error
@@ -2295,6 +2748,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/cases/:id/events", wrapper.ListCaseEvents, options.OperationMiddlewares["listCaseEvents"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/identity", wrapper.ReadIdentity, options.OperationMiddlewares["readIdentity"]...)
 	router.PUT(options.BaseURL+"/v1/cases/:id/identity", wrapper.CorrectIdentity, options.OperationMiddlewares["correctIdentity"]...)
+	router.GET(options.BaseURL+"/v1/cases/:id/ledger", wrapper.GetCaseLedger, options.OperationMiddlewares["getCaseLedger"]...)
+	router.POST(options.BaseURL+"/v1/cases/:id/payments", wrapper.RecordPayment, options.OperationMiddlewares["recordPayment"]...)
+	router.POST(options.BaseURL+"/v1/cases/:id/payments/:payment_id/reversal", wrapper.ReversePayment, options.OperationMiddlewares["reversePayment"]...)
+	router.GET(options.BaseURL+"/v1/ledger", wrapper.GetBrandLedger, options.OperationMiddlewares["getBrandLedger"]...)
+	router.GET(options.BaseURL+"/v1/ledger/export", wrapper.ExportBrandLedger, options.OperationMiddlewares["exportBrandLedger"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/notes", wrapper.ReadNotes, options.OperationMiddlewares["readNotes"]...)
 	router.GET(options.BaseURL+"/v1/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)

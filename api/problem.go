@@ -110,6 +110,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="remedy"`)
 	}
+	if hasBody(c.Request()) && c.Get("body") == nil {
+		// The body was refused unread: close the connection after this
+		// answer, or net/http would first wait to read up to 256 KiB of it.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+	}
 	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
 	c.Response().WriteHeader(status)
 	if c.Request().Method != http.MethodHead {

@@ -54,7 +54,7 @@ func TestMonthlyReports(t *testing.T) {
 	fire(f.Supervisor, cases.EventApprovePlan)
 	paid := time.Date(2026, 10, 12, 0, 0, 0, 0, time.UTC)
 	_, err = e.cases.AddFollowUp(ctx, f.Worker.Actor(), c.ID, cases.FollowUpInput{Date: paid, Contact: "visit", AttendingSchool: true,
-		StipendPaid: 80000, StipendPaidOn: &paid, Concerns: cases.NewNote(canaries["concerns"])})
+		StipendPaid: 80000, StipendPaidOn: &paid, StipendProofRef: "BANK-OCT-1", Concerns: cases.NewNote(canaries["concerns"])})
 	must(t, err)
 	e.db.Now = now
 

@@ -37,6 +37,7 @@ type Services struct {
 	Users     cases.UserService
 	Audit     cases.AuditService
 	Reports   cases.ReportService
+	Ledger    cases.LedgerService
 }
 
 // ReportGenerator generates a client's report for a month on demand, as a
@@ -59,8 +60,19 @@ type Config struct {
 	Issuer, Audience string
 	// TokenTTL is how long an access token lives; 15 minutes if zero.
 	TokenTTL time.Duration
-	// MaxBodyBytes caps a request body; 256 KiB if zero.
+	// MaxBodyBytes caps the body of an authenticated request; 256 KiB if zero.
 	MaxBodyBytes int64
+	// PublicMaxBodyBytes caps the body of a request to a public operation
+	// (the sign-in); 4 KiB if zero.
+	PublicMaxBodyBytes int64
+	// PublicBodyTimeout is how long a client has to send the body of a
+	// request to a public operation; 5 seconds if zero. Authenticated
+	// requests have the server's read timeout.
+	PublicBodyTimeout time.Duration
+	// AddressLimit and UserLimit are the rate limits per client address
+	// (every request but the health probes) and per signed-in user (every
+	// operation that needs a token), kept in this process. Zero: no limit.
+	AddressLimit, UserLimit RateLimit
 	// CORSOrigins lists the browser origins allowed to call the API; empty
 	// turns CORS off.
 	CORSOrigins []string
@@ -72,6 +84,11 @@ type Config struct {
 	// Zone is the organisation's time zone, which decides calendar months
 	// and days (REMEDY_REPORT_ZONE); UTC if nil.
 	Zone *time.Location
+	// Build names the running build in the remedy_build_info metric.
+	Build BuildInfo
+	// ArrearsDays is how long a month's stipend may stay unpaid after it
+	// falls due before its case is in arrears; cases.DefaultGraceDays if 0.
+	ArrearsDays int
 }
 
 // Server is the HTTP server.
@@ -83,6 +100,8 @@ type Server struct {
 	throttle *throttle
 	metrics  *metrics
 	listener net.Listener
+	// byAddress and byUser are the rate limiters; nil when off.
+	byAddress, byUser *limiter
 }
 
 // NewServer builds the routes of the OpenAPI document over cfg's services.
@@ -93,11 +112,25 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 256 << 10
 	}
+	if cfg.PublicMaxBodyBytes == 0 {
+		cfg.PublicMaxBodyBytes = 4 << 10
+	}
+	if cfg.PublicBodyTimeout == 0 {
+		cfg.PublicBodyTimeout = 5 * time.Second
+	}
+	for _, l := range []RateLimit{cfg.AddressLimit, cfg.UserLimit} {
+		if err := l.Validate(); err != nil {
+			return nil, fmt.Errorf("api: %w", err)
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.Zone == nil {
 		cfg.Zone = time.UTC
+	}
+	if cfg.ArrearsDays == 0 {
+		cfg.ArrearsDays = cases.DefaultGraceDays
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -113,7 +146,8 @@ func NewServer(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Config: cfg, echo: e, spec: spec, tokens: tokens,
-		throttle: newThrottle(cfg.Now), metrics: newMetrics()}
+		throttle: newThrottle(cfg.Now), metrics: newMetrics(cfg.Build),
+		byAddress: newLimiter(policyAddress, cfg.AddressLimit, cfg.Now), byUser: newLimiter(policyUser, cfg.UserLimit, cfg.Now)}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.TrustedProxies) > 0 {
@@ -124,13 +158,15 @@ func NewServer(cfg Config) (*Server, error) {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader(append(opts, echo.TrustLoopback(false), echo.TrustPrivateNet(false), echo.TrustLinkLocal(false))...)
 	}
 
-	e.Use(s.recoverPanic, s.requestID, s.observe, s.headers)
+	// No middleware reads the body: guard does, for an operation that takes
+	// one, once the caller is authenticated and allowed.
+	e.Use(s.recoverPanic, s.dropUnreadBody, s.requestID, s.observe, s.headers, s.limitAddress)
 	if len(cfg.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{AllowOrigins: cfg.CORSOrigins,
-			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key"},
-			MaxAge:       600}))
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "Idempotency-Key"},
+			ExposeHeaders: []string{"RateLimit", "RateLimit-Policy", "Retry-After", echo.HeaderXRequestID},
+			MaxAge:        600}))
 	}
-	e.Use(s.capBody)
 
 	perOp := map[string][]echo.MiddlewareFunc{}
 	for _, op := range spec.Operations() {
@@ -201,6 +237,24 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// dropUnreadBody ends the connection of a request whose body was refused
+// unread (the caller was not authenticated or allowed, the operation takes
+// no body, a rate limit) once the answer is written. Otherwise net/http
+// would read up to 256 KiB of the body before closing or reusing the
+// connection, and a client sending a byte a second would hold it until
+// the read timeout.
+func (s *Server) dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if hasBody(c.Request()) && c.Get("body") == nil {
+			// The answer says Connection: close (handleError and readBody set
+			// it); an expired read deadline makes net/http stop reading now.
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now())
+		}
+		return err
+	}
+}
+
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
 // requestID keeps a caller's request id if it looks like one, and makes one
@@ -237,8 +291,9 @@ func (s *Server) observe(next echo.HandlerFunc) echo.HandlerFunc {
 			route = "unmatched"
 		}
 		status := c.Response().Status
-		s.metrics.observe(c.Request().Method, route, status, elapsed)
-		attrs := []slog.Attr{slog.String("method", c.Request().Method), slog.String("route", route),
+		method := methodLabel(c.Request().Method)
+		s.metrics.observe(method, route, status, elapsed)
+		attrs := []slog.Attr{slog.String("method", method), slog.String("route", route),
 			slog.Int("status", status), slog.Duration("duration", elapsed), slog.String("request_id", requestID(c))}
 		if actor, ok := c.Get("actor").(cases.Actor); ok {
 			attrs = append(attrs, slog.String("user_id", actor.UserID.String()), slog.String("role", string(actor.Role)))
@@ -265,38 +320,62 @@ func (s *Server) headers(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// capBody reads the body through http.MaxBytesReader once, so that the
-// validator and the handler read the same bytes and a large body is refused
-// before either of them reads it.
-func (s *Server) capBody(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		r := c.Request()
-		if r.Body == nil || r.Body == http.NoBody {
-			return next(c)
-		}
-		if r.ContentLength > s.MaxBodyBytes {
-			return s.tooLarge()
-		}
-		data, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, s.MaxBodyBytes))
-		if err != nil {
-			var maxErr *http.MaxBytesError
-			if errors.As(err, &maxErr) {
-				return s.tooLarge()
-			}
-			return badRequest("The request body could not be read.")
-		}
-		r.Body = io.NopCloser(bytes.NewReader(data))
-		c.Set("body", data)
-		return next(c)
+// hasBody reports whether the request comes with a body, declared or chunked.
+func hasBody(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+}
+
+// readBody reads the body of a request to op once, through
+// http.MaxBytesReader, so that the validator and the handler read the same
+// bytes, and refuses a body with a duplicate object key. A public
+// operation's body (the sign-in's) has a small cap and a short deadline: a
+// client with no token cannot hold a connection by sending it slowly.
+func (s *Server) readBody(c echo.Context, op *Operation) error {
+	r := c.Request()
+	if !hasBody(r) {
+		return nil
 	}
+	if !op.hasBody {
+		// A body the operation does not take is never read: the connection
+		// closes after the answer rather than wait for it.
+		c.Response().Header().Set(echo.HeaderConnection, "close")
+		return nil
+	}
+	limit := s.MaxBodyBytes
+	if op.Public() {
+		limit = s.PublicMaxBodyBytes
+		// On a connection of the real server; a test's recorder has no
+		// deadline to set.
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(s.PublicBodyTimeout))
+	}
+	if r.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, limit))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return tooLarge(limit)
+		}
+		return badRequest("The request body could not be read.")
+	}
+	if name, ok := duplicateKey(data); ok {
+		return badRequest("The body has a key twice.", cases.Failure{Name: name, Message: "appears more than once in its object"})
+	}
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	c.Set("body", data)
+	return nil
 }
 
-func (s *Server) tooLarge() error {
-	return &problemError{code: codeTooLarge, message: fmt.Sprintf("The request body is larger than %d bytes.", s.MaxBodyBytes)}
+func tooLarge(limit int64) error {
+	return &problemError{code: codeTooLarge, message: fmt.Sprintf("The request body is larger than %d bytes.", limit)}
 }
 
-// guard authenticates and authorises a call of op by its x-roles, then
-// validates the request against the document.
+// guard runs before each operation: it authenticates the caller from the
+// headers (unless the operation is public), applies the per-user rate
+// limit, checks the caller's role against op's x-roles, and only then reads
+// the body and validates the request against the document. The body of a
+// request refused on the way is never read.
 func (s *Server) guard(op *Operation) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -306,9 +385,15 @@ func (s *Server) guard(op *Operation) echo.MiddlewareFunc {
 					return err
 				}
 				c.Set("actor", actor)
+				if err := s.limit(c, s.byUser, actor.UserID.String()); err != nil {
+					return err
+				}
 				if !op.Allows(actor.Role) {
 					return cases.Errorf(cases.EFORBIDDEN, "The role %s may not do this.", actor.Role)
 				}
+			}
+			if err := s.readBody(c, op); err != nil {
+				return err
 			}
 			if err := s.validate(c, op); err != nil {
 				return err

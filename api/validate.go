@@ -8,7 +8,9 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -96,7 +98,10 @@ func unknownQuery(c echo.Context, op *Operation) error {
 
 var plainName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,40}$`)
 
-var propertyReason = regexp.MustCompile(`^property "([^"]{1,100})" is (?:unsupported|missing)$`)
+// propertyReason is kin-openapi's reason for an unknown or a missing
+// property. The name of an unknown one is the client's input: it is echoed
+// only through echoName, and the reason is replaced by a fixed one.
+var propertyReason = regexp.MustCompile(`^property "(.*)" is (unsupported|missing)$`)
 
 // collectFailures flattens kin-openapi's nested errors into named failures.
 func collectFailures(err error, prefix string, out *[]cases.Failure) {
@@ -132,17 +137,30 @@ func collectFailures(err error, prefix string, out *[]cases.Failure) {
 	}
 	var schemaErr *openapi3.SchemaError
 	if errors.As(err, &schemaErr) {
+		// The path may hold keys the client chose (an unknown property, a
+		// map's key): every segment is echoed only in a bounded, sanitised
+		// form, and so is the name of an unknown property, whose reason is
+		// replaced rather than repeated.
 		path := schemaErr.JSONPointer()
-		// An unknown or missing property is named in the reason; it is a
-		// field name, not a value.
-		if m := propertyReason.FindStringSubmatch(schemaErr.Reason); m != nil && (len(path) == 0 || path[len(path)-1] != m[1]) {
-			path = append(path, m[1])
+		message := limit(schemaErr.Reason)
+		if m := propertyReason.FindStringSubmatch(schemaErr.Reason); m != nil {
+			name, err := strconv.Unquote(`"` + m[1] + `"`) // kin-openapi quotes it with %q
+			if err != nil {
+				name = m[1]
+			}
+			if len(path) == 0 || path[len(path)-1] != name {
+				path = append(path, name)
+			}
+			message = "is not a field of this request"
+			if m[2] == "missing" {
+				message = "is required"
+			}
 		}
 		name := prefix
 		if len(path) > 0 {
-			name = strings.Join(path, ".")
+			name = echoPath(path)
 		}
-		*out = append(*out, cases.Failure{Name: name, Message: limit(schemaErr.Reason)})
+		*out = append(*out, cases.Failure{Name: name, Message: message})
 		return
 	}
 	*out = append(*out, cases.Failure{Name: prefixOr(prefix, "request"), Message: "is not valid"})
@@ -155,11 +173,153 @@ func prefixOr(s, def string) string {
 	return s
 }
 
+// limit bounds a reason of kin-openapi's (which never quotes a value) to
+// 200 bytes of whole characters, control characters dropped.
 func limit(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) <= 200 {
+		return s
 	}
-	return s
+	cut := 200
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Bounds of a field path echoed in an error.
+const (
+	echoSegments   = 8  // segments shown; more are elided
+	echoSegmentLen = 40 // characters of a segment shown
+)
+
+// echoName returns a name the client sent, such as an unknown field's, as
+// an error may repeat it: ASCII letters, digits, '_' and '-' kept, any
+// other character '?', at most 40 characters. A client cannot use it to
+// put markup, control characters or a long text into an error document.
+func echoName(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == echoSegmentLen {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r < utf8.RuneSelf && (r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+		n++
+	}
+	if b.Len() == 0 {
+		return "?"
+	}
+	return b.String()
+}
+
+// echoPath joins the segments of a path to a field, each through echoName,
+// as "identity.full_name"; past 8 segments the middle is elided.
+func echoPath(path []string) string {
+	if len(path) > echoSegments {
+		path = append(append(path[:echoSegments/2:echoSegments/2], "…"), path[len(path)-echoSegments/2+1:]...)
+	}
+	out := make([]string, len(path))
+	for i, seg := range path {
+		if seg == "…" {
+			out[i] = seg
+			continue
+		}
+		out[i] = echoName(seg)
+	}
+	return strings.Join(out, ".")
+}
+
+// duplicateKey walks the JSON tokens of body and returns the path of the
+// first key that appears twice in one object, compared as Go's
+// encoding/json matches keys to fields (case-insensitively), so that a
+// validator and a decoder can never read different values for one field.
+// encoding/json itself keeps the last of two values silently. A body that
+// is not JSON is left to the validator to refuse.
+func duplicateKey(body []byte) (string, bool) {
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		key    bool   // in an object: the next token is a key
+		seg    string // this value's name in its parent
+		member string // in an object: the key of the value being read
+		index  int    // in an array: the index of the value being read
+	}
+	var stack []*frame
+	// done marks the value at the top of the stack as read.
+	done := func() {
+		if n := len(stack); n > 0 {
+			if top := stack[n-1]; top.object {
+				top.key = true
+			} else {
+				top.index++
+			}
+		}
+	}
+	path := func(last string) string {
+		var segs []string
+		for _, f := range stack[1:] {
+			segs = append(segs, f.seg)
+		}
+		return echoPath(append(segs, last))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // the end, or not JSON
+		}
+		var top *frame
+		if n := len(stack); n > 0 {
+			top = stack[n-1]
+		}
+		if top != nil && top.object && top.key {
+			if tok == json.Delim('}') {
+				stack = stack[:len(stack)-1]
+				done()
+				continue
+			}
+			k, _ := tok.(string)
+			folded := strings.ToLower(strings.ToUpper(k))
+			if top.keys[folded] {
+				return path(k), true
+			}
+			top.keys[folded] = true
+			top.key, top.member = false, k
+			continue
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			seg := ""
+			if top != nil && top.object {
+				seg = top.member
+			} else if top != nil {
+				seg = strconv.Itoa(top.index)
+			}
+			f := &frame{object: tok == json.Delim('{'), seg: seg}
+			if f.object {
+				f.keys, f.key = map[string]bool{}, true
+			}
+			stack = append(stack, f)
+		case json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			done()
+		default:
+			done()
+		}
+	}
 }
 
 // decode reads the request body into v strictly: unknown fields and
@@ -175,11 +335,16 @@ func decode(c echo.Context, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return badRequest("The body is not valid.", cases.Failure{Name: prefixOr(typeErr.Field, "body"),
+			name := "body"
+			if typeErr.Field != "" {
+				name = echoPath(strings.Split(typeErr.Field, "."))
+			}
+			return badRequest("The body is not valid.", cases.Failure{Name: name,
 				Message: fmt.Sprintf("must be of type %s", typeErr.Type)})
 		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			return badRequest("The body is not valid.", cases.Failure{Name: "body", Message: "has an unknown field"})
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			name, _ = strconv.Unquote(name)
+			return badRequest("The body is not valid.", cases.Failure{Name: echoName(name), Message: "is not a field of this request"})
 		}
 		return badRequest("The body is not valid JSON.")
 	}

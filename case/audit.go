@@ -23,6 +23,7 @@ const (
 	ActionNotesRead        = "notes.read"
 	ActionPaymentRecorded  = "payment.recorded"
 	ActionPaymentReversed  = "payment.reversed"
+	ActionLedgerExported   = "ledger.exported"
 	ActionTransition       = "case.transition"
 	ActionCaseLinked       = "case.linked"
 	ActionIdentityRead     = "identity.read"

@@ -72,16 +72,22 @@ func run() error {
 		targets = append(targets, base)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "target\top\trequests\terrors\treq/s\tp50\tp90\tp99\tmax\t\n")
+	fmt.Fprintf(tw, "target\top\trequests\terrors\t429\treq/s\tp50\tp90\tp99\tmax\t\n")
+	throttled := 0
 	for _, t := range targets {
 		res := drive(ctx, t, o)
 		for _, op := range []string{"file", "list"} {
 			r := res[op]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", t.name(), op, len(r.latencies), r.errors,
+			throttled += r.throttled
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%s\t%s\t%s\t\n", t.name(), op, len(r.latencies), r.errors, r.throttled,
 				float64(len(r.latencies))/o.duration.Seconds(), r.pct(50), r.pct(90), r.pct(99), r.pct(100))
 		}
 	}
 	fmt.Fprintf(tw, "\nconcurrency %d, %s per target, %.0f%% filings\n", o.concurrency, o.duration, o.fileShare*100)
+	if throttled > 0 {
+		fmt.Fprintf(tw, "%d requests were refused by the server's rate limits: to measure throughput, start serve with\n"+
+			"REMEDY_RATE_LIMIT_USER=0 REMEDY_RATE_LIMIT_ADDRESS=0\n", throttled)
+	}
 	return tw.Flush()
 }
 
@@ -95,7 +101,11 @@ type target interface {
 type result struct {
 	latencies []time.Duration
 	errors    int
+	throttled int // answered 429 by the server's rate limits
 }
+
+// errThrottled is a 429: the server's rate limit, not a failure to measure.
+var errThrottled = errors.New("throttled (429)")
 
 func (r *result) pct(p float64) time.Duration {
 	if len(r.latencies) == 0 {
@@ -130,7 +140,10 @@ func drive(ctx context.Context, t target, o options) map[string]*result {
 				} else {
 					err = t.list(ctx, client)
 				}
-				if err != nil {
+				if errors.Is(err, errThrottled) {
+					mine[op].throttled++
+					continue
+				} else if err != nil {
 					mine[op].errors++
 					continue
 				}
@@ -140,6 +153,7 @@ func drive(ctx context.Context, t target, o options) map[string]*result {
 			for op, r := range mine {
 				all[op].latencies = append(all[op].latencies, r.latencies...)
 				all[op].errors += r.errors
+				all[op].throttled += r.throttled
 			}
 			mu.Unlock()
 		}()
@@ -184,6 +198,9 @@ func send(ctx context.Context, c *http.Client, method, url, token string, body [
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
 		return nil, err
+	}
+	if res.StatusCode == http.StatusTooManyRequests {
+		return nil, errThrottled
 	}
 	if res.StatusCode != want {
 		return nil, fmt.Errorf("%s %s: status %d", method, url, res.StatusCode)

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -72,10 +71,7 @@ func TestTwoServersOneCrash(t *testing.T) {
 	cfg := storagetest.Config(t, "postgres")
 	dir := t.TempDir()
 	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_DATABASE_URL": cfg.DatabaseURL}
-	bin := filepath.Join(t.TempDir(), "remedy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := mustBinary(t)
 	ctx := context.Background()
 	const pw = "cluster password 1"
 	var out bytes.Buffer

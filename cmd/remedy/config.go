@@ -1,9 +1,11 @@
 package main
 
 import (
+	"log/slog"
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,6 +45,11 @@ type Config struct {
 	CORSOrigins []string `env:"REMEDY_CORS_ORIGINS" envSeparator:","`
 	// TrustedProxies lists the CIDR ranges whose X-Forwarded-For is believed.
 	TrustedProxies []string `env:"REMEDY_TRUSTED_PROXIES" envSeparator:","`
+	// RateLimitAddress and RateLimitUser are the API's rate limits per
+	// client address and per signed-in user, as REQUESTS/WINDOW (such as
+	// 600/1m) or 0 for none; each serve process keeps its own.
+	RateLimitAddress string `env:"REMEDY_RATE_LIMIT_ADDRESS" envDefault:"1200/1m"`
+	RateLimitUser    string `env:"REMEDY_RATE_LIMIT_USER" envDefault:"600/1m"`
 	// DemoPassword, when set, is every demo user's password instead of a
 	// random one.
 	DemoPassword string `env:"REMEDY_DEMO_PASSWORD"`
@@ -50,6 +57,9 @@ type Config struct {
 	// previous month's reports are generated.
 	ReportTime string `env:"REMEDY_REPORT_TIME" envDefault:"06:00"`
 	ReportZone string `env:"REMEDY_REPORT_ZONE" envDefault:"Asia/Shanghai"`
+	// ArrearsDays is how long a month's stipend may stay unpaid after it
+	// falls due before its case is in arrears.
+	ArrearsDays int `env:"REMEDY_ARREARS_DAYS" envDefault:"10"`
 	// ReportFont is a TrueType file to set reports in instead of the
 	// embedded GB 2312 font.
 	ReportFont string `env:"REMEDY_REPORT_FONT"`
@@ -75,6 +85,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		// Never echo the URL: it may carry a password.
 		return cfg, errors.New("configuration: REMEDY_DATABASE_URL must be a postgres:// URL, or empty for the embedded SQLite")
 	}
+	if cfg.ArrearsDays < 1 || cfg.ArrearsDays > 90 {
+		return cfg, fmt.Errorf("configuration: REMEDY_ARREARS_DAYS must be a number of days from 1 to 90, not %d", cfg.ArrearsDays)
+	}
 	switch cfg.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -94,6 +107,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	for _, o := range cfg.CORSOrigins {
 		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") {
 			return cfg, fmt.Errorf("configuration: REMEDY_CORS_ORIGINS must be origins such as https://app.example.org, not %q", o)
+		}
+	}
+	for name, v := range map[string]string{"REMEDY_RATE_LIMIT_ADDRESS": cfg.RateLimitAddress, "REMEDY_RATE_LIMIT_USER": cfg.RateLimitUser} {
+		if _, err := parseRateLimit(v); err != nil {
+			return cfg, fmt.Errorf("configuration: %s must be REQUESTS/WINDOW such as 600/1m, or 0 for no limit: %w", name, err)
 		}
 	}
 	if cfg.DemoPassword != "" && len(cfg.DemoPassword) < api.MinPasswordLength {
@@ -132,8 +150,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
 	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE",
 	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
-	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_DEMO_PASSWORD",
-	"REMEDY_REPORT_TIME", "REMEDY_REPORT_ZONE", "REMEDY_REPORT_FONT", "REMEDY_SMTP_URL", "REMEDY_SMTP_FROM"}
+	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_RATE_LIMIT_ADDRESS",
+	"REMEDY_RATE_LIMIT_USER", "REMEDY_DEMO_PASSWORD",
+	"REMEDY_REPORT_TIME", "REMEDY_REPORT_ZONE", "REMEDY_ARREARS_DAYS", "REMEDY_REPORT_FONT", "REMEDY_SMTP_URL", "REMEDY_SMTP_FROM"}
 
 // proxies parses TrustedProxies, which loadConfig has checked.
 func (c Config) proxies() []*net.IPNet {
@@ -144,6 +163,35 @@ func (c Config) proxies() []*net.IPNet {
 		}
 	}
 	return out
+}
+
+// rateLimits returns the rate limits, which loadConfig has checked.
+func (c Config) rateLimits() (address, user api.RateLimit) {
+	address, _ = parseRateLimit(c.RateLimitAddress)
+	user, _ = parseRateLimit(c.RateLimitUser)
+	return address, user
+}
+
+// parseRateLimit reads REQUESTS/WINDOW, such as 600/1m, or 0 for no limit.
+func parseRateLimit(s string) (api.RateLimit, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return api.RateLimit{}, nil
+	}
+	n, w, ok := strings.Cut(s, "/")
+	if !ok {
+		return api.RateLimit{}, errors.New("no /")
+	}
+	requests, err := strconv.Atoi(n)
+	if err != nil || requests < 1 {
+		return api.RateLimit{}, errors.New("the requests are not a positive number")
+	}
+	window, err := time.ParseDuration(w)
+	if err != nil {
+		return api.RateLimit{}, errors.New("the window is not a duration such as 1m or 30s")
+	}
+	l := api.RateLimit{Requests: requests, Window: window}
+	return l, l.Validate()
 }
 
 // keyFiles returns the configured key files.
@@ -162,6 +210,11 @@ func (c Config) reportTime() (hour, minute int, err error) {
 		return 0, 0, fmt.Errorf("configuration: REMEDY_REPORT_TIME must be a time of day such as 06:00, not %q", c.ReportTime)
 	}
 	return t.Hour(), t.Minute(), nil
+}
+
+// storage is the storage configuration of c.
+func (c Config) storage(log *slog.Logger) storage.Config {
+	return storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, Logger: log, Zone: c.zone(), ArrearsDays: c.ArrearsDays}
 }
 
 // zone is the organisation's time zone (REMEDY_REPORT_ZONE), which

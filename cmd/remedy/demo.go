@@ -42,6 +42,8 @@ type demoPlan struct {
 	missed       bool // a month in the middle went without a follow-up
 	alert        bool // the last follow-up found the child working again
 	lateContact  bool // first met more than 72 hours after the report
+	arrears      bool // the stipend of the last two months is unpaid
+	overpaid     bool // the brand paid more than its share one month
 }
 
 // seedDemo fills an empty database with two brands, six factories, one user
@@ -151,7 +153,9 @@ func (m *Main) seedDemo(ctx context.Context, db *storage.DB, password string) er
 	add(1, demoPlan{state: cases.StateVerification, lateContact: true})
 	add(5, demoPlan{state: cases.StatePlanning})
 	add(1, demoPlan{state: cases.StateClosed, outcome: cases.OutcomeRefused, fromPlanning: true})
-	add(10, demoPlan{state: cases.StateFollowUp})
+	add(7, demoPlan{state: cases.StateFollowUp})
+	add(2, demoPlan{state: cases.StateFollowUp, arrears: true})
+	add(1, demoPlan{state: cases.StateFollowUp, overpaid: true})
 	add(2, demoPlan{state: cases.StateFollowUp, missed: true})
 	add(1, demoPlan{state: cases.StateFollowUp, pastEnd: true})
 	add(1, demoPlan{state: cases.StateFollowUp, alert: true})
@@ -162,7 +166,7 @@ func (m *Main) seedDemo(ctx context.Context, db *storage.DB, password string) er
 	rng.Shuffle(len(plans), func(i, j int) { plans[i], plans[j] = plans[j], plans[i] })
 
 	svc := storage.NewCaseService(db)
-	w := demoWalk{svc: svc, db: db, rng: rng, today: today, auditor: auditor, supervisor: supervisor, factories: factories}
+	w := demoWalk{svc: svc, ledger: storage.NewLedgerService(db), db: db, rng: rng, today: today, auditor: auditor, supervisor: supervisor, factories: factories}
 	for i, p := range plans {
 		worker := workers[i%len(workers)]
 		if err := w.walk(ctx, p, brands[i%len(brands)], factories[rng.IntN(len(factories))], worker); err != nil {
@@ -182,6 +186,7 @@ func (m *Main) seedDemo(ctx context.Context, db *storage.DB, password string) er
 // demoWalk moves one demo case through the workflow at simulated past times.
 type demoWalk struct {
 	svc                 *storage.CaseService
+	ledger              *storage.LedgerService
 	db                  *storage.DB
 	rng                 *rand.Rand
 	today               time.Time
@@ -217,6 +222,9 @@ func (w *demoWalk) walk(ctx context.Context, p demoPlan, brand *cases.Client, fa
 	ageAtFound := 13 + rng.IntN(3)
 	if p.outcome == cases.OutcomeNotChildLabour {
 		ageAtFound = 16
+	}
+	if p.missed || p.alert || p.arrears || p.overpaid {
+		ageAtFound = 13 // years of follow-up ahead: not past the end date
 	}
 	presence := cases.PresenceEmployed
 	if p.reopened {
@@ -372,14 +380,43 @@ func (w *demoWalk) walk(ctx context.Context, p demoPlan, brand *cases.Client, fa
 		if p.alert && last {
 			concerns = "Seen at a workshop in the same district on a school day; her uncle found her the job."
 		}
-		_, err := w.svc.AddFollowUp(ctx, worker.Actor(), c.ID, cases.FollowUpInput{
+		// The stipend of a month from enrolment on, with the one-off costs
+		// in the first: recorded with the follow-up when one payer pays it
+		// all, as entries of their own when the plan splits it.
+		factoryShare, brandShare := cases.Split(c.Plan.MonthlyStipend, c.Plan.Payer, c.Plan.FactorySharePct)
+		if m == cases.MonthOf(c.Plan.EnrolmentDate) {
+			f, b := cases.Split(c.Plan.TuitionCost+c.Plan.TravelCost, c.Plan.Payer, c.Plan.FactorySharePct)
+			factoryShare, brandShare = factoryShare+f, brandShare+b
+		}
+		if p.overpaid && months == 2 {
+			brandShare += 20000 // a transfer typed with one zero too many, partly
+		}
+		pays := !m.Before(cases.MonthOf(c.Plan.EnrolmentDate)) && !cases.MonthOf(c.Plan.EndDate).Before(m) &&
+			!(p.arrears && !m.Before(cases.MonthOf(w.today).Add(-1)))
+		in := cases.FollowUpInput{
 			Date: day, Contact: []cases.Contact{"visit", "phone", "video"}[rng.IntN(3)],
 			AttendingSchool: p.outcome != cases.OutcomeReturnedToWork && !(p.alert && last), AttendancePct: ptr(85 + rng.IntN(16)),
-			StipendPaid: c.Plan.MonthlyStipend, StipendPaidOn: &paidOn, StipendProofRef: fmt.Sprintf("TX-%06d", rng.IntN(1e6)),
 			WorkingAgain: p.alert && last, Concerns: cases.NewNote(concerns),
-		})
-		if err != nil {
+		}
+		if pays && c.Plan.Payer != cases.PayerSplit {
+			in.StipendPaid, in.StipendPaidOn = factoryShare+brandShare, &paidOn
+			in.StipendProofRef, in.StipendMethod = fmt.Sprintf("TX-%06d", rng.IntN(1e6)), "bank_transfer"
+		}
+		if _, err := w.svc.AddFollowUp(ctx, worker.Actor(), c.ID, in); err != nil {
 			return err
+		}
+		if pays && c.Plan.Payer == cases.PayerSplit {
+			for _, share := range []struct {
+				payer  cases.Payer
+				amount int64
+			}{{cases.PayerFactory, factoryShare}, {cases.PayerBrand, brandShare}} {
+				_, err := w.ledger.RecordPayment(ctx, worker.Actor(), c.ID, cases.PaymentInput{Payer: share.payer,
+					Amount: share.amount, Currency: c.Plan.Currency, PaidOn: paidOn, Month: m,
+					Method: []string{"bank_transfer", "wechat_pay"}[rng.IntN(2)], ProofRef: fmt.Sprintf("%s-%06d", share.payer, rng.IntN(1e6))})
+				if err != nil {
+					return err
+				}
+			}
 		}
 	}
 	if p.state == cases.StateFollowUp {

@@ -76,6 +76,7 @@ func TestDemo(t *testing.T) {
 	for name, f := range map[string]cases.CaseFilter{
 		"a case due to close": {DueToCloseAsOf: now}, "an overdue case": {OverdueAsOf: now},
 		"a working-again alert": {Alert: true}, "an unassigned case": {Unassigned: true},
+		"a case in arrears": {ArrearsAsOf: now},
 	} {
 		if p, err := svc.ListCases(ctx, f); err != nil || len(p.Cases) == 0 {
 			t.Errorf("the demo has no %s (%v)", name, err)
@@ -95,6 +96,20 @@ func TestDemo(t *testing.T) {
 		if !events[want] {
 			t.Errorf("the demo has no %s", want)
 		}
+	}
+	// One case overpaid: a credit in its ledger.
+	ledger, credit := storage.NewLedgerService(db), false
+	for _, c := range page.Cases {
+		l, _, err := ledger.CaseLedger(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tot := range l.Totals {
+			credit = credit || tot.Credit > 0
+		}
+	}
+	if !credit {
+		t.Error("the demo has no overpaid case")
 	}
 	if n, err := storage.NewAuditService(db).Verify(ctx); err != nil || n == 0 {
 		t.Fatalf("audit chain after the demo: %d entries, %v", n, err)

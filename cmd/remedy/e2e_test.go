@@ -3,14 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 )
 
@@ -24,40 +23,12 @@ type client struct {
 // nil; it fails the test unless the status is want.
 func (c client) call(method, path, token string, body, out any, want int, headers ...string) http.Header {
 	c.t.Helper()
-	var r io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		r = bytes.NewReader(data)
-	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.StatusCode, want, data)
+	res := testkit.MustDo(c.t, nil, testkit.MustRequest(c.t, method, c.base+path, token, body, headers...))
+	if res.Status != want {
+		c.t.Fatalf("%s %s: status %d, want %d: %s", method, path, res.Status, want, res.Body)
 	}
 	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, data)
-		}
+		res.Decode(c.t, out)
 	}
 	return res.Header
 }
@@ -170,8 +141,8 @@ func TestEndToEndPostgres(t *testing.T) {
 	// default): in Shanghai it may already be tomorrow in UTC's evening.
 	today := time.Now().In(shanghai(t)).Format(time.DateOnly)
 	api.call("POST", path+"/follow-ups", tokens["caseworker"], map[string]any{"date": today, "contact": "visit",
-		"attending_school": true, "attendance_pct": 95, "stipend_paid": 90000, "stipend_paid_on": today,
-		"working_again": false, "concerns": "None."}, nil, http.StatusCreated)
+		"attending_school": true, "attendance_pct": 95, "stipend_paid": 54000, "stipend_paid_on": today,
+		"stipend_payer": "factory", "stipend_proof_ref": "TX-E2E-1", "working_again": false, "concerns": "None."}, nil, http.StatusCreated)
 	var identity struct {
 		Identity struct {
 			FullName string `json:"full_name"`

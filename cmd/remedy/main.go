@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,46 +20,17 @@ import (
 	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/storage"
-	"github.com/remedy-cases/remedy/workflow"
 )
-
-const usage = `Usage: remedy <command> [flags]
-
-Commands:
-  serve [--addr ADDR] [--demo]
-                             migrate the database and serve the API; --demo
-                             first seeds an empty database with demo data
-  users add --email E --name N --role R [--client ID] [--password-stdin]
-                             create a user and print its password once
-  migrate                    apply pending database migrations
-  backup --out FILE          copy the embedded database consistently (on
-                             PostgreSQL, use pg_dump: see the README)
-  health [--url URL]         exit 0 if the server at URL (default: REMEDY_ADDR)
-                             is ready; for container health checks
-  keys init                  create the missing key files (never overwrites)
-  keys rotate [--add R]... [--remove R]... [--batch N]
-                             change the age recipients and re-wrap every case
-                             key to them; run it again to resume
-  cases erase CODE           crypto-shred a case's identity and notes
-  audit verify               check the audit trail's hash chain
-  workflow diagram           print the case workflow as a Mermaid diagram
-  reports generate --client ID|NAME --month YYYY-MM --out FILE
-                             render a client's monthly report to a PDF file
-                             (neither stored nor emailed)
-
-Configuration comes from REMEDY_* environment variables (see the README).
-`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
-	if err := m.Run(ctx, os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "remedy:", err)
-		}
-		os.Exit(1)
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "remedy:", err)
 	}
+	os.Exit(exitCode(err))
 }
 
 // Main is the program, with its outside world injected so that tests can
@@ -75,41 +45,72 @@ type Main struct {
 }
 
 // Run runs the command named by args until it ends or ctx is cancelled.
+// --help on any command prints its usage and does nothing else. An error
+// that is a *usageError (exit status 2) means nothing was done: the
+// command line named no command, an unknown one, or bad flags or
+// arguments; its usage has been printed to Stderr. Any other error is a
+// failure of the command (exit status 1).
 func (m *Main) Run(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprint(m.Stderr, usage)
-		return errors.New("no command")
+	root := m.command()
+	if args == nil {
+		args = []string{} // nil would make cobra read os.Args
 	}
-	switch cmd, rest := args[0], args[1:]; {
-	case cmd == "serve":
-		return m.serve(ctx, rest)
-	case cmd == "users" && len(rest) >= 1 && rest[0] == "add":
-		return m.usersAdd(ctx, rest[1:])
-	case cmd == "backup":
-		return m.backup(ctx, rest)
-	case cmd == "health":
-		return m.health(ctx, rest)
-	case cmd == "migrate":
-		return m.migrate(ctx)
-	case cmd == "keys" && len(rest) == 1 && rest[0] == "init":
-		return m.keysInit()
-	case cmd == "keys" && len(rest) >= 1 && rest[0] == "rotate":
-		return m.keysRotate(ctx, rest[1:])
-	case cmd == "cases" && len(rest) == 2 && rest[0] == "erase":
-		return m.casesErase(ctx, rest[1])
-	case cmd == "audit" && len(rest) == 1 && rest[0] == "verify":
-		return m.auditVerify(ctx)
-	case cmd == "workflow" && len(rest) == 1 && rest[0] == "diagram":
-		_, err := io.WriteString(m.Stdout, workflow.Diagram())
-		return err
-	case cmd == "reports" && len(rest) >= 1 && rest[0] == "generate":
-		return m.reportsGenerate(ctx, rest[1:])
-	case cmd == "help" || cmd == "-h" || cmd == "--help":
-		fmt.Fprint(m.Stdout, usage)
+	root.SetArgs(args)
+	root.SetIn(m.Stdin)
+	root.SetOut(m.Stdout)
+	root.SetErr(m.Stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
 		return nil
 	}
-	fmt.Fprint(m.Stderr, usage)
-	return fmt.Errorf("unknown command %q", args[0])
+	var (
+		failed *failure
+		usage  *usageError
+	)
+	switch {
+	case errors.As(err, &failed):
+		return failed.err
+	case errors.As(err, &usage):
+	default:
+		// Anything that did not come out of a command's own run is cobra's:
+		// an unknown command or flag, a missing flag, a bad argument.
+		usage = &usageError{err: err}
+	}
+	fmt.Fprint(m.Stderr, cmd.UsageString())
+	return usage
+}
+
+// usageError is a command line the program could not act on; nothing was
+// done. It exits with status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usageError for a bad flag or argument found by a
+// command before it does anything.
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// failure is the error of a command that ran; Run unwraps it.
+type failure struct{ err error }
+
+func (e *failure) Error() string { return e.err.Error() }
+func (e *failure) Unwrap() error { return e.err }
+
+// exitCode is the process's exit status for Run's error: 0 for none, 2 for
+// a usage error, 1 for a failure.
+func exitCode(err error) int {
+	var usage *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &usage):
+		return 2
+	default:
+		return 1
+	}
 }
 
 func (m *Main) logger(cfg Config) *slog.Logger {
@@ -138,7 +139,13 @@ func (m *Main) open(ctx context.Context, cfg Config, log *slog.Logger) (*storage
 		}
 		return nil, err
 	}
-	return storage.Open(ctx, storage.Config{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: log, Zone: cfg.zone()}, keys)
+	return storage.Open(ctx, cfg.storage(log), keys)
+}
+
+// openDatabase opens the database without loading any key: enough to
+// migrate it, and nothing more.
+func (m *Main) openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*storage.DB, error) {
+	return storage.Open(ctx, cfg.storage(log), nil)
 }
 
 // openMigrated opens the database of cfg and applies pending migrations,
@@ -166,16 +173,22 @@ func (m *Main) openForCommand(ctx context.Context) (*storage.DB, error) {
 	return db, err
 }
 
+// migrate applies the pending migrations. It reads no key: a migration job
+// needs the database's credentials and nothing that opens an identity.
 func (m *Main) migrate(ctx context.Context) error {
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
 		return err
 	}
-	db, applied, err := m.openMigrated(ctx, cfg, m.logger(cfg))
+	db, err := m.openDatabase(ctx, cfg, m.logger(cfg))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
 	current, _, err := db.MigrationStatus(ctx)
 	if err != nil {
 		return err
@@ -205,7 +218,13 @@ func (m *Main) keysInit() error {
 // recipientList collects repeated --add and --remove flags.
 type recipientList []*age.X25519Recipient
 
-func (l *recipientList) String() string { return fmt.Sprint(len(*l), " recipients") }
+func (l *recipientList) String() string {
+	if len(*l) == 0 {
+		return ""
+	}
+	return fmt.Sprint(len(*l), " recipients")
+}
+func (l *recipientList) Type() string { return "recipient" }
 func (l *recipientList) Set(v string) error {
 	r, err := age.ParseX25519Recipient(v)
 	if err != nil {
@@ -215,15 +234,9 @@ func (l *recipientList) Set(v string) error {
 	return nil
 }
 
-func (m *Main) keysRotate(ctx context.Context, args []string) error {
-	var add, remove recipientList
-	fs := flag.NewFlagSet("keys rotate", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	fs.Var(&add, "add", "recipient to add (repeatable)")
-	fs.Var(&remove, "remove", "recipient to remove (repeatable)")
-	batch := fs.Int("batch", 500, "case keys re-wrapped per transaction")
-	if err := fs.Parse(args); err != nil {
-		return err
+func (m *Main) keysRotate(ctx context.Context, add, remove recipientList, batch int) error {
+	if batch < 1 {
+		return usagef("--batch must be at least 1")
 	}
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
@@ -263,7 +276,7 @@ func (m *Main) keysRotate(ctx context.Context, args []string) error {
 	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
 		progressbar.OptionSetDescription("re-wrapping case keys"), progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-	n, err := db.RewrapCaseKeys(ctx, *batch, func(done, total int64) {
+	n, err := db.RewrapCaseKeys(ctx, batch, func(done, total int64) {
 		bar.ChangeMax64(total)
 		bar.Set64(done)
 	})
@@ -277,7 +290,7 @@ func (m *Main) keysRotate(ctx context.Context, args []string) error {
 
 func (m *Main) casesErase(ctx context.Context, code string) error {
 	if !cases.ValidCode(code) {
-		return fmt.Errorf("%q is not a case code such as CL-2026-0042", code)
+		return usagef("%q is not a case code such as CL-2026-0042", code)
 	}
 	db, err := m.openForCommand(ctx)
 	if err != nil {
@@ -310,17 +323,13 @@ func (m *Main) auditVerify(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) serve(ctx context.Context, args []string) error {
+func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "listen address")
-	demo := fs.Bool("demo", false, "on an empty database, seed demo brands, factories, users and cases")
-	if err := fs.Parse(args); err != nil {
-		return err
+	if addr != "" {
+		cfg.Addr = addr
 	}
 	log := m.logger(cfg)
 	db, applied, err := m.openMigrated(ctx, cfg, log)
@@ -332,11 +341,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		log.Info("migrated", "applied", len(applied), "dialect", db.Dialect())
 	}
 
-	if cfg.RetentionDays > 0 {
-		go m.retain(ctx, db, cfg.RetentionDays, log)
-	}
-
-	if *demo {
+	if demo {
 		if err := m.seedDemo(ctx, db, cfg.DemoPassword); err != nil {
 			return err
 		}
@@ -353,20 +358,21 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// River runs on its own context: its jobs finish during Stop below
 	// rather than being cut by the signal that ends serve.
 	if err := sched.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("start the report schedule: %w", err)
+		return fmt.Errorf("start the job queue: %w", err)
 	}
 	defer func() {
 		stop, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := sched.Stop(stop); err != nil {
-			log.Warn("report schedule did not stop cleanly", "error", err.Error())
+			log.Warn("the job queue did not stop cleanly", "error", err.Error())
 		}
 	}()
+	byAddress, byUser := cfg.rateLimits()
 	srv, err := api.NewServer(api.Config{
 		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
-		Zone: cfg.zone(),
+		Zone: cfg.zone(), ArrearsDays: cfg.ArrearsDays, Build: readBuild().api(), AddressLimit: byAddress, UserLimit: byUser,
 	})
 	if err != nil {
 		return err
@@ -389,26 +395,5 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
 		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
-		Reports: storage.NewReportService(db)}
-}
-
-// retain erases closed cases past the retention period, hourly. With
-// several servers, each erases what is due; an erasure is idempotent.
-func (m *Main) retain(ctx context.Context, db *storage.DB, days int, log *slog.Logger) {
-	svc := storage.NewCaseService(db)
-	tick := time.NewTicker(time.Hour)
-	defer tick.Stop()
-	for {
-		n, err := svc.EraseClosedBefore(ctx, db.Now().AddDate(0, 0, -days))
-		if err != nil && ctx.Err() == nil {
-			log.Error("retention erasure failed", "erased", n, "code", cases.ErrorCode(err))
-		} else if n > 0 {
-			log.Info("retention erased closed cases", "erased", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
+		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db)}
 }

@@ -5,20 +5,22 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 
+	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 	"github.com/remedy-cases/remedy/workflow"
@@ -53,38 +55,52 @@ func TestServeDefaultDataDir(t *testing.T) {
 	}
 }
 
+// TestServePostgres: migrate needs no key; serve does, and on PostgreSQL
+// never creates one.
 func TestServePostgres(t *testing.T) {
 	cfg := storagetest.Config(t, "postgres")
 	dir := t.TempDir()
 	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_DATABASE_URL": cfg.DatabaseURL}
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
-	if err := m.Run(context.Background(), []string{"migrate"}); err == nil || !strings.Contains(err.Error(), "keys init") {
-		t.Fatalf("migrate without keys on PostgreSQL: err = %v, want a hint to run keys init", err)
+	if err := m.Run(context.Background(), []string{"migrate"}); err != nil {
+		t.Fatalf("migrate without keys: %v", err)
 	}
+	mustBeEmpty(t, dir)
+	db, err := storage.Open(context.Background(), cfg, nil) // opened, not migrated
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, latest, err := db.MigrationStatus(context.Background())
+	db.Close()
+	if err != nil || current != latest || latest == 0 {
+		t.Fatalf("after migrate: schema version %d of %d (%v)", current, latest, err)
+	}
+	if want := fmt.Sprintf("schema version %d (postgres)", latest); !strings.Contains(out.String(), want) {
+		t.Fatalf("migrate said %q, want %q", out.String(), want)
+	}
+	err = m.Run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "keys init") {
+		t.Fatalf("serve without keys on PostgreSQL: err = %v, want a hint to run keys init", err)
+	}
+	mustBeEmpty(t, dir)
 	if err := m.Run(context.Background(), []string{"keys", "init"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Run(context.Background(), []string{"keys", "init"}); err == nil {
 		t.Fatal("keys init overwrote an existing key")
 	}
-	if err := m.Run(context.Background(), []string{"migrate"}); err != nil {
-		t.Fatal(err)
-	}
-	if !regexp.MustCompile(`schema version [0-9]+ \(postgres\)`).MatchString(out.String()) {
-		t.Fatalf("migrate said %q", out.String())
-	}
 	serve(t, vars)
 }
 
 // startServe runs serve on a free loopback port until the returned stop is
 // called; stop fails the test if serve did not end cleanly.
-func startServe(t *testing.T, vars map[string]string, args ...string) (addr string, out *syncBuffer, stop func()) {
+func startServe(t *testing.T, vars map[string]string, args ...string) (addr string, out *testkit.SyncBuffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	out = &syncBuffer{}
+	out = &testkit.SyncBuffer{}
 	m := &Main{Stdout: out, Stderr: out, Getenv: envOf(vars), Ready: func(addr string) { ready <- addr }}
 	go func() { done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
 	select {
@@ -103,24 +119,6 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (addr stri
 			t.Fatalf("serve: %v", err)
 		}
 	}
-}
-
-// syncBuffer collects the output of a serve running in another goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func serve(t *testing.T, vars map[string]string) {
@@ -150,6 +148,10 @@ func TestConfigErrors(t *testing.T) {
 		"proxies":        {"REMEDY_TRUSTED_PROXIES": "10.0.0.0/8,the load balancer"},
 		"cors":           {"REMEDY_CORS_ORIGINS": "app.example.org"},
 		"demo password":  {"REMEDY_DEMO_PASSWORD": "short"},
+		"rate no slash":  {"REMEDY_RATE_LIMIT_USER": "600"},
+		"rate window":    {"REMEDY_RATE_LIMIT_ADDRESS": "600/1500ms"},
+		"rate negative":  {"REMEDY_RATE_LIMIT_ADDRESS": "-5/1m"},
+		"rate words":     {"REMEDY_RATE_LIMIT_USER": "lots/hour"},
 	} {
 		_, err := loadConfig(envOf(vars))
 		if err == nil {
@@ -180,14 +182,6 @@ func TestREADMEDiagram(t *testing.T) {
 	}
 }
 
-func TestUnknownCommand(t *testing.T) {
-	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(nil)}
-	if err := m.Run(context.Background(), []string{"frobnicate"}); err == nil || !strings.Contains(out.String(), "Usage") {
-		t.Fatalf("err = %v, output %q", err, out.String())
-	}
-}
-
 // TestOperatorCommands runs keys rotate, cases erase and audit verify as an
 // operator would, on the embedded default.
 func TestOperatorCommands(t *testing.T) {
@@ -199,7 +193,17 @@ func TestOperatorCommands(t *testing.T) {
 		out.Reset()
 		return m.Run(context.Background(), args)
 	}
+	// migrate on the embedded default makes the database and no key.
 	if err := run("migrate"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "remedy.db")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "age-identity.txt")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("migrate touched the keys: %v", err)
+	}
+	if err := run("keys", "init"); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"age-identity.txt", "age-recipients.txt", "blind-index.key", "signing.key"} {
@@ -344,5 +348,27 @@ func TestHealth(t *testing.T) {
 	stop()
 	if err := m.Run(context.Background(), []string{"health"}); err == nil {
 		t.Fatal("health passed with no server")
+	}
+}
+
+func TestParseRateLimit(t *testing.T) {
+	for in, want := range map[string]api.RateLimit{
+		"0": {}, "600/1m": {Requests: 600, Window: time.Minute}, " 5/30s ": {Requests: 5, Window: 30 * time.Second},
+	} {
+		got, err := parseRateLimit(in)
+		if err != nil || got != want {
+			t.Errorf("%q: got %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	cfg, err := loadConfig(envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	address, user := cfg.rateLimits()
+	if got, want := address, (api.RateLimit{Requests: 1200, Window: time.Minute}); got != want {
+		t.Errorf("default per address %+v, want %+v", got, want)
+	}
+	if got, want := user, (api.RateLimit{Requests: 600, Window: time.Minute}); got != want {
+		t.Errorf("default per user %+v, want %+v", got, want)
 	}
 }

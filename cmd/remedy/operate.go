@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,51 +9,40 @@ import (
 )
 
 // backup writes a consistent copy of the embedded database.
-func (m *Main) backup(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	out := fs.String("out", "", "the file to write; it must not exist")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *out == "" {
-		return errors.New("backup needs --out FILE")
-	}
+func (m *Main) backup(ctx context.Context, out string) error {
 	db, err := m.openForCommand(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.BackupTo(ctx, *out); err != nil {
+	if err := db.BackupTo(ctx, out); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "backed up the database to %s; keep the key files apart from it\n", *out)
+	fmt.Fprintf(m.Stdout, "backed up the database to %s; keep the key files apart from it\n", out)
 	return nil
 }
 
 // health asks a running server whether it is ready. Container images
 // without a shell or curl run it as their health check.
-func (m *Main) health(ctx context.Context, args []string) error {
-	cfg, err := loadConfig(m.Getenv)
-	if err != nil {
-		return err
-	}
-	host, port, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("REMEDY_ADDR %q is not host:port", cfg.Addr)
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	fs := flag.NewFlagSet("health", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	url := fs.String("url", "http://"+net.JoinHostPort(host, port)+"/readyz", "the readiness URL")
-	if err := fs.Parse(args); err != nil {
-		return err
+// url is the readiness URL; empty asks the server at REMEDY_ADDR.
+func (m *Main) health(ctx context.Context, url string) error {
+	if url == "" {
+		cfg, err := loadConfig(m.Getenv)
+		if err != nil {
+			return err
+		}
+		host, port, err := net.SplitHostPort(cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("REMEDY_ADDR %q is not host:port", cfg.Addr)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		url = "http://" + net.JoinHostPort(host, port) + "/readyz"
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
@@ -65,7 +52,7 @@ func (m *Main) health(ctx context.Context, args []string) error {
 	}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("not ready: %s answered %d", *url, res.StatusCode)
+		return fmt.Errorf("not ready: %s answered %d", url, res.StatusCode)
 	}
 	fmt.Fprintln(m.Stdout, "ready")
 	return nil

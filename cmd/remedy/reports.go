@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -34,15 +33,17 @@ func generator(cfg Config, db *storage.DB) (*reports.Generator, error) {
 		Fonts: fonts, Zone: zone, Now: db.Now}, nil
 }
 
-// scheduler migrates River's tables and returns the report scheduler, its
-// jobs kept in the same database as the cases.
+// scheduler migrates River's tables and returns the scheduler of the
+// monthly reports and the retention purge, its jobs kept in the same
+// database as the cases.
 func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, func(), error) {
 	gen, err := generator(cfg, db)
 	if err != nil {
 		return nil, nil, err
 	}
 	hour, minute, _ := cfg.reportTime()
-	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute}
+	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute,
+		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db)}
 	if cfg.SMTPURL != "" {
 		if sc.Mailer, err = schedule.NewMailer(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
 			return nil, nil, err
@@ -71,21 +72,10 @@ func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *s
 	return s, pool.Close, err
 }
 
-func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("reports generate", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	client := fs.String("client", "", "the client's id or exact name")
-	monthFlag := fs.String("month", "", "the month, such as 2026-10")
-	out := fs.String("out", "", "the PDF file to write")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *client == "" || *monthFlag == "" || *out == "" {
-		return errors.New("reports generate needs --client, --month and --out")
-	}
-	month, err := cases.ParseMonth(*monthFlag)
+func (m *Main) reportsGenerate(ctx context.Context, client, monthFlag, out string) error {
+	month, err := cases.ParseMonth(monthFlag)
 	if err != nil {
-		return errors.New("--month must be written as YYYY-MM, such as 2026-10")
+		return usagef("--month must be written as YYYY-MM, such as 2026-10")
 	}
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
@@ -100,7 +90,7 @@ func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := findClient(ctx, storage.NewClientService(db), *client)
+	id, err := findClient(ctx, storage.NewClientService(db), client)
 	if err != nil {
 		return err
 	}
@@ -108,10 +98,10 @@ func (m *Main) reportsGenerate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, pdf, 0o600); err != nil {
+	if err := os.WriteFile(out, pdf, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", *out, f.Client, f.Month, len(f.Rows), len(pdf))
+	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", out, f.Client, f.Month, len(f.Rows), len(pdf))
 	return nil
 }
 

@@ -3,8 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"os/exec"
-	"path/filepath"
+	"io"
 	"testing"
 	"time"
 
@@ -20,10 +19,7 @@ import (
 func TestTwoServersOneReportEach(t *testing.T) {
 	cfg := storagetest.Config(t, "postgres")
 	vars := map[string]string{"REMEDY_DATA_DIR": t.TempDir(), "REMEDY_DATABASE_URL": cfg.DatabaseURL}
-	bin := filepath.Join(t.TempDir(), "remedy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := mustBinary(t)
 	ctx := context.Background()
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
@@ -99,5 +95,64 @@ func TestTwoServersOneReportEach(t *testing.T) {
 	g.Raw("SELECT count(*) FROM audit_log WHERE action = ?", cases.ActionReportGenerated).Scan(&generated)
 	if generated != int64(len(active)) {
 		t.Errorf("%d report.generated audit entries, want %d", generated, len(active))
+	}
+}
+
+// TestServeRetention: with REMEDY_RETENTION_DAYS, serve's job queue erases
+// a case closed longer ago than that, and keeps one closed since.
+func TestServeRetention(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir, "REMEDY_RETENTION_DAYS": "30"}
+	ctx := context.Background()
+	m := &Main{Stdout: io.Discard, Stderr: io.Discard, Getenv: envOf(vars)}
+	if err := m.Run(ctx, []string{"keys", "init"}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := m.openForCommand(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fx := storagetest.NewFixture(t, db)
+	svc := storage.NewCaseService(db)
+	dismissed := func(at time.Time) *cases.Case {
+		db.Now = func() time.Time { return at }
+		r := fx.Report(at.AddDate(0, 0, -3))
+		r.Presence = cases.PresenceAccompanying
+		c, err := svc.FileCase(ctx, fx.Auditor.Actor(), r)
+		if err == nil {
+			c, err = svc.Assign(ctx, fx.Supervisor.Actor(), c.ID, c.Version, fx.Worker.ID)
+		}
+		if err == nil {
+			c, _, err = svc.Transition(ctx, fx.Worker.Actor(), c.ID, c.Version,
+				cases.TransitionRequest{Event: cases.EventDismiss, Reason: cases.NewNote("not employed")})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	old := dismissed(time.Now().AddDate(0, 0, -40))
+	recent := dismissed(time.Now().AddDate(0, 0, -10))
+	db.Now = time.Now
+
+	_, _, stop := startServe(t, vars)
+	defer stop()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := svc.FindCase(ctx, old.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ErasedAt != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("after 60 s, the case closed 40 days ago is not erased")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got, err := svc.FindCase(ctx, recent.ID); err != nil || got.ErasedAt != nil {
+		t.Fatalf("the case closed 10 days ago: %+v, %v; want it kept", got, err)
 	}
 }

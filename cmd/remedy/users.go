@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -15,32 +14,28 @@ import (
 	"github.com/remedy-cases/remedy/storage"
 )
 
+// userOptions are the flags of users add.
+type userOptions struct {
+	email, name, role, client string
+	passwordStdin             bool
+}
+
 // usersAdd creates a user with a password: read from standard input with
 // --password-stdin, or random and printed once.
-func (m *Main) usersAdd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("users add", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
-	email := fs.String("email", "", "the user's email, used to sign in")
-	name := fs.String("name", "", "the user's name")
-	role := fs.String("role", "", "auditor, caseworker, supervisor, client or admin")
-	client := fs.String("client", "", "the client (brand) id of a client user")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	n := cases.NewUser{Email: *email, Name: *name, Role: cases.Role(*role)}
-	if *client != "" {
-		id, err := uuid.Parse(*client)
+func (m *Main) usersAdd(ctx context.Context, o userOptions) error {
+	n := cases.NewUser{Email: o.email, Name: o.name, Role: cases.Role(o.role)}
+	if o.client != "" {
+		id, err := uuid.Parse(o.client)
 		if err != nil {
-			return errors.New("--client must be a client id (a UUID)")
+			return usagef("--client must be a client id (a UUID)")
 		}
 		n.ClientID = uuid.NullUUID{UUID: id, Valid: true}
 	}
 	if err := n.Validate(); err != nil {
-		return describe(err)
+		return &usageError{err: describe(err)}
 	}
 	password := api.NewPassword()
-	if *fromStdin {
+	if o.passwordStdin {
 		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
 		if err != nil && line == "" {
 			return errors.New("--password-stdin: no password on standard input")
@@ -62,7 +57,7 @@ func (m *Main) usersAdd(ctx context.Context, args []string) error {
 		return describe(err)
 	}
 	fmt.Fprintf(m.Stdout, "created %s %s (%s)\n", u.Role, u.Email, u.ID)
-	if !*fromStdin {
+	if !o.passwordStdin {
 		fmt.Fprintf(m.Stdout, "password: %s\n(shown once; it is stored only as an argon2id hash)\n", password)
 	}
 	return nil

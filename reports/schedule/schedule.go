@@ -1,8 +1,11 @@
-// Package schedule runs the monthly reports with River: a periodic job early
-// each month fans out one job per active client, and each new report gets a
-// delivery job. Every step is idempotent (unique jobs, first-only storage,
-// sent reports skipped), so several serve processes on one database, a
-// retried job or a restart give one report per client and month.
+// Package schedule runs Remedy's background work with River, in the
+// database of the cases: the monthly reports (a periodic job early each
+// month fans out one job per active client, and each new report gets a
+// delivery job) and the hourly retention purge. Every step is idempotent
+// (unique jobs, first-only storage, sent reports skipped, erasure of what is
+// still sealed), and River's elected leader alone enqueues periodic jobs, so
+// several serve processes on one database, a retried job or a restart give
+// one report per client and month and one purge an hour.
 package schedule
 
 import (
@@ -48,7 +51,24 @@ type DeliverArgs struct {
 
 func (DeliverArgs) Kind() string { return "deliver_monthly_report" }
 
+// RetentionArgs asks for the identity and notes of every case closed more
+// than the retention period ago to be erased.
+type RetentionArgs struct{}
+
+func (RetentionArgs) Kind() string { return "retention_purge" }
+
 var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+
+// hourly makes a job unique within its clock hour: however many processes
+// start or insert it, one runs an hour.
+var hourly = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+
+// Eraser crypto-shreds the identity and notes of closed cases.
+type Eraser interface {
+	// EraseClosedBefore erases every case closed before cutoff that still
+	// holds sealed data, and returns how many it erased.
+	EraseClosedBefore(ctx context.Context, cutoff time.Time) (int, error)
+}
 
 // Config is what the scheduler needs.
 type Config struct {
@@ -61,6 +81,11 @@ type Config struct {
 	RetryDelay time.Duration
 	// Workers is how many jobs run at once; 2 if zero.
 	Workers int
+
+	// RetentionDays, when positive, erases each closed case's identity and
+	// notes this many days after its closure, by Eraser, hourly.
+	RetentionDays int
+	Eraser        Eraser
 }
 
 // Scheduler is a running River client.
@@ -134,20 +159,29 @@ func (s *Scheduler) riverConfig() *river.Config {
 	river.AddWorker(workers, &monthlyWorker{s: s})
 	river.AddWorker(workers, &clientWorker{s: s})
 	river.AddWorker(workers, &deliverWorker{s: s})
+	// Registered always, so that a purge queued while retention was on
+	// completes (doing nothing) after it is turned off.
+	river.AddWorker(workers, &retentionWorker{s: s})
+	periodic := []*river.PeriodicJob{river.NewPeriodicJob(monthly{s.cfg.Hour, s.cfg.Minute, s.cfg.Generator.Zone},
+		func() (river.JobArgs, *river.InsertOpts) {
+			return MonthlyArgs{Month: s.previousMonth().String()}, unique
+		},
+		// After a restart or an outage on the 1st, the month still gets
+		// its reports: the run is idempotent, so running it at every start
+		// costs one check a client.
+		&river.PeriodicJobOpts{RunOnStart: true, ID: "monthly_reports"})}
+	if s.cfg.RetentionDays > 0 && s.cfg.Eraser != nil {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, hourly },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "retention_purge"}))
+	}
 	return &river.Config{
-		Queues:      map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
-		Workers:     workers,
-		Logger:      s.cfg.Log.With("component", "river"),
-		RetryPolicy: doubling{s.cfg.RetryDelay},
-		MaxAttempts: 12,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(monthly{s.cfg.Hour, s.cfg.Minute, s.cfg.Generator.Zone},
-			func() (river.JobArgs, *river.InsertOpts) {
-				return MonthlyArgs{Month: s.previousMonth().String()}, unique
-			},
-			// After a restart or an outage on the 1st, the month still gets
-			// its reports: the run is idempotent, so running it at every start
-			// costs one check a client.
-			&river.PeriodicJobOpts{RunOnStart: true, ID: "monthly_reports"})},
+		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
+		Workers:      workers,
+		Logger:       s.cfg.Log.With("component", "river"),
+		RetryPolicy:  doubling{s.cfg.RetryDelay},
+		MaxAttempts:  12,
+		PeriodicJobs: periodic,
 	}
 }
 
@@ -259,6 +293,29 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) e
 		return err
 	}
 	return g.Reports.MarkReportSent(ctx, r.ID, to, g.Time())
+}
+
+type retentionWorker struct {
+	river.WorkerDefaults[RetentionArgs]
+	s *Scheduler
+}
+
+// Work erases what is due. Each case is its own transaction: a failure keeps
+// what was erased, and the retry or the next hour goes on.
+func (w *retentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs]) error {
+	if w.s.cfg.RetentionDays <= 0 || w.s.cfg.Eraser == nil {
+		return nil
+	}
+	cutoff := w.s.cfg.Generator.Time().AddDate(0, 0, -w.s.cfg.RetentionDays)
+	n, err := w.s.cfg.Eraser.EraseClosedBefore(ctx, cutoff)
+	if err != nil {
+		w.s.cfg.Log.Error("retention erasure failed; will retry", "erased", n, "attempt", job.Attempt, "code", cases.ErrorCode(err))
+		return err
+	}
+	if n > 0 {
+		w.s.cfg.Log.Info("retention erased closed cases", "erased", n)
+	}
+	return nil
 }
 
 // monthly is due on the 1st of each month at hour:minute in zone.

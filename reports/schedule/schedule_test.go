@@ -104,10 +104,14 @@ func newWorld(t *testing.T, db *storage.DB) *world {
 	return w
 }
 
-// scheduler starts a River client on db, with its migrations applied.
-func (w *world) scheduler(t *testing.T, cfg storage.Config, mailer *schedule.Mailer) *schedule.Scheduler {
+// scheduler starts a River client on db, with its migrations applied;
+// options change its configuration first.
+func (w *world) scheduler(t *testing.T, cfg storage.Config, mailer *schedule.Mailer, options ...func(*schedule.Config)) *schedule.Scheduler {
 	sc := schedule.Config{Generator: w.gen, Mailer: mailer, Hour: 6, RetryDelay: 200 * time.Millisecond,
 		Log: slog.New(slog.DiscardHandler)}
+	for _, o := range options {
+		o(&sc)
+	}
 	var s *schedule.Scheduler
 	if w.db.Dialect() == storage.SQLite {
 		sqlDB, err := w.db.Gorm().DB()
@@ -236,3 +240,84 @@ func must(t *testing.T, err error) {
 }
 
 func uuidOf(c *cases.Client) uuid.NullUUID { return uuid.NullUUID{UUID: c.ID, Valid: true} }
+
+// caseAt files a case of a worker's child who was not employed at the time
+// at and, if closed, dismisses it then. It must run before any scheduler
+// starts: it sets the database's clock.
+func (w *world) caseAt(t *testing.T, at time.Time, closed bool) *cases.Case {
+	t.Helper()
+	saved := w.db.Now
+	w.db.Now = func() time.Time { return at }
+	defer func() { w.db.Now = saved }()
+	f, svc := w.fixture, storage.NewCaseService(w.db)
+	r := f.Report(at.AddDate(0, 0, -3))
+	r.Presence = cases.PresenceAccompanying
+	c, err := svc.FileCase(ctx, f.Auditor.Actor(), r)
+	must(t, err)
+	c, err = svc.Assign(ctx, f.Supervisor.Actor(), c.ID, c.Version, f.Worker.ID)
+	must(t, err)
+	if !closed {
+		return c
+	}
+	c, _, err = svc.Transition(ctx, f.Worker.Actor(), c.ID, c.Version,
+		cases.TransitionRequest{Event: cases.EventDismiss, Reason: cases.NewNote("a worker's child, not employed")})
+	must(t, err)
+	return c
+}
+
+// TestRetentionPurge: with a retention period, the purge is a periodic River
+// job: it erases the identity and notes of the case closed longer ago than
+// the period and of no other, and two schedulers on one database (two serve
+// processes) queue one purge for the hour between them.
+func TestRetentionPurge(t *testing.T) {
+	eachDialect(t, func(t *testing.T, cfg storage.Config, db *storage.DB) {
+		w := newWorld(t, db) // now: 2026-11-01 01:00 UTC
+		old := w.caseAt(t, time.Date(2026, 8, 20, 10, 0, 0, 0, time.UTC), true)
+		recent := w.caseAt(t, time.Date(2026, 10, 25, 10, 0, 0, 0, time.UTC), true)
+		open := w.caseAt(t, time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC), false)
+		svc := storage.NewCaseService(db)
+		retention := func(c *schedule.Config) { c.RetentionDays, c.Eraser = 30, svc }
+		w.scheduler(t, cfg, nil, retention)
+		w.scheduler(t, cfg, nil, retention)
+
+		g := db.Gorm()
+		waitFor(t, "the purge to run", func() bool {
+			var done, pending int64
+			g.Raw("SELECT count(*) FROM river_job WHERE kind = 'retention_purge' AND state = 'completed'").Scan(&done)
+			g.Raw("SELECT count(*) FROM river_job WHERE kind = 'retention_purge' AND state <> 'completed'").Scan(&pending)
+			return done > 0 && pending == 0
+		})
+		for c, want := range map[*cases.Case]bool{old: true, recent: false, open: false} {
+			got, err := svc.FindCase(ctx, c.ID)
+			must(t, err)
+			if erased := got.ErasedAt != nil; erased != want {
+				t.Errorf("case %s (closed %v): erased %v, want %v", got.Code, got.ClosedAt, erased, want)
+			}
+		}
+		var jobs, erasures int64
+		g.Raw("SELECT count(*) FROM river_job WHERE kind = 'retention_purge'").Scan(&jobs)
+		g.Raw("SELECT count(*) FROM audit_log WHERE action = ?", cases.ActionCaseErased).Scan(&erasures)
+		if jobs != 1 || erasures != 1 {
+			t.Errorf("%d purge jobs and %d erasures for two schedulers, want 1 and 1", jobs, erasures)
+		}
+	})
+}
+
+// TestNoRetention: without a retention period no purge is queued.
+func TestNoRetention(t *testing.T) {
+	eachDialect(t, func(t *testing.T, cfg storage.Config, db *storage.DB) {
+		w := newWorld(t, db)
+		w.scheduler(t, cfg, nil, func(c *schedule.Config) { c.Eraser = storage.NewCaseService(db) })
+		g := db.Gorm()
+		waitFor(t, "the start-up monthly run", func() bool {
+			var n int64
+			g.Raw("SELECT count(*) FROM river_job WHERE kind = 'monthly_reports'").Scan(&n)
+			return n > 0
+		})
+		var jobs int64
+		g.Raw("SELECT count(*) FROM river_job WHERE kind = 'retention_purge'").Scan(&jobs)
+		if jobs != 0 {
+			t.Errorf("%d purge jobs with retention off", jobs)
+		}
+	})
+}
