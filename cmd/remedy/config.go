@@ -1,9 +1,9 @@
 package main
 
 import (
-	"log/slog"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
