@@ -70,7 +70,7 @@ func TestServePostgres(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"migrate"}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "schema version 4 (postgres)") {
+	if !strings.Contains(out.String(), "schema version 6 (postgres)") {
 		t.Fatalf("migrate said %q", out.String())
 	}
 	serve(t, vars)
