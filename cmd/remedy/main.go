@@ -19,6 +19,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/remedy-cases/remedy/api"
+	"github.com/remedy-cases/remedy/auth"
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/workflow"
@@ -362,10 +363,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			log.Warn("report schedule did not stop cleanly", "error", err.Error())
 		}
 	}()
+	svc := services(db)
+	authn := auth.New(svc.Users, svc.Audit, func() time.Time { return db.Now() })
+	webh, err := webApp(db, svc, authn, cfg, log)
+	if err != nil {
+		return err
+	}
 	srv, err := api.NewServer(api.Config{
-		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,
+		Services: svc, DB: db, Log: log, SigningKey: signing, Generator: sched,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
+		Auth: authn, Web: webh,
 	})
 	if err != nil {
 		return err
