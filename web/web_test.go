@@ -213,8 +213,11 @@ func TestCSRF(t *testing.T) {
 		return b.post("/cases/"+c.ID.String()+"/assign", form, headers...).status
 	}
 	for name, try := range map[string]func() int{
-		"no token":         func() int { return assign(url.Values{"csrf": {"-"}}) },
-		"another's token":  func() int { other := e.signIn(e.f.OtherSupervisor, "en"); return assign(url.Values{"csrf": {other.csrf}}) },
+		"no token": func() int { return assign(url.Values{"csrf": {"-"}}) },
+		"another's token": func() int {
+			other := e.signIn(e.f.OtherSupervisor, "en")
+			return assign(url.Values{"csrf": {other.csrf}})
+		},
 		"cross-site":       func() int { return assign(url.Values{}, "Sec-Fetch-Site", "cross-site") },
 		"another origin":   func() int { return assign(url.Values{}, "Sec-Fetch-Site", "", "Origin", "https://evil.example") },
 		"a mangled header": func() int { return assign(url.Values{"csrf": {""}}, "X-CSRF-Token", b.csrf[:20]) },
