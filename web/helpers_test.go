@@ -73,7 +73,11 @@ func (b *syncBuffer) String() string {
 
 func newEnv(t testing.TB, dialect storage.Dialect) *env {
 	t.Helper()
-	db := storagetest.Open(t, dialect)
+	return newEnvWith(t, storagetest.Open(t, dialect))
+}
+
+func newEnvWith(t testing.TB, db *storage.DB) *env {
+	t.Helper()
 	e := &env{t: t, db: db, now: time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC), logs: &syncBuffer{}}
 	db.Now = e.clock
 	e.f = storagetest.NewFixture(t, db)

@@ -116,7 +116,7 @@ func (l *locale) T(id string, args ...any) string {
 
 // Has reports whether the catalogue has id.
 func (l *locale) Has(id string) bool {
-	_, err := l.loc.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: 1})
+	_, err := l.loc.Localize(&i18n.LocalizeConfig{MessageID: id})
 	return err == nil
 }
 
