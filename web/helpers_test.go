@@ -236,10 +236,10 @@ func (e *env) caseIn(state cases.State, r cases.Report) *cases.Case {
 		next, _, err := e.cases.Transition(ctx, u.Actor(), c.ID, c.Version, req)
 		step(next, err)
 	}
+	step(e.cases.Assign(ctx, f.Supervisor.Actor(), c.ID, c.Version, f.Worker.ID))
 	if state == cases.StateIntake {
 		return c
 	}
-	step(e.cases.Assign(ctx, f.Supervisor.Actor(), c.ID, c.Version, f.Worker.ID))
 	fire(f.Worker, cases.TransitionRequest{Event: cases.EventBeginVerification})
 	if state == cases.StateVerification {
 		return c

@@ -126,7 +126,7 @@ func (q *request) render(status int, page, fragment, title string, v any) error 
 		return err
 	}
 	q.w.Header().Add("Vary", "HX-Request")
-	write(q.w, q.r, status, buf.Bytes(), page != "reveal")
+	write(q.w, q.r, status, buf.Bytes(), page != "revealed")
 	return nil
 }
 
