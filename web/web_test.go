@@ -204,7 +204,8 @@ func TestThrottleShared(t *testing.T) {
 
 func TestCSRF(t *testing.T) {
 	e := newEnv(t, storage.SQLite)
-	c := e.caseIn(cases.StateIntake, e.f.Report(e.now.AddDate(0, 0, -3)))
+	c, err := e.cases.FileCase(ctx, e.f.Auditor.Actor(), e.f.Report(e.now.AddDate(0, 0, -3)))
+	must(t, err)
 	b := e.signIn(e.f.Supervisor, "en")
 	b.get("/cases/" + c.ID.String())
 	assign := func(form url.Values, headers ...string) int {
