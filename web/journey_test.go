@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -254,4 +255,45 @@ func TestHTMXErrors(t *testing.T) {
 func newEnvOn(t *testing.T, db *storage.DB) *env {
 	t.Helper()
 	return newEnvWith(t, db)
+}
+
+// TestOOBTargets: every error an htmx answer swaps in has its place on the
+// page the form is on; htmx would otherwise drop it (and complain).
+func TestOOBTargets(t *testing.T) {
+	e := newEnv(t, storage.SQLite)
+	oob := regexp.MustCompile(`id="([^"]+)" (?:class="[^"]*" role="alert" )?hx-swap-oob="true"`)
+	check := func(name, page string, res response) {
+		t.Helper()
+		ids := oob.FindAllStringSubmatch(res.text(), -1)
+		if res.status != http.StatusUnprocessableEntity || len(ids) < 2 {
+			t.Fatalf("%s: %d, %d swaps: %s", name, res.status, len(ids), res.body)
+		}
+		for _, id := range ids {
+			if !strings.Contains(page, `id="`+id[1]+`"`) {
+				t.Errorf("%s: the page has no #%s", name, id[1])
+			}
+		}
+	}
+	htmx := []string{"HX-Request", "true"}
+	for _, tc := range []struct {
+		state  cases.State
+		user   *cases.User
+		action string
+		form   url.Values
+	}{
+		{cases.StateIntake, e.f.Supervisor, "/assign", url.Values{"worker": {"nobody"}}},
+		{cases.StateVerification, e.f.Worker, "/verification", url.Values{"verified_birth_date": {"x"}}},
+		{cases.StatePlanning, e.f.Worker, "/plan", url.Values{"tuition_cost": {"x"}}},
+		{cases.StateFollowUp, e.f.Worker, "/follow-ups", url.Values{"date": {"x"}}},
+		{cases.StateFollowUp, e.f.Supervisor, "/transitions", url.Values{"event": {"close"}}},
+	} {
+		c := e.caseIn(tc.state, e.f.Report(e.now.AddDate(0, 0, -40)))
+		b := e.signIn(tc.user, "en")
+		page := b.get("/cases/" + c.ID.String()).text()
+		tc.form.Set("version", strconv.Itoa(c.Version))
+		check(string(tc.state)+tc.action, page, b.post("/cases/"+c.ID.String()+tc.action, tc.form, htmx...))
+	}
+	sup := e.signIn(e.f.Supervisor, "en")
+	page := sup.get("/cases/new").text()
+	check("report", page, sup.post("/cases", url.Values{"found_on": {"x"}}, htmx...))
 }

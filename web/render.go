@@ -102,6 +102,9 @@ type layoutData struct {
 	Notice     string // a translated message shown above the page
 	NoticeKind string // ok or error
 	Back       string // where switching the language returns to
+	// Bare pages load no htmx: the reveal pages, which must leave nothing
+	// in browser storage (htmx keeps the current path in sessionStorage).
+	Bare bool
 	Page       any
 }
 
@@ -113,7 +116,7 @@ func (q *request) render(status int, page, fragment, title string, v any) error 
 	if !ok {
 		return fmt.Errorf("web: no page %s", page)
 	}
-	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back()}
+	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: page == "reveal" || page == "revealed"}
 	if n, ok := v.(interface{ notice() (string, string) }); ok {
 		data.Notice, data.NoticeKind = n.notice()
 	}

@@ -47,7 +47,10 @@ func (q *request) work(f *formState, done string, edit func(c *cases.Case, r *re
 		if err != nil && len(cases.ErrorFailures(err)) == 0 {
 			f.Summary = append(f.Summary, q.loc.T("fail.unknown"))
 		}
-		if q.htmx {
+		// Errors beside the fields are swapped in, and the inputs keep what
+		// was typed; a refusal that no field explains (a guard) shows the
+		// fresh case, where the step says in words why it is refused.
+		if q.htmx && len(f.Summary) == 0 {
 			q.w.Header().Set("HX-Reswap", "none")
 			write(q.w, q.r, status, []byte(f.oob(q.loc)+oobNotice(q.loc.T("form.fix"))), true)
 			return nil
