@@ -105,7 +105,7 @@ type layoutData struct {
 	// Bare pages load no htmx: the reveal pages, which must leave nothing
 	// in browser storage (htmx keeps the current path in sessionStorage).
 	Bare bool
-	Page       any
+	Page any
 }
 
 // render writes page with its view v, within the layout, or the named
