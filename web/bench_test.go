@@ -13,8 +13,11 @@ import (
 // seedDemo files what `serve --demo` seeds, in the same shares: 40 cases
 // in every state, half for each of two case workers, those in follow-up
 // with a follow-up for each month.
-func seedDemo(t testing.TB, e *env) {
+func seedDemo(t testing.TB, e *env, workers ...*cases.User) {
 	t.Helper()
+	if len(workers) == 0 {
+		workers = []*cases.User{e.f.Worker, e.f.OtherWorker}
+	}
 	plan := []struct {
 		state cases.State
 		n     int
@@ -23,10 +26,7 @@ func seedDemo(t testing.TB, e *env) {
 	i := 0
 	for _, p := range plan {
 		for range p.n {
-			worker := e.f.Worker
-			if i%2 == 1 {
-				worker = e.f.OtherWorker
-			}
+			worker := workers[i%len(workers)]
 			i++
 			e.mu.Lock()
 			e.now = start.AddDate(0, -6, 0)
@@ -43,10 +43,7 @@ func seedDemo(t testing.TB, e *env) {
 					e.now = start.AddDate(0, -6+m, 0)
 					e.mu.Unlock()
 					paid := e.clock()
-					actor := e.f.Worker.Actor()
-					if c.AssigneeID.UUID != e.f.Worker.ID {
-						actor = e.f.OtherWorker.Actor()
-					}
+					actor := cases.Actor{UserID: c.AssigneeID.UUID, Role: cases.RoleCaseWorker}
 					_, err := e.cases.AddFollowUp(ctx, actor, c.ID, cases.FollowUpInput{Date: e.clock(), Contact: "visit",
 						AttendingSchool: true, StipendPaid: 80000, StipendPaidOn: &paid, Concerns: cases.NewNote(fmt.Sprint("month ", m))})
 					must(t, err)

@@ -244,6 +244,9 @@ func fill(fields map[string]string) []chromedp.Action[chromedp.Void] {
 // rewrites the README's screenshots.
 func TestBrowser(t *testing.T) {
 	e := newEnv(t, storage.SQLite)
+	supervisor := e.user(cases.RoleSupervisor, "zhang.wei@example.org", "张伟")
+	worker := e.user(cases.RoleCaseWorker, "li.na@example.org", "李娜")
+	seedDemo(t, e, worker, e.f.OtherWorker)
 	w := newWalker(t, e)
 	const name = "CANARY-浏览器-李小明"
 
@@ -259,7 +262,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// A supervisor files the report.
-	w.signIn(e.f.Supervisor)
+	w.signIn(supervisor)
 	w.audit("supervisor home, empty")
 	w.do("report form", chromedp.Navigate(w.url("/cases/new")), chromedp.WaitVisible(chromedp.CSS("#f-file-client_id")))
 	w.audit("report form")
@@ -286,13 +289,13 @@ func TestBrowser(t *testing.T) {
 	}
 	w.audit("case page, intake")
 	w.do("assign", chromedp.Click(chromedp.CSS("#w-assign > summary")),
-		chromedp.SetValue(chromedp.CSS("#f-assign-worker"), e.f.Worker.ID.String()),
+		chromedp.SetValue(chromedp.CSS("#f-assign-worker"), worker.ID.String()),
 		chromedp.Click(chromedp.CSS("#w-assign button[type=submit]")))
 	w.waitFor("assigned", "已分配个案工作者")
 	w.signOut()
 
 	// The case worker verifies, confirms and plans.
-	w.signIn(e.f.Worker)
+	w.signIn(worker)
 	w.screenshot("worker-home")
 	w.audit("case worker home")
 	w.do("open the case", chromedp.Click(chromedp.CSS(`a.case-link[href="`+casePath+`"]`)), chromedp.WaitVisible(chromedp.CSS("#act-begin_verification")))
@@ -359,7 +362,7 @@ func TestBrowser(t *testing.T) {
 	w.signOut()
 
 	// The supervisor approves from home.
-	w.signIn(e.f.Supervisor)
+	w.signIn(supervisor)
 	w.waitFor("to approve", "待批准的复学计划")
 	w.screenshot("supervisor-home")
 	w.audit("supervisor home")
@@ -368,7 +371,7 @@ func TestBrowser(t *testing.T) {
 	w.signOut()
 
 	// A month's follow-up by the case worker.
-	w.signIn(e.f.Worker)
+	w.signIn(worker)
 	w.do("open the case again", chromedp.Navigate(w.url(casePath)), chromedp.WaitVisible(chromedp.CSS("#w-follow-up")))
 	w.do("follow-up", chromedp.Click(chromedp.CSS("#w-follow-up > summary")))
 	w.do("fill the follow-up", fill(map[string]string{"f-follow-up-contact": "visit", "f-follow-up-attending_school": "on",
@@ -380,7 +383,7 @@ func TestBrowser(t *testing.T) {
 	w.signOut()
 
 	// The supervisor closes it with an outcome.
-	w.signIn(e.f.Supervisor)
+	w.signIn(supervisor)
 	w.do("open to close", chromedp.Navigate(w.url(casePath)), chromedp.WaitVisible(chromedp.CSS("#act-close")))
 	w.do("close", chromedp.SetValue(chromedp.CSS("#f-t-close-outcome"), "completed"),
 		chromedp.SendKeys(chromedp.CSS("#f-t-close-reason"), "CANARY-已完成复学"),

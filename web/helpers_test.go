@@ -262,3 +262,11 @@ func (e *env) caseIn(state cases.State, r cases.Report) *cases.Case {
 	fire(f.Supervisor, cases.TransitionRequest{Event: cases.EventClose, Outcome: cases.OutcomeCompleted, Reason: cases.NewNote("closing note")})
 	return c
 }
+
+// user creates a user who can sign in with the test password.
+func (e *env) user(role cases.Role, email, name string) *cases.User {
+	e.t.Helper()
+	u, err := e.users.CreateUser(ctx, cases.SystemActor, cases.NewUser{Email: email, Name: name, Role: role, PasswordHash: passwordHash()})
+	must(e.t, err)
+	return u
+}

