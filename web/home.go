@@ -60,7 +60,10 @@ type homeView struct {
 	Open    int
 	Filed   []caseRow // an auditor's own reports
 	States  []cases.State
+	Notice  string
 }
+
+func (v *homeView) notice() (string, string) { return v.Notice, "ok" }
 
 func (h *Handler) home(q *request) error {
 	v := &homeView{Role: q.actor.Role, States: []cases.State{cases.StateIntake, cases.StateVerification, cases.StatePlanning, cases.StateFollowUp}}
@@ -75,6 +78,9 @@ func (h *Handler) home(q *request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if done := q.r.URL.Query().Get("done"); done != "" && q.loc.Has("done."+done) {
+		v.Notice = q.loc.T("done." + done)
 	}
 	return q.render(http.StatusOK, "home", "", q.loc.T("home.title"), v)
 }

@@ -297,3 +297,59 @@ func TestOOBTargets(t *testing.T) {
 	page := sup.get("/cases/new").text()
 	check("report", page, sup.post("/cases", url.Values{"found_on": {"x"}}, htmx...))
 }
+
+// TestCorrectIdentity: from the reveal page, the identity is corrected and
+// re-sealed; a refused correction comes back on a page of the reveal's
+// kind (unstored, uncompressed), and a stale one changes nothing.
+func TestCorrectIdentity(t *testing.T) {
+	e := newEnv(t, storage.SQLite)
+	c := e.caseIn(cases.StateVerification, e.f.Report(e.now.AddDate(0, 0, -10)))
+	b := e.signIn(e.f.Worker, "zh-CN")
+	path := "/cases/" + c.ID.String()
+	b.get(path + "/reveal")
+	page := b.post(path+"/reveal", url.Values{"reason": {"correct_record"}}).text()
+	if !strings.Contains(page, `action="`+path+`/identity"`) {
+		t.Fatal("the reveal page offers no correction")
+	}
+	form := url.Values{"version": {strconv.Itoa(c.Version)}, "full_name": {"张小红"}, "other_names": {"小红\n红红"},
+		"claimed_birth_date": {"2011-05-17"}, "id_document_type": {"household_register"}, "id_number": {"4419002011051700"},
+		"guardian_name_0": {"张母"}, "guardian_relation_0": {"母亲"}, "guardian_phone_0": {"13900000000"}}
+
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("apparent_age", "40")
+	res := b.post(path+"/identity", bad, "Accept-Encoding", "gzip")
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.text(), "应在0至29岁之间。") ||
+		!strings.Contains(res.text(), `value="张小红"`) || res.header.Get("Content-Encoding") != "" ||
+		!strings.HasPrefix(res.header.Get("Cache-Control"), "no-store") {
+		t.Fatalf("a refused correction: %d %v", res.status, res.header)
+	}
+
+	res = b.post(path+"/identity", form)
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != path+"?done=identity" {
+		t.Fatalf("correction: %d %s", res.status, res.body)
+	}
+	conf, err := e.cases.ReadIdentity(ctx, e.f.Worker.Actor(), c.ID, cases.ReadReason{Code: "correct_record"})
+	must(t, err)
+	id := conf.Identity
+	if id.FullName != "张小红" || len(id.OtherNames) != 2 || len(id.Guardians) != 1 || id.Guardians[0].Relation != "母亲" ||
+		id.VerifiedBirthDate != nil {
+		t.Fatalf("stored %#v: %q %v %v", id, id.FullName, id.OtherNames, id.Guardians)
+	}
+	if strings.Contains(b.get(path+"?done=identity").text(), "张小红") {
+		t.Fatal("the case page shows the corrected name")
+	}
+	// The same form again carries a stale version: nothing changes.
+	form.Set("full_name", "张大红")
+	res = b.post(path+"/identity", form)
+	if res.status != http.StatusConflict || !strings.Contains(res.text(), "其他人修改了此个案") {
+		t.Fatalf("a stale correction: %d", res.status)
+	}
+	conf, err = e.cases.ReadIdentity(ctx, e.f.Worker.Actor(), c.ID, cases.ReadReason{Code: "correct_record"})
+	must(t, err)
+	if conf.Identity.FullName != "张小红" {
+		t.Fatalf("a stale correction was written: %q", conf.Identity.FullName)
+	}
+}

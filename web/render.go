@@ -69,6 +69,10 @@ func (h *Handler) funcs(loc *locale) template.FuncMap {
 			return isoDate(*t)
 		},
 		"fieldID": fieldID,
+		"inc":     func(i int) int { return i + 1 },
+		"identityData": func(csrf string, c *cases.Case, f *identityForm) identityData {
+			return identityData{CSRF: csrf, Case: c, Identity: f}
+		},
 		"has": func(list []string, v string) bool {
 			for _, s := range list {
 				if s == v {
@@ -116,7 +120,7 @@ func (q *request) render(status int, page, fragment, title string, v any) error 
 	if !ok {
 		return fmt.Errorf("web: no page %s", page)
 	}
-	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: page == "reveal" || page == "revealed"}
+	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: secretPage(page)}
 	if n, ok := v.(interface{ notice() (string, string) }); ok {
 		data.Notice, data.NoticeKind = n.notice()
 	}
@@ -129,7 +133,7 @@ func (q *request) render(status int, page, fragment, title string, v any) error 
 		return err
 	}
 	q.w.Header().Add("Vary", "HX-Request")
-	write(q.w, q.r, status, buf.Bytes(), page != "revealed")
+	write(q.w, q.r, status, buf.Bytes(), !secretPage(page))
 	return nil
 }
 
@@ -145,4 +149,15 @@ func (q *request) back() string {
 		}
 	}
 	return "/"
+}
+
+// secretPage reports whether a page may show an identity or a note: it is
+// never compressed (BREACH) and loads no htmx (nothing in browser storage).
+func secretPage(page string) bool { return page == "reveal" || page == "revealed" || page == "correct" }
+
+// identityData is what the identity correction form needs.
+type identityData struct {
+	CSRF     string
+	Case     *cases.Case
+	Identity *identityForm
 }

@@ -28,6 +28,8 @@ type revealedView struct {
 	Verification string
 	Reasons      []revealedNote
 	Concerns     []revealedNote
+	// Correct is the correction form, for those who may work on the case.
+	Correct *identityForm
 }
 
 type revealedNote struct {
@@ -86,6 +88,9 @@ func (h *Handler) reveal(q *request) error {
 	}
 	v := &revealedView{Case: c, Reason: reason, Identity: conf.Identity, Narrative: conf.Narrative.Text(),
 		Verification: conf.VerificationNotes.Text()}
+	if workflow.CanWork(c, q.actor) == nil && c.ErasedAt == nil {
+		v.Correct = newIdentityForm(c, conf.Identity)
+	}
 	for _, t := range transitions {
 		if !t.Reason.Empty() {
 			v.Reasons = append(v.Reasons, revealedNote{At: t.At, Event: t.Event, Text: t.Reason.Text()})

@@ -123,6 +123,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /cases/{id}/transitions", h.private(h.transition))
 	m.Handle("GET /cases/{id}/reveal", h.private(h.revealPage))
 	m.Handle("POST /cases/{id}/reveal", h.private(h.reveal))
+	m.Handle("POST /cases/{id}/identity", h.private(h.correctIdentity))
 	m.Handle("/", h.public(h.notFound))
 }
 
