@@ -202,3 +202,24 @@ func TestHomeWeight(t *testing.T) {
 		t.Fatalf("the home page weighs %d bytes, over 50 KB", total)
 	}
 }
+
+// TestLinks: a child found again is linked to the earlier case on the case
+// page, by the blind index; a link the user may not follow is named only.
+func TestLinks(t *testing.T) {
+	e := newEnv(t, storage.SQLite)
+	r := e.f.Report(e.now.AddDate(0, -2, 0))
+	first := e.caseIn(cases.StateVerification, r)
+	r.FoundOn = e.now.AddDate(0, 0, -3)
+	again, err := e.cases.FileCase(ctx, e.f.Auditor.Actor(), r) // same ID number
+	must(t, err)
+	_, err = e.cases.Assign(ctx, e.f.Supervisor.Actor(), again.ID, again.Version, e.f.OtherWorker.ID)
+	must(t, err)
+	page := e.signIn(e.f.Supervisor, "zh-CN").get("/cases/" + again.ID.String()).text()
+	if !strings.Contains(page, `<a href="/cases/`+first.ID.String()+`">`+first.Code+`</a> · `) || !strings.Contains(page, "相同</li>") {
+		t.Fatalf("the supervisor sees no link to %s", first.Code)
+	}
+	page = e.signIn(e.f.OtherWorker, "zh-CN").get("/cases/" + again.ID.String()).text()
+	if !strings.Contains(page, "<li>"+first.Code+" · ") || strings.Contains(page, `href="/cases/`+first.ID.String()+`"`) {
+		t.Fatal("another worker's earlier case is linked to a page they may not see")
+	}
+}
