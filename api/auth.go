@@ -7,37 +7,21 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/remedy-cases/remedy/auth"
 	cases "github.com/remedy-cases/remedy/case"
 )
 
-// passwordParams follow OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane).
-var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
 // MinPasswordLength is the shortest password a user may be given.
-const MinPasswordLength = 12
+const MinPasswordLength = auth.MinPasswordLength
 
-// HashPassword returns the argon2id PHC string of password.
-func HashPassword(password string) (string, error) {
-	if len(password) < MinPasswordLength {
-		return "", cases.Errorf(cases.EINVALID, "A password needs at least %d characters.", MinPasswordLength)
-	}
-	return argon2id.CreateHash(password, passwordParams)
-}
-
-// dummyHash is compared against when the account does not exist, so that a
-// failed sign-in takes the same time whether or not the email is known.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := argon2id.CreateHash("no account has this password", passwordParams)
-	return h
-})
+// HashPassword returns the argon2id PHC string of password (see auth.HashPassword).
+func HashPassword(password string) (string, error) { return auth.HashPassword(password) }
 
 // claims are the access token's claims.
 type claims struct {
@@ -163,119 +147,25 @@ func (s *Server) authenticate(c echo.Context) (cases.Actor, error) {
 	return u.Actor(), nil
 }
 
-// signIn checks an email and password and answers a token. Failures are
-// counted per account and per address; past the limit the answer is 429
-// until the back-off ends, whatever the password.
+// signIn checks an email and password through the shared Authenticator
+// and answers a token. Failures are counted per account and per address;
+// past the limit the answer is 429 until the back-off ends, whatever the
+// password.
 func (s *Server) signIn(c echo.Context) error {
 	var req TokenRequest
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	email := strings.ToLower(strings.TrimSpace(req.Email))
-	keys := []string{"account:" + email, "address:" + c.RealIP()}
-	if wait := s.throttle.blocked(keys...); wait > 0 {
+	u, err := s.Auth.SignIn(c.Request().Context(), req.Email, req.Password, c.RealIP())
+	if wait, ok := auth.Throttled(err); ok {
 		return &problemError{code: codeTooManyRequests, retryAfter: int(wait.Seconds()) + 1,
 			message: "Too many failed sign-ins; wait before trying again."}
-	}
-	u, hash, err := s.Users.Credentials(ctx, email)
-	if err != nil && cases.ErrorCode(err) != cases.ENOTFOUND {
+	} else if err != nil {
 		return err
 	}
-	if hash == "" {
-		hash = dummyHash()
-	}
-	match, cerr := argon2id.ComparePasswordAndHash(req.Password, hash)
-	if err != nil || cerr != nil || !match || u.Disabled {
-		s.throttle.fail(keys...)
-		actor := cases.Actor{Role: cases.RoleSystem}
-		subject := "unknown"
-		if u != nil {
-			actor, subject = u.Actor(), u.ID.String()
-		}
-		if aerr := s.Audit.Append(ctx, actor, cases.ActionSignInFailed, subject, map[string]string{"address": c.RealIP()}); aerr != nil {
-			return aerr
-		}
-		return unauthorized("The email or password is wrong, or the account is disabled.")
-	}
-	s.throttle.reset(keys[0])
 	token, err := s.tokens.issue(u)
 	if err != nil {
 		return err
 	}
-	if err := s.Audit.Append(ctx, u.Actor(), cases.ActionSignIn, u.ID.String(), map[string]string{"address": c.RealIP()}); err != nil {
-		return err
-	}
 	return c.JSON(http.StatusOK, Token{AccessToken: token, TokenType: Bearer, ExpiresIn: int(s.tokens.ttl.Seconds())})
-}
-
-// throttle counts recent sign-in failures per key. It lives in one process:
-// with several servers, each applies the limit to what it sees.
-type throttle struct {
-	mu       sync.Mutex
-	failures map[string]*failures
-	now      func() time.Time
-}
-
-type failures struct {
-	count int
-	last  time.Time
-}
-
-const (
-	freeFailures   = 5                // failures before any back-off
-	failureWindow  = 15 * time.Minute // a key is forgotten after this long without failure
-	maxBackoff     = 15 * time.Minute
-	throttleMaxKey = 100_000
-)
-
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{failures: map[string]*failures{}, now: now}
-}
-
-// blocked returns how long the most throttled of keys must still wait.
-func (t *throttle) blocked(keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	var wait time.Duration
-	for _, k := range keys {
-		f := t.failures[k]
-		if f == nil || f.count < freeFailures {
-			continue
-		}
-		backoff := min(time.Second<<min(f.count-freeFailures, 20), maxBackoff)
-		if w := f.last.Add(backoff).Sub(now); w > wait {
-			wait = w
-		}
-	}
-	return wait
-}
-
-func (t *throttle) fail(keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if len(t.failures) > throttleMaxKey {
-		for k, f := range t.failures {
-			if now.Sub(f.last) > failureWindow {
-				delete(t.failures, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		f := t.failures[k]
-		if f == nil || now.Sub(f.last) > failureWindow {
-			f = &failures{}
-			t.failures[k] = f
-		}
-		f.count++
-		f.last = now
-	}
-}
-
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.failures, key)
 }

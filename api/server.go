@@ -21,6 +21,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/remedy-cases/remedy/auth"
 	cases "github.com/remedy-cases/remedy/case"
 )
 
@@ -89,6 +90,13 @@ type Config struct {
 	// ArrearsDays is how long a month's stipend may stay unpaid after it
 	// falls due before its case is in arrears; cases.DefaultGraceDays if 0.
 	ArrearsDays int
+	// Auth checks passwords, throttles and audits sign-ins; shared with the
+	// web app so that both doors count the same failures. Nil makes one
+	// over Users and Audit with an in-memory throttle.
+	Auth *auth.Authenticator
+	// Web serves every path the API does not own (see apiPath); nil
+	// answers them 404 like any unknown route.
+	Web http.Handler
 }
 
 // Server is the HTTP server.
@@ -97,7 +105,6 @@ type Server struct {
 	echo     *echo.Echo
 	spec     *Spec
 	tokens   *tokens
-	throttle *throttle
 	metrics  *metrics
 	listener net.Listener
 	// byAddress and byUser are the rate limiters; nil when off.
@@ -145,8 +152,10 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{Config: cfg, echo: e, spec: spec, tokens: tokens,
-		throttle: newThrottle(cfg.Now), metrics: newMetrics(cfg.Build),
+	if cfg.Auth == nil {
+		cfg.Auth = auth.New(cfg.Users, cfg.Audit, cfg.Now)
+	}
+	s := &Server{Config: cfg, echo: e, spec: spec, tokens: tokens, metrics: newMetrics(cfg.Build),
 		byAddress: newLimiter(policyAddress, cfg.AddressLimit, cfg.Now), byUser: newLimiter(policyUser, cfg.UserLimit, cfg.Now)}
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
@@ -173,7 +182,35 @@ func NewServer(cfg Config) (*Server, error) {
 		perOp[op.ID] = []echo.MiddlewareFunc{s.guard(op)}
 	}
 	RegisterHandlersWithOptions(e, handlers{s}, RegisterHandlersOptions{OperationMiddlewares: perOp})
+	if cfg.Web != nil {
+		e.RouteNotFound("/*", s.web)
+	}
 	return s, nil
+}
+
+// apiPath reports whether path belongs to the API, whose unknown routes
+// stay problem documents; every other path is the web app's.
+func apiPath(path string) bool {
+	switch path {
+	case "/v1", "/healthz", "/readyz", "/metrics", "/openapi.yaml":
+		return true
+	}
+	return strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/.well-known/")
+}
+
+// web hands a path the API does not own to the web app, naming its route
+// template (never the URL) for the request log and the metrics.
+func (s *Server) web(c echo.Context) error {
+	r := c.Request()
+	if apiPath(r.URL.Path) {
+		return echo.ErrNotFound
+	}
+	if rt, ok := s.Web.(interface{ Route(*http.Request) string }); ok {
+		c.SetPath(rt.Route(r))
+	}
+	c.Set("web", true)
+	s.Web.ServeHTTP(c.Response(), r)
+	return nil
 }
 
 // Handler returns the server's root handler.
@@ -246,7 +283,8 @@ func (s *Server) recoverPanic(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) dropUnreadBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
-		if hasBody(c.Request()) && c.Get("body") == nil {
+		// The web app reads (and bounds) its own forms.
+		if hasBody(c.Request()) && c.Get("body") == nil && c.Get("web") == nil {
 			// The answer says Connection: close (handleError and readBody set
 			// it); an expired read deadline makes net/http stop reading now.
 			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now())

@@ -59,6 +59,8 @@ type userRow struct {
 	CreatedAt time.Time
 	// PasswordHash is an argon2id PHC string; nil until a password is set.
 	PasswordHash *string
+	// Locale is the user's chosen language (cases.Locales); nil follows the browser.
+	Locale *string
 }
 
 func (userRow) TableName() string { return "users" }
@@ -331,7 +333,7 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 // models lists every row type, for the schema test.
 var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &factoryClientRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
-	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{},
+	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}, &sessionRow{},
 	&planVersionRow{}, &caseAlertRow{}, &paymentRow{}}
 
 func utcPtr(t *time.Time) *time.Time {

@@ -38,3 +38,34 @@ func TestCanSee(t *testing.T) {
 		})
 	}
 }
+
+// TestScope: a scoped filter selects exactly what CanSee allows, and a
+// filter reaching outside the scope selects nothing.
+func TestScope(t *testing.T) {
+	me, other := uuid.New(), uuid.New()
+	brand, otherBrand := uuid.New(), uuid.New()
+	some := func(id uuid.UUID) uuid.NullUUID { return uuid.NullUUID{UUID: id, Valid: true} }
+	tests := []struct {
+		name   string
+		actor  cases.Actor
+		filter cases.CaseFilter
+		want   cases.CaseFilter
+		some   bool
+	}{
+		{"supervisor unchanged", cases.Actor{UserID: me, Role: cases.RoleSupervisor}, cases.CaseFilter{AssigneeID: some(other)}, cases.CaseFilter{AssigneeID: some(other)}, true},
+		{"worker narrowed", cases.Actor{UserID: me, Role: cases.RoleCaseWorker}, cases.CaseFilter{State: cases.StatePlanning}, cases.CaseFilter{State: cases.StatePlanning, AssigneeID: some(me)}, true},
+		{"worker asks for another's", cases.Actor{UserID: me, Role: cases.RoleCaseWorker}, cases.CaseFilter{AssigneeID: some(other)}, cases.CaseFilter{}, false},
+		{"auditor narrowed", cases.Actor{UserID: me, Role: cases.RoleAuditor}, cases.CaseFilter{}, cases.CaseFilter{FiledBy: some(me)}, true},
+		{"client narrowed", cases.Actor{UserID: me, Role: cases.RoleClient, ClientID: some(brand)}, cases.CaseFilter{}, cases.CaseFilter{ClientID: some(brand)}, true},
+		{"client asks for another brand", cases.Actor{UserID: me, Role: cases.RoleClient, ClientID: some(brand)}, cases.CaseFilter{ClientID: some(otherBrand)}, cases.CaseFilter{}, false},
+		{"admin sees none", cases.Actor{UserID: me, Role: cases.RoleAdmin}, cases.CaseFilter{}, cases.CaseFilter{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, some := workflow.Scope(tt.actor, tt.filter)
+			if some != tt.some || some && got != tt.want {
+				t.Fatalf("Scope = %+v, %v; want %+v, %v", got, some, tt.want, tt.some)
+			}
+		})
+	}
+}

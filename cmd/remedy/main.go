@@ -18,6 +18,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/remedy-cases/remedy/api"
+	"github.com/remedy-cases/remedy/auth"
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/storage"
 )
@@ -368,11 +369,18 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 		}
 	}()
 	byAddress, byUser := cfg.rateLimits()
+	svc := services(db)
+	authn := auth.New(svc.Users, svc.Audit, func() time.Time { return db.Now() })
+	webh, err := webApp(db, svc, authn, cfg, log)
+	if err != nil {
+		return err
+	}
 	srv, err := api.NewServer(api.Config{
-		Services: services(db), DB: db, Log: log, SigningKey: signing, Generator: sched,
+		Services: svc, DB: db, Log: log, SigningKey: signing, Generator: sched,
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
 		Zone: cfg.zone(), ArrearsDays: cfg.ArrearsDays, Build: readBuild().api(), AddressLimit: byAddress, UserLimit: byUser,
+		Auth: authn, Web: webh,
 	})
 	if err != nil {
 		return err

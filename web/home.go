@@ -1,0 +1,302 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/workflow"
+)
+
+// caseRow is a case in a list: facts only.
+type caseRow struct {
+	ID           uuid.UUID
+	Code         string
+	State        cases.State
+	Version      int
+	Factory      string
+	Client       string
+	Assignee     string
+	FoundOn      time.Time
+	LastFollowUp *time.Time
+	Overdue      bool
+	Outcome      cases.Outcome
+	// Missing names, translated, what keeps a plan from approval.
+	Missing []string
+}
+
+// bucket is one heading of a home page: what needs doing, with its count.
+type bucket struct {
+	Key   string // the catalogue key of its heading and hint: home.<key>
+	Cases []caseRow
+	// Action names the inline form each row carries on a supervisor's
+	// home: assign, approve.
+	Action string
+}
+
+// Count is the number of cases in the bucket.
+func (b *bucket) Count() int { return len(b.Cases) }
+
+// workerLoad is a case worker's open cases by state.
+type workerLoad struct {
+	User    *cases.User
+	ByState map[cases.State]int
+	Open    int
+	Overdue int
+}
+
+// homeView is a home page. Buckets that the domain cannot compute yet
+// (missed months, due to close, working-again and arrears alerts) will
+// join the list as further buckets.
+type homeView struct {
+	Role    cases.Role
+	Buckets []*bucket
+	Load    []*workerLoad
+	Workers []*cases.User
+	Open    int
+	Filed   []caseRow // an auditor's own reports
+	States  []cases.State
+	Notice  string
+}
+
+func (v *homeView) notice() (string, string) { return v.Notice, "ok" }
+
+func (h *Handler) home(q *request) error {
+	v := &homeView{Role: q.actor.Role, States: []cases.State{cases.StateIntake, cases.StateVerification, cases.StatePlanning, cases.StateFollowUp}}
+	var err error
+	switch q.actor.Role {
+	case cases.RoleCaseWorker:
+		err = q.workerHome(v)
+	case cases.RoleSupervisor:
+		err = q.supervisorHome(v)
+	case cases.RoleAuditor:
+		err = q.auditorHome(v)
+	}
+	if err != nil {
+		return err
+	}
+	if done := q.r.URL.Query().Get("done"); done != "" && q.loc.Has("done."+done) {
+		v.Notice = q.loc.T("done." + done)
+	}
+	return q.render(http.StatusOK, "home", "", q.loc.T("home.title"), v)
+}
+
+// openCases lists every open case the user may see, each state's newest first.
+func (q *request) openCases(ctx context.Context) ([]*cases.Case, error) {
+	var out []*cases.Case
+	for _, st := range []cases.State{cases.StateIntake, cases.StateVerification, cases.StatePlanning, cases.StateFollowUp} {
+		list, err := q.listAll(ctx, cases.CaseFilter{State: st}, maxHomeCases)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// maxHomeCases bounds what a home page reads of one state.
+const maxHomeCases = 2000
+
+// listAll pages through the cases f selects within the user's scope, up
+// to max, keeping only those the user may see.
+func (q *request) listAll(ctx context.Context, f cases.CaseFilter, max int) ([]*cases.Case, error) {
+	f, some := workflow.Scope(q.actor, f)
+	if !some {
+		return nil, nil
+	}
+	f.Limit = 200
+	var out []*cases.Case
+	for {
+		page, err := q.h.Cases.ListCases(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page.Cases {
+			if workflow.CanSee(q.actor, c) {
+				out = append(out, c)
+			}
+		}
+		if !page.Next.Valid || len(out) >= max {
+			return out, nil
+		}
+		f.After = page.Next
+	}
+}
+
+// rowMaker turns cases into rows, looking names up once per page.
+type rowMaker struct {
+	q         *request
+	factories map[uuid.UUID]string
+	clients   map[uuid.UUID]string
+	users     map[uuid.UUID]string
+	now       time.Time
+}
+
+func (q *request) rowMaker(ctx context.Context) (*rowMaker, error) {
+	m := &rowMaker{q: q, factories: map[uuid.UUID]string{}, clients: map[uuid.UUID]string{}, users: map[uuid.UUID]string{}, now: q.h.Now()}
+	fs, err := q.h.Factories.ListFactories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range fs {
+		m.factories[f.ID] = f.Name
+	}
+	cs, err := q.h.Clients.ListClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		m.clients[c.ID] = c.Name
+	}
+	if q.actor.Role == cases.RoleSupervisor {
+		us, err := q.h.Users.ListUsers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			m.users[u.ID] = u.Name
+		}
+	}
+	return m, nil
+}
+
+func (m *rowMaker) row(c *cases.Case) caseRow {
+	r := caseRow{ID: c.ID, Code: c.Code, State: c.State, Version: c.Version, Factory: m.factories[c.FactoryID],
+		Client: m.clients[c.ClientID], FoundOn: c.FoundOn, LastFollowUp: c.LastFollowUp,
+		Overdue: c.OverdueAsOf(m.now, m.q.h.Zone), Outcome: c.Outcome}
+	if c.AssigneeID.Valid {
+		r.Assignee = m.users[c.AssigneeID.UUID]
+	}
+	return r
+}
+
+// approvable reports whether actor could approve c's plan now, and what
+// refuses it otherwise, by asking the workflow itself.
+func approvable(c *cases.Case, actor cases.Actor, now time.Time) (bool, []cases.Failure) {
+	_, _, err := workflow.Apply(*c, actor, cases.TransitionRequest{Event: cases.EventApprovePlan}, now)
+	return err == nil, cases.ErrorFailures(err)
+}
+
+// planReady reports whether the plan lacks nothing but a supervisor's
+// approval: the workflow is asked as a supervisor who did not write it.
+func planReady(c *cases.Case, now time.Time) (bool, []cases.Failure) {
+	return approvable(c, cases.Actor{Role: cases.RoleSupervisor}, now)
+}
+
+// workerHome: my cases by what needs doing now.
+func (q *request) workerHome(v *homeView) error {
+	ctx := q.r.Context()
+	open, err := q.openCases(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := q.rowMaker(ctx)
+	if err != nil {
+		return err
+	}
+	now := q.h.Now()
+	month := cases.MonthStart(now.In(q.h.Zone))
+	begin, verify, plan, waiting, due, overdue := &bucket{Key: "begin"}, &bucket{Key: "verify"}, &bucket{Key: "plan"},
+		&bucket{Key: "waiting"}, &bucket{Key: "due"}, &bucket{Key: "overdue"}
+	for _, c := range open {
+		r := rows.row(c)
+		switch c.State {
+		case cases.StateIntake:
+			begin.Cases = append(begin.Cases, r)
+		case cases.StateVerification:
+			verify.Cases = append(verify.Cases, r)
+		case cases.StatePlanning:
+			if ok, failed := planReady(c, now); ok {
+				waiting.Cases = append(waiting.Cases, r)
+			} else {
+				for _, f := range failed {
+					r.Missing = append(r.Missing, q.loc.Failure(f))
+				}
+				plan.Cases = append(plan.Cases, r)
+			}
+		case cases.StateFollowUp:
+			switch {
+			case r.Overdue:
+				overdue.Cases = append(overdue.Cases, r)
+			case c.LastFollowUp == nil || c.LastFollowUp.Before(month):
+				due.Cases = append(due.Cases, r)
+			}
+		}
+		v.Open++
+	}
+	v.Buckets = []*bucket{overdue, due, begin, verify, plan, waiting}
+	return nil
+}
+
+// supervisorHome: what waits for a supervisor, and each worker's load.
+func (q *request) supervisorHome(v *homeView) error {
+	ctx := q.r.Context()
+	open, err := q.openCases(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := q.rowMaker(ctx)
+	if err != nil {
+		return err
+	}
+	users, err := q.h.Users.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	loads := map[uuid.UUID]*workerLoad{}
+	for _, u := range users {
+		if u.Role == cases.RoleCaseWorker && !u.Disabled {
+			l := &workerLoad{User: u, ByState: map[cases.State]int{}}
+			loads[u.ID] = l
+			v.Load = append(v.Load, l)
+			v.Workers = append(v.Workers, u)
+		}
+	}
+	now := q.h.Now()
+	unassigned, approve, overdue := &bucket{Key: "unassigned", Action: "assign"}, &bucket{Key: "approve", Action: "approve"}, &bucket{Key: "overdue"}
+	for _, c := range open {
+		r := rows.row(c)
+		v.Open++
+		if !c.AssigneeID.Valid {
+			unassigned.Cases = append(unassigned.Cases, r)
+		} else if l := loads[c.AssigneeID.UUID]; l != nil {
+			l.ByState[c.State]++
+			l.Open++
+			if r.Overdue {
+				l.Overdue++
+			}
+		}
+		if c.State == cases.StatePlanning {
+			if ok, _ := approvable(c, q.actor, now); ok {
+				approve.Cases = append(approve.Cases, r)
+			}
+		}
+		if r.Overdue {
+			overdue.Cases = append(overdue.Cases, r)
+		}
+	}
+	sort.SliceStable(v.Load, func(i, j int) bool { return v.Load[i].Open > v.Load[j].Open })
+	v.Buckets = []*bucket{unassigned, approve, overdue}
+	return nil
+}
+
+// auditorHome: the reports this auditor filed, newest first.
+func (q *request) auditorHome(v *homeView) error {
+	ctx := q.r.Context()
+	list, err := q.listAll(ctx, cases.CaseFilter{}, 50)
+	if err != nil {
+		return err
+	}
+	rows, err := q.rowMaker(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		v.Filed = append(v.Filed, rows.row(c))
+	}
+	return nil
+}
