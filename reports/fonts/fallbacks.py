@@ -45,6 +45,7 @@ from fontTools import subset
 from fontTools.merge import Merger
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
+from fontTools.ttLib.tables._g_l_y_f import Glyph
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LXGW = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
@@ -106,8 +107,25 @@ def rename(f, family):
             table.setName(g, cp, 3, 1, 0x409)
 
 
+def full_metrics(f):
+    """Gives every glyph its own advance in hmtx (numberOfHMetrics equal to
+    numGlyphs), adding an empty glyph with another advance at the end if the
+    last two share theirs, which fontTools would fold. fpdf v0.9.0, reading
+    the advance of a glyph past numberOfHMetrics, writes into the font's
+    bytes, which the report shares between documents."""
+    order = list(f.getGlyphOrder())
+    hmtx = f["hmtx"]
+    last = hmtx[order[-1]][0]
+    if len(order) > 1 and last == hmtx[order[-2]][0]:
+        name = ".remedy.end"
+        hmtx[name] = (0 if last else 1, 0)
+        f["glyf"][name] = Glyph()
+        f.setGlyphOrder(order + [name])
+
+
 def save(f, name):
     """Writes f gzipped, byte for byte the same on every run."""
+    full_metrics(f)
     buf = io.BytesIO()
     f.recalcTimestamp = False
     f.save(buf)
@@ -115,7 +133,9 @@ def save(f, name):
     with open(path, "wb") as out:
         with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=out, mtime=0) as z:
             z.write(buf.getvalue())
-    print("%s: %d glyphs, %d bytes, %d gzipped" % (name, f["maxp"].numGlyphs, len(buf.getvalue()),
+    saved = TTFont(io.BytesIO(buf.getvalue()))
+    assert saved["hhea"].numberOfHMetrics == saved["maxp"].numGlyphs, name
+    print("%s: %d glyphs, %d bytes, %d gzipped" % (name, saved["maxp"].numGlyphs, len(buf.getvalue()),
                                                    os.path.getsize(path)), file=sys.stderr)
 
 

@@ -35,7 +35,11 @@ for rec in f["name"].names:
         name = {1: "Remedy Kai", 16: "Remedy Kai", 3: "RemedyKai-%s" % style,
                 4: "Remedy Kai %s" % style, 6: "RemedyKai-%s" % style}[rec.nameID]
         rec.string = name
+from fallbacks import full_metrics
+full_metrics(f)
 f.save("RemedyKai-%s.ttf" % style)
+f = TTFont("RemedyKai-%s.ttf" % style)
+assert f["hhea"].numberOfHMetrics == f["maxp"].numGlyphs
 PY
   rm "RemedyKai-$style.ttf.tmp"
 done

@@ -13,6 +13,8 @@
 package typeset
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -32,13 +34,14 @@ type Face struct {
 	astralP bool
 	load    func() ([]byte, error)
 
-	once   sync.Once
-	err    error
-	data   []byte
-	cover  [0x10000 / 64]uint64
-	width  []uint16      // by code, for covered codes
-	astral map[rune]rune // character beyond the BMP -> the code that draws it
-	back   map[rune]rune // that code -> the character
+	once         sync.Once
+	err          error
+	data         []byte
+	foldsMetrics bool // fpdf writes into data
+	cover        [0x10000 / 64]uint64
+	width        []uint16      // by code, for covered codes
+	astral       map[rune]rune // character beyond the BMP -> the code that draws it
+	back         map[rune]rune // that code -> the character
 }
 
 // Option changes how a face is read.
@@ -71,10 +74,44 @@ func Parse(name string, ttf []byte, opts ...Option) (*Face, error) {
 // Name is the family fpdf knows the face by.
 func (f *Face) Name() string { return f.name }
 
-// Bytes are the font's TrueType bytes, for fpdf.AddUTF8FontFromBytes.
+// Bytes are the font's TrueType bytes, for fpdf.AddUTF8FontFromBytes: a
+// copy for each call when fpdf would write into them. fpdf v0.9.0, cutting
+// a font that gives fewer advances than it has glyphs (hhea's
+// numberOfHMetrics below maxp's numGlyphs, as most fonts do), writes past
+// the slice it reads a glyph's advance from, into the font's bytes; the
+// embedded fonts give every glyph its own advance and are shared.
 func (f *Face) Bytes() []byte {
 	f.once.Do(f.init)
+	if f.foldsMetrics {
+		return bytes.Clone(f.data)
+	}
 	return f.data
+}
+
+// foldsMetrics tells whether a TrueType font gives fewer advances than it
+// has glyphs, or cannot tell.
+func foldsMetrics(ttf []byte) bool {
+	table := func(tag string) []byte {
+		if len(ttf) < 12 {
+			return nil
+		}
+		n := int(binary.BigEndian.Uint16(ttf[4:]))
+		for i := range n {
+			rec := ttf[min(12+16*i, len(ttf)):min(12+16*(i+1), len(ttf))]
+			if len(rec) == 16 && string(rec[:4]) == tag {
+				off, size := int64(binary.BigEndian.Uint32(rec[8:])), int64(binary.BigEndian.Uint32(rec[12:]))
+				if off+size <= int64(len(ttf)) {
+					return ttf[off : off+size]
+				}
+			}
+		}
+		return nil
+	}
+	hhea, maxp := table("hhea"), table("maxp")
+	if len(hhea) < 36 || len(maxp) < 6 {
+		return true
+	}
+	return binary.BigEndian.Uint16(hhea[34:]) < binary.BigEndian.Uint16(maxp[4:])
 }
 
 // Err tells why the face could not be read; a face that cannot be read
@@ -100,6 +137,7 @@ func (f *Face) init() {
 		return
 	}
 	f.data = data
+	f.foldsMetrics = foldsMetrics(data)
 }
 
 var errNoGlyphs = errors.New("maps no character of the Basic Multilingual Plane")

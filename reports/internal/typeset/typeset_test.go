@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/image/font/gofont/goregular"
 
 	"github.com/remedy-cases/remedy/reports/internal/typeset"
 )
@@ -301,5 +302,26 @@ func TestAstralFaceMapsBack(t *testing.T) {
 	}
 	if f := faces()["kai"]; f.Astral() || f.Covers('𠮷') {
 		t.Errorf("the main font claims 𠮷, which fpdf cannot draw from it")
+	}
+}
+
+// fpdf writes into a font whose hmtx folds the advances of its last glyphs:
+// the embedded fonts fold none and are shared; another font is copied.
+func TestFaceBytesAreSafeToShare(t *testing.T) {
+	for name, face := range faces() {
+		if a, b := face.Bytes(), face.Bytes(); &a[0] != &b[0] {
+			t.Errorf("%s: Bytes copies the font, which fpdf would not write into", name)
+		}
+	}
+	goFont, err := typeset.Parse("go", goregular.TTF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := goFont.Bytes(), goFont.Bytes()
+	if &a[0] == &b[0] || &a[0] == &goregular.TTF[0] {
+		t.Errorf("Bytes shares Go Regular, whose advances fpdf would write over")
+	}
+	if !bytes.Equal(a, goregular.TTF) {
+		t.Errorf("Bytes changed Go Regular")
 	}
 }
