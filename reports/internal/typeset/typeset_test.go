@@ -325,3 +325,16 @@ func TestFaceBytesAreSafeToShare(t *testing.T) {
 		t.Errorf("Bytes changed Go Regular")
 	}
 }
+
+// BenchmarkFitLongName fits a 10,000-character name into a 40 mm table
+// cell at 8.5 pt (about 13,000 thousandths of an em).
+func BenchmarkFitLongName(b *testing.B) {
+	c := chain(b)
+	name := strings.Repeat("长", 10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if l := c.Fit(name, false, 13000); l.Width > 13000 {
+			b.Fatalf("fitted to %d", l.Width)
+		}
+	}
+}
