@@ -8,8 +8,9 @@
 // Multilingual Plane only. A font marked [AstralInPUA] carries characters
 // beyond it at Private Use Area code points, mapped from their real code
 // points in the same font's format 12 cmap: the chain draws them by those
-// codes, and [ToUnicode] writes the map a PDF needs to give the real
-// characters back to copy and text extraction.
+// codes, and [Face.Unicode] tells the character of each, for the PDF's
+// ToUnicode map that gives the real characters back to copy and text
+// extraction.
 package typeset
 
 import (
@@ -30,9 +31,9 @@ import (
 // as fpdf rounds them. A Face is loaded the first time it is asked about,
 // then only read: it is safe for concurrent use.
 type Face struct {
-	name    string
-	astralP bool
-	load    func() ([]byte, error)
+	name      string
+	astralPUA bool
+	load      func() ([]byte, error)
 
 	once         sync.Once
 	err          error
@@ -49,7 +50,7 @@ type Option func(*Face)
 
 // AstralInPUA marks a face whose Private Use Area glyphs draw the characters
 // beyond the BMP that map to the same glyphs. Only such a face draws them.
-func AstralInPUA(f *Face) { f.astralP = true }
+func AstralInPUA(f *Face) { f.astralPUA = true }
 
 // NewFace returns the face named name (the family fpdf knows it by: lower
 // case letters, unique in a document) whose TrueType bytes load returns,
@@ -123,7 +124,7 @@ func (f *Face) Err() error {
 
 // Astral tells whether the face draws characters beyond the BMP by Private
 // Use Area codes: text drawn with it needs [ToUnicode].
-func (f *Face) Astral() bool { return f.astralP }
+func (f *Face) Astral() bool { return f.astralPUA }
 
 func (f *Face) init() {
 	data, err := f.load()
@@ -173,14 +174,14 @@ func (f *Face) read(data []byte) error {
 		f.cover[r/64] |= 1 << (r % 64)
 		f.width[r] = uint16(min(max(w, 0), math.MaxUint16-1))
 		n++
-		if f.astralP && r >= 0xE000 && r < 0xF900 {
+		if f.astralPUA && r >= 0xE000 && r < 0xF900 {
 			byGlyph[g] = r
 		}
 	}
 	if n == 0 {
 		return errNoGlyphs
 	}
-	if f.astralP {
+	if f.astralPUA {
 		f.astral, f.back = map[rune]rune{}, map[rune]rune{}
 		for r := rune(0x10000); r <= 0x3FFFF; r++ {
 			g, err := sf.GlyphIndex(&b, r)
@@ -212,7 +213,7 @@ func (f *Face) drawn(r rune) (rune, bool) {
 		}
 		return r, f.has(r)
 	}
-	if !f.astralP {
+	if !f.astralPUA {
 		return 0, false
 	}
 	f.once.Do(f.init)
