@@ -5,7 +5,7 @@
 # symbols, full-width forms and the 6,763 hanzi of GB 2312, without hinting or layout
 # features (fpdf uses neither). As a modified version it may not carry the
 # reserved name "LXGW", so its family is renamed "Remedy Kai".
-# Needs: apt-get install fonts-lxgw-wenkai fonttools
+# Needs: apt-get install fonttools fonts-lxgw-wenkai fonts-hanazono fonts-nanum fonts-noto-core
 set -eu
 cd "$(dirname "$0")"
 src=/usr/share/fonts/truetype/lxgw-wenkai
