@@ -20,7 +20,7 @@ func BenchmarkRender1000(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		f := Build("Big Brand 大品牌", october, shanghai, hs)
-		if err := Render(io.Discard, f, DefaultFonts()); err != nil {
+		if _, err := Render(io.Discard, f, DefaultFonts()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	cases "github.com/remedy-cases/remedy/case"
 )
 
@@ -106,6 +108,7 @@ type MonthCount struct {
 // during the month.
 type Row struct {
 	Code            string       `json:"code"`
+	FactoryID       uuid.UUID    `json:"factory_id"` // for logs, which never name a factory
 	Factory         string       `json:"factory"`
 	Age             *int         `json:"age"` // at the date found, once verified
 	Gender          cases.Gender `json:"gender"`
@@ -220,6 +223,7 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 			State:    atEnd,
 			DaysOpen: int(until.Sub(filed).Hours() / 24),
 		}
+		r.FactoryID = c.FactoryID
 		if c.Plan != nil {
 			r.Currency = c.Plan.Currency
 		}

@@ -51,7 +51,8 @@ func newCase(code, factory, filed string, gender cases.Gender, age int) *history
 	a := age
 	c := &cases.Case{
 		ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(code)), Code: code, State: cases.StateIntake,
-		Gender: gender, AgeAtFound: &a, CreatedAt: at(filed), FoundOn: cases.Date(at(filed)),
+		FactoryID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(factory)),
+		Gender:    gender, AgeAtFound: &a, CreatedAt: at(filed), FoundOn: cases.Date(at(filed)),
 	}
 	return &history{&cases.CaseHistory{Case: c, Factory: factory}}
 }

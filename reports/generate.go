@@ -2,7 +2,11 @@ package reports
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,6 +21,7 @@ type Generator struct {
 	Fonts   Fonts
 	Zone    *time.Location   // decides days and which month is over
 	Now     func() time.Time // the clock; time.Now if nil
+	Log     *slog.Logger     // where characters no font has are counted; slog.Default() if nil
 }
 
 // Time returns the generator's present.
@@ -47,10 +52,27 @@ func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.
 	}
 	f := Build(client.Name, month, g.Zone, histories)
 	var buf bytes.Buffer
-	if err := Render(&buf, f, g.Fonts); err != nil {
+	missing, err := Render(&buf, f, g.Fonts)
+	if err != nil {
 		return nil, nil, err
 	}
+	g.logMissing(ctx, clientID, month, missing)
 	return buf.Bytes(), f, nil
+}
+
+// logMissing logs, by id, the names with characters that no font has and
+// that the report shows as U+FFFD, so that someone can add a font.
+func (g *Generator) logMissing(ctx context.Context, clientID uuid.UUID, month cases.Month, m Missing) {
+	log := cmp.Or(g.Log, slog.Default())
+	if m.Client > 0 {
+		log.LogAttrs(ctx, slog.LevelWarn, "report glyphs missing", slog.String("client_id", clientID.String()),
+			slog.String("month", month.String()), slog.Int("count", m.Client))
+	}
+	ids := slices.SortedFunc(maps.Keys(m.Factories), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		log.LogAttrs(ctx, slog.LevelWarn, "report glyphs missing", slog.String("client_id", clientID.String()),
+			slog.String("month", month.String()), slog.String("factory_id", id.String()), slog.Int("count", m.Factories[id]))
+	}
 }
 
 // Generate renders client's month and stores it as a new version; with

@@ -2,59 +2,23 @@ package reports
 
 import (
 	"bytes"
-	_ "embed"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+
+	"github.com/google/uuid"
 
 	"github.com/go-pdf/fpdf"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports/internal/typeset"
 )
-
-// The default font: a GB 2312 subset of LXGW WenKai, renamed as the OFL asks
-// of a modified version. fonts/subset.sh cuts it.
-var (
-	//go:embed fonts/RemedyKai-Regular.ttf
-	kaiRegular []byte
-	//go:embed fonts/RemedyKai-Bold.ttf
-	kaiBold []byte
-)
-
-// Fonts are the TrueType fonts a report is set in. They must cover every
-// character of the client's and factories' names.
-type Fonts struct{ Regular, Bold []byte }
-
-// DefaultFonts returns the embedded font, which covers Latin text and the
-// 6,763 hanzi of GB 2312.
-func DefaultFonts() Fonts { return Fonts{Regular: kaiRegular, Bold: kaiBold} }
-
-// LoadFont reads a TrueType font file to use for both weights. fpdf reads
-// only TrueType outlines: a collection (.ttc) or a CFF-based OpenType file
-// (.otf such as Noto Sans CJK) is refused here rather than at the first report.
-func LoadFont(path string) (Fonts, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Fonts{}, fmt.Errorf("report font: %w", err)
-	}
-	switch {
-	case bytes.HasPrefix(b, []byte("ttcf")):
-		return Fonts{}, fmt.Errorf("report font %s is a font collection (.ttc); extract one TrueType font from it", path)
-	case bytes.HasPrefix(b, []byte("OTTO")):
-		return Fonts{}, fmt.Errorf("report font %s has CFF outlines (.otf); fpdf needs a TrueType (.ttf) font", path)
-	case !bytes.HasPrefix(b, []byte{0, 1, 0, 0}) && !bytes.HasPrefix(b, []byte("true")):
-		return Fonts{}, fmt.Errorf("report font %s is not a TrueType font", path)
-	}
-	f := Fonts{Regular: b, Bold: b}
-	if err := Render(io.Discard, Build("Probe 探测", cases.Month{Year: 2026, Month: 1}, time.UTC, nil), f); err != nil {
-		return Fonts{}, fmt.Errorf("report font %s: %w", path, err)
-	}
-	return f, nil
-}
 
 // Layout, in millimetres on A4 portrait.
 const (
@@ -62,7 +26,6 @@ const (
 	margin       = 15.0
 	contentW     = pageW - 2*margin
 	footerTop    = pageH - 18
-	family       = "kai"
 )
 
 // Colours: a dark teal for structure, one colour a state.
@@ -97,29 +60,42 @@ var payerLabel = map[cases.Payer]string{cases.PayerFactory: "Factory", cases.Pay
 
 const confidentiality = "Confidential. Children appear by case code only: no name, birth date, ID number, address, phone or note."
 
+// Missing counts, per name, the characters that no report font has: the
+// report draws each as U+FFFD. A caller logs them by id, never the name.
+type Missing struct {
+	Client    int               // in the client's name
+	Factories map[uuid.UUID]int // in factories' names, by Row.FactoryID; only those missing some
+}
+
 // Render writes figures as a PDF. The same figures and fonts give the same
-// bytes: the document's dates are the month's end, and its catalogue is sorted.
-func Render(w io.Writer, f *Figures, fonts Fonts) error {
+// bytes: the document's dates are the month's end, and its catalogue is
+// sorted. Any name is drawn, whatever it holds: a character no font has
+// becomes U+FFFD, counted in Missing; invalid UTF-8 and control characters
+// are drawn as U+FFFD too. Render fails only on a figure's month that does
+// not parse, empty fonts, or a failure to write.
+func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
 	month, err := cases.ParseMonth(f.Month)
 	if err != nil {
-		return err
+		return Missing{}, err
 	}
-	if len(fonts.Regular) == 0 || len(fonts.Bold) == 0 {
-		return errNoFont
+	if len(fonts.chain) == 0 {
+		return Missing{}, errNoFont
 	}
+	missing := Missing{Client: fonts.chain.Missing(f.Client), Factories: map[uuid.UUID]int{}}
+	for _, row := range f.Rows {
+		if _, seen := missing.Factories[row.FactoryID]; !seen {
+			missing.Factories[row.FactoryID] = fonts.chain.Missing(row.Factory)
+		}
+	}
+	maps.DeleteFunc(missing.Factories, func(_ uuid.UUID, n int) bool { return n == 0 })
+
 	pdf := fpdf.New("P", "mm", "A4", "")
 	stamp := month.End()
 	pdf.SetCreationDate(stamp)
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
-	pdf.AddUTF8FontFromBytes(family, "", fonts.Regular)
-	pdf.AddUTF8FontFromBytes(family, "B", fonts.Bold)
-	if pdf.Err() {
-		return fmt.Errorf("load report font: %w", pdf.Error())
-	}
-	title := fmt.Sprintf("%s: remediation report, %s", f.Client, monthName(month))
-	pdf.SetTitle(title, true)
+	pdf.SetTitle(metadata(fmt.Sprintf("%s: remediation report, %s", f.Client, monthName(month))), false)
 	pdf.SetSubject("Monthly child-labour remediation report", true)
 	pdf.SetCreator("Remedy", true)
 	pdf.SetAuthor("Remedy", true)
@@ -127,40 +103,184 @@ func Render(w io.Writer, f *Figures, fonts Fonts) error {
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.AliasNbPages("{nb}")
 
-	r := &renderer{pdf: pdf, f: f, month: month}
+	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain,
+		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{}}
 	pdf.SetHeaderFunc(r.header)
 	pdf.SetFooterFunc(r.footer)
+	// fpdf draws a cell's fill and border only with a font set.
+	r.font("", 9, ink)
+	r.use(fonts.chain[0].Regular)
 	r.summary()
 	r.table()
 	if pdf.Err() {
-		return fmt.Errorf("render report: %w", pdf.Error())
+		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
 	}
-	if err := pdf.Output(w); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	if len(r.astral) == 0 {
+		if err := pdf.Output(w); err != nil {
+			return Missing{}, fmt.Errorf("write report: %w", err)
+		}
+		return missing, nil
 	}
-	return nil
+	var buf bytes.Buffer
+	if err := pdf.Output(&buf); err != nil {
+		return Missing{}, fmt.Errorf("write report: %w", err)
+	}
+	doc, err := mapAstral(buf.Bytes(), r.astral)
+	if err != nil {
+		return Missing{}, fmt.Errorf("render report: %w", err)
+	}
+	if _, err := w.Write(doc); err != nil {
+		return Missing{}, fmt.Errorf("write report: %w", err)
+	}
+	return missing, nil
+}
+
+// metadata encodes s as a PDF text string, UTF-16BE with its byte order
+// mark, for fpdf to take as is: fpdf's own conversion knows neither
+// characters beyond the BMP nor invalid UTF-8.
+func metadata(s string) string {
+	var units []uint16
+	for _, r := range strings.ToValidUTF8(s, string(typeset.Replacement)) {
+		if unicode.IsControl(r) {
+			r = typeset.Replacement
+		}
+		units = utf16.AppendRune(units, r)
+	}
+	b := make([]byte, 2, 2+2*len(units))
+	b[0], b[1] = 0xFE, 0xFF
+	for _, u := range units {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return string(b)
 }
 
 type renderer struct {
 	pdf   *fpdf.Fpdf
 	f     *Figures
 	month cases.Month
+	chain typeset.Chain
+
+	bold bool    // the weight text is set in
+	size float64 // and its size, in points
+
+	added    map[*typeset.Face]bool          // the faces the document has
+	astral   map[*typeset.Face]map[rune]bool // codes drawn with faces that draw astral characters
+	face     *typeset.Face                   // fpdf's current font; nil when unknown
+	faceSize float64
 }
 
+// font sets the weight ("" or "B"), size and colour of the text that follows.
 func (r *renderer) font(style string, size float64, color [3]int) {
-	r.pdf.SetFont(family, style, size)
+	r.bold, r.size = style == "B", size
 	r.pdf.SetTextColor(color[0], color[1], color[2])
 }
 
 func (r *renderer) fill(c [3]int) { r.pdf.SetFillColor(c[0], c[1], c[2]) }
 
+// em is the current font size in millimetres.
+func (r *renderer) em() float64 { return r.size / r.pdf.GetConversionRatio() }
+
+// units converts millimetres to thousandths of the current font size, the
+// unit of typeset's widths.
+func (r *renderer) units(mm float64) float64 { return mm * 1000 / r.em() }
+
+// fit sets s in the current font to fit w millimetres, with an ellipsis if
+// it must be cut.
+func (r *renderer) fit(s string, w float64) typeset.Line {
+	return r.chain.Fit(s, r.bold, r.units(w))
+}
+
+// cell is fpdf's CellFormat for text in any script: the cell is filled and
+// bordered as asked, and the position moved as ln says (0 right, 1 to the
+// next line, 2 below). Like CellFormat, it draws all of s, even past the
+// cell: for text of our own.
+func (r *renderer) cell(w, h float64, s, border string, ln int, align string, fill bool) {
+	r.cellLine(w, h, r.chain.Set(s, r.bold), border, ln, align, fill)
+}
+
+// fitCell is cell for text from the figures: s is cut with an ellipsis to
+// fit within the cell's margins.
+func (r *renderer) fitCell(w, h float64, s, border string, ln int, align string, fill bool) {
+	r.cellLine(w, h, r.fit(s, w-2*r.pdf.GetCellMargin()), border, ln, align, fill)
+}
+
+func (r *renderer) cellLine(w, h float64, l typeset.Line, border string, ln int, align string, fill bool) {
+	p := r.pdf
+	x, y := p.GetXY()
+	p.CellFormat(w, h, "", border, ln, align, fill, 0, "")
+	width := float64(l.Width) * r.em() / 1000
+	tx := x + p.GetCellMargin()
+	switch align {
+	case "R":
+		tx = x + w - p.GetCellMargin() - width
+	case "C":
+		tx = x + (w-width)/2
+	}
+	// fpdf's baseline for a cell's text.
+	r.draw(tx, y+.5*h+.3*r.em(), l)
+}
+
+// paragraph is fpdf's MultiCell, left-aligned, for text in any script, on
+// at most lines lines: the last one ends with an ellipsis if s goes on.
+func (r *renderer) paragraph(w, h float64, s string, lines int) {
+	p := r.pdf
+	x := p.GetX()
+	for _, l := range r.chain.Wrap(s, r.bold, r.units(w-2*p.GetCellMargin()), lines) {
+		p.SetX(x)
+		r.cellLine(w, h, l, "", 2, "L", false)
+	}
+	p.SetX(margin)
+}
+
+// draw sets l's runs side by side from x on the baseline y, each in its
+// face, adding a face to the document the first time it draws.
+func (r *renderer) draw(x, y float64, l typeset.Line) {
+	p := r.pdf
+	for _, run := range l.Runs {
+		f := run.Face
+		r.use(f)
+		if f.Astral() {
+			codes := r.astral[f]
+			if codes == nil {
+				codes = map[rune]bool{}
+				r.astral[f] = codes
+			}
+			for _, c := range run.Text {
+				codes[c] = true
+			}
+		}
+		p.Text(x, y, run.Text)
+		x += float64(run.Width) * r.em() / 1000
+	}
+}
+
+// use makes f fpdf's font, at the current size.
+func (r *renderer) use(f *typeset.Face) {
+	if !r.added[f] {
+		r.pdf.AddUTF8FontFromBytes(f.Name(), "", f.Bytes())
+		r.added[f] = true
+	}
+	if r.face != f || r.faceSize != r.size {
+		r.pdf.SetFont(f.Name(), "", r.size)
+		r.face, r.faceSize = f, r.size
+	}
+}
+
+// addPage starts a page; fpdf's font is then whatever it restored.
+func (r *renderer) addPage() {
+	r.pdf.AddPage()
+	r.face = nil
+}
+
 func (r *renderer) header() {
+	r.face = nil
 	p := r.pdf
 	r.font("B", 9, teal)
 	p.SetXY(margin, 10)
-	p.CellFormat(contentW/2, 5, "Remedy · monthly remediation report", "", 0, "L", false, 0, "")
+	r.cell(contentW/2, 5, "Remedy · monthly remediation report", "", 0, "L", false)
 	r.font("", 9, muted)
-	p.CellFormat(contentW/2, 5, fit(p, r.f.Client, contentW/2-20)+" · "+monthName(r.month), "", 1, "R", false, 0, "")
+	l := r.fit(r.f.Client, contentW/2-20).Join(r.chain.Set(" · "+monthName(r.month), false))
+	r.cellLine(contentW/2, 5, l, "", 1, "R", false)
 	p.SetDrawColor(teal[0], teal[1], teal[2])
 	p.SetLineWidth(0.4)
 	p.Line(margin, 16, pageW-margin, 16)
@@ -168,23 +288,24 @@ func (r *renderer) header() {
 }
 
 func (r *renderer) footer() {
+	r.face = nil
 	p := r.pdf
 	p.SetDrawColor(rule[0], rule[1], rule[2])
 	p.SetLineWidth(0.2)
 	p.Line(margin, footerTop, pageW-margin, footerTop)
 	p.SetXY(margin, footerTop+2)
 	r.font("", 7.5, muted)
-	p.CellFormat(contentW-25, 4, confidentiality, "", 0, "L", false, 0, "")
-	p.CellFormat(25, 4, fmt.Sprintf("Page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
+	r.cell(contentW-25, 4, confidentiality, "", 0, "L", false)
+	r.cellLine(25, 4, r.chain.Set(fmt.Sprintf("Page %d of {nb}", p.PageNo()), false), "", 0, "R", false)
 }
 
 func (r *renderer) summary() {
 	p, f := r.pdf, r.f
-	p.AddPage()
+	r.addPage()
 	r.font("B", 20, ink)
-	p.MultiCell(contentW, 9, f.Client, "", "L", false)
+	r.paragraph(contentW, 9, f.Client, 3)
 	r.font("", 13, muted)
-	p.CellFormat(contentW, 7, "Child-labour remediation, "+monthName(r.month), "", 1, "L", false, 0, "")
+	r.cell(contentW, 7, "Child-labour remediation, "+monthName(r.month), "", 1, "L", false)
 	p.Ln(4)
 
 	due := "none due"
@@ -216,10 +337,10 @@ func (r *renderer) summary() {
 		}
 		r.font("B", 18, color)
 		p.SetXY(x+2, y+3)
-		p.CellFormat(tileW-4, 9, t.value, "", 2, "L", false, 0, "")
+		r.cell(tileW-4, 9, t.value, "", 2, "L", false)
 		r.font("", 7.5, muted)
 		p.SetX(x + 2)
-		p.MultiCell(tileW-4, 3.6, t.label, "", "L", false)
+		r.paragraph(tileW-4, 3.6, t.label, 4)
 	}
 	p.SetY(y + 30)
 
@@ -247,27 +368,27 @@ func (r *renderer) summary() {
 	r.sectionAt(x, "Stipends paid")
 	r.font("B", 8.5, muted)
 	p.SetX(x)
-	p.CellFormat(30, 6, "Payer", "B", 0, "L", false, 0, "")
-	p.CellFormat(25, 6, "This month", "B", 0, "R", false, 0, "")
-	p.CellFormat(contentW/2-60, 6, "To date", "B", 1, "R", false, 0, "")
+	r.cell(30, 6, "Payer", "B", 0, "L", false)
+	r.cell(25, 6, "This month", "B", 0, "R", false)
+	r.cell(contentW/2-60, 6, "To date", "B", 1, "R", false)
 	r.font("", 9.5, ink)
 	if len(f.Stipends) == 0 {
 		p.SetX(x)
-		p.CellFormat(contentW/2-5, 6, "No stipend paid yet.", "", 1, "L", false, 0, "")
+		r.cell(contentW/2-5, 6, "No stipend paid yet.", "", 1, "L", false)
 	}
 	for _, s := range f.Stipends {
 		p.SetX(x)
-		p.CellFormat(30, 6, payerLabel[s.Payer], "", 0, "L", false, 0, "")
-		p.CellFormat(25, 6, money(s.ThisMonth, s.Currency), "", 0, "R", false, 0, "")
-		p.CellFormat(contentW/2-60, 6, money(s.ToDate, s.Currency), "", 1, "R", false, 0, "")
+		r.cell(30, 6, payerLabel[s.Payer], "", 0, "L", false)
+		r.fitCell(25, 6, money(s.ThisMonth, s.Currency), "", 0, "R", false)
+		r.fitCell(contentW/2-60, 6, money(s.ToDate, s.Currency), "", 1, "R", false)
 	}
 
 	p.SetY(max(p.GetY(), top+60) + 4)
 	r.font("", 8, muted)
-	p.MultiCell(contentW, 4, "A case is due a follow-up in a month when it was in follow-up on the month's first day, "+
+	r.paragraph(contentW, 4, "A case is due a follow-up in a month when it was in follow-up on the month's first day, "+
 		"and overdue when it is still in follow-up at the month's end without one. Attendance counts the children "+
 		"visited in the month whose latest visit found them at school. Ages are in whole years at the date the child "+
-		"was found, once verified. Days are counted in the "+r.f.Zone+" time zone.", "", "L", false)
+		"was found, once verified. Days are counted in the "+r.f.Zone+" time zone.", 12)
 }
 
 func (r *renderer) section(title string) { r.sectionAt(margin, title) }
@@ -275,15 +396,15 @@ func (r *renderer) section(title string) { r.sectionAt(margin, title) }
 func (r *renderer) sectionAt(x float64, title string) {
 	r.font("B", 11, teal)
 	r.pdf.SetX(x)
-	r.pdf.CellFormat(contentW/2-5, 7, title, "", 1, "L", false, 0, "")
+	r.cell(contentW/2-5, 7, title, "", 1, "L", false)
 }
 
 func (r *renderer) keyValue(x, w float64, key, value string) {
 	p := r.pdf
 	p.SetX(x)
 	r.font("", 9.5, ink)
-	p.CellFormat(w-20, 5.5, key, "", 0, "L", false, 0, "")
-	p.CellFormat(20, 5.5, value, "", 1, "R", false, 0, "")
+	r.cell(w-20, 5.5, key, "", 0, "L", false)
+	r.cell(20, 5.5, value, "", 1, "R", false)
 }
 
 // stateChart draws one horizontal bar a state, scaled to the largest.
@@ -298,14 +419,14 @@ func (r *renderer) stateChart(x, y, w float64) {
 		yy := y + float64(i)*(barH+3)
 		r.font("", 9, ink)
 		p.SetXY(x, yy)
-		p.CellFormat(labelW, barH, stateLabel[s.State], "", 0, "L", false, 0, "")
+		r.cell(labelW, barH, stateLabel[s.State], "", 0, "L", false)
 		barW := (w - labelW - 12) * float64(s.Count) / float64(most)
 		r.fill(stateColor[s.State])
 		if barW > 0 {
 			p.Rect(x+labelW, yy+0.8, barW, barH-1.6, "F")
 		}
 		p.SetXY(x+labelW+barW+1.5, yy)
-		p.CellFormat(10, barH, strconv.Itoa(s.Count), "", 0, "L", false, 0, "")
+		r.cell(10, barH, strconv.Itoa(s.Count), "", 0, "L", false)
 	}
 }
 
@@ -336,14 +457,14 @@ func (r *renderer) monthChart(x, y, w, h float64) {
 		}
 		r.font("", 7, ink)
 		p.SetXY(cx, base-colH-4)
-		p.CellFormat(slot, 4, strconv.Itoa(m.Count), "", 0, "C", false, 0, "")
+		r.cell(slot, 4, strconv.Itoa(m.Count), "", 0, "C", false)
 		mm, _ := cases.ParseMonth(m.Month)
 		r.font("", 6.5, muted)
 		p.SetXY(cx, base+0.5)
-		p.CellFormat(slot, 3.5, mm.Month.String()[:3], "", 0, "C", false, 0, "")
+		r.cell(slot, 3.5, mm.Month.String()[:3], "", 0, "C", false)
 		if mm.Month == time.January || i == 0 {
 			p.SetXY(cx, base+3.5)
-			p.CellFormat(slot, 3, strconv.Itoa(mm.Year), "", 0, "C", false, 0, "")
+			r.cell(slot, 3, strconv.Itoa(mm.Year), "", 0, "C", false)
 		}
 	}
 }
@@ -363,20 +484,20 @@ const rowH = 6.0
 
 func (r *renderer) table() {
 	p := r.pdf
-	p.AddPage()
+	r.addPage()
 	r.font("B", 13, ink)
-	p.CellFormat(contentW, 8, fmt.Sprintf("Cases open during %s (%d)", monthName(r.month), len(r.f.Rows)), "", 1, "L", false, 0, "")
+	r.cell(contentW, 8, fmt.Sprintf("Cases open during %s (%d)", monthName(r.month), len(r.f.Rows)), "", 1, "L", false)
 	r.font("", 8.5, muted)
-	p.CellFormat(contentW, 5, "Stipend paid is this month's, in the plan's currency. A dash means not yet known.", "", 1, "L", false, 0, "")
+	r.cell(contentW, 5, "Stipend paid is this month's, in the plan's currency. A dash means not yet known.", "", 1, "L", false)
 	p.Ln(2)
 	r.tableHeader()
 	if len(r.f.Rows) == 0 {
 		r.font("", 9.5, ink)
-		p.CellFormat(contentW, rowH*2, "No case was open during the month.", "", 1, "C", false, 0, "")
+		r.cell(contentW, rowH*2, "No case was open during the month.", "", 1, "C", false)
 	}
 	for i, row := range r.f.Rows {
 		if p.GetY()+rowH > footerTop-3 {
-			p.AddPage()
+			r.addPage()
 			r.tableHeader()
 		}
 		r.fill(band)
@@ -389,7 +510,7 @@ func (r *renderer) table() {
 		}
 		r.font("", 8.5, ink)
 		for j, c := range columns {
-			p.CellFormat(c.width, rowH, fit(p, cells[j], c.width-2), "", 0, c.align, i%2 == 1, 0, "")
+			r.fitCell(c.width, rowH, cells[j], "", 0, c.align, i%2 == 1)
 		}
 		p.Ln(rowH)
 	}
@@ -400,21 +521,9 @@ func (r *renderer) tableHeader() {
 	r.fill(teal)
 	r.font("B", 8.5, [3]int{255, 255, 255})
 	for _, c := range columns {
-		p.CellFormat(c.width, rowH+1, c.title, "", 0, c.align, true, 0, "")
+		r.cell(c.width, rowH+1, c.title, "", 0, c.align, true)
 	}
 	p.Ln(rowH + 1)
-}
-
-// fit shortens s with an ellipsis until it is at most w wide in the current font.
-func fit(p *fpdf.Fpdf, s string, w float64) string {
-	if p.GetStringWidth(s) <= w {
-		return s
-	}
-	runes := []rune(s)
-	for len(runes) > 0 && p.GetStringWidth(string(runes)+"…") > w {
-		runes = runes[:len(runes)-1]
-	}
-	return string(runes) + "…"
 }
 
 func monthName(m cases.Month) string { return fmt.Sprintf("%s %d", m.Month, m.Year) }

@@ -24,7 +24,7 @@ func pdfText(t *testing.T, doc []byte) []string {
 func render(t testing.TB, f *Figures) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Render(&buf, f, DefaultFonts()); err != nil {
+	if _, err := Render(&buf, f, DefaultFonts()); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()

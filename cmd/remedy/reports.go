@@ -18,7 +18,7 @@ import (
 )
 
 // generator returns the report generator of cfg over db.
-func generator(cfg Config, db *storage.DB) (*reports.Generator, error) {
+func generator(cfg Config, db *storage.DB, log *slog.Logger) (*reports.Generator, error) {
 	zone, err := time.LoadLocation(cfg.ReportZone)
 	if err != nil {
 		return nil, err
@@ -30,14 +30,14 @@ func generator(cfg Config, db *storage.DB) (*reports.Generator, error) {
 		}
 	}
 	return &reports.Generator{Reports: storage.NewReportService(db), Clients: storage.NewClientService(db),
-		Fonts: fonts, Zone: zone, Now: db.Now}, nil
+		Fonts: fonts, Zone: zone, Now: db.Now, Log: log}, nil
 }
 
 // scheduler migrates River's tables and returns the scheduler of the
 // monthly reports and the retention purge, its jobs kept in the same
 // database as the cases.
 func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, func(), error) {
-	gen, err := generator(cfg, db)
+	gen, err := generator(cfg, db, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -81,12 +81,13 @@ func (m *Main) reportsGenerate(ctx context.Context, client, monthFlag, out strin
 	if err != nil {
 		return err
 	}
-	db, _, err := m.openMigrated(ctx, cfg, m.logger(cfg))
+	log := m.logger(cfg)
+	db, _, err := m.openMigrated(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	gen, err := generator(cfg, db)
+	gen, err := generator(cfg, db, log)
 	if err != nil {
 		return err
 	}
