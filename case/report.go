@@ -49,6 +49,9 @@ type CaseHistory struct {
 	Factory     string
 	Transitions []*Transition // oldest first
 	FollowUps   []*FollowUp   // by date
+	// Ledger is what the case's stipend ledger follows from; nil or empty
+	// without an approved plan.
+	Ledger *LedgerInput
 }
 
 // MonthlyReport is a stored PDF report of one client's month. A month may be

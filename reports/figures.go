@@ -75,12 +75,19 @@ type FollowUpCounts struct {
 	Recorded int `json:"recorded"` // every follow-up dated in the month, extra visits included
 }
 
-// Stipend is what one payer paid in one currency, in minor units.
+// Stipend is what one payer owed and paid in one currency, in minor units,
+// from the stipend ledger: a split plan's amounts apportioned to the factory
+// and the brand by the plan's share, the one-off costs in the first month.
 type Stipend struct {
-	Payer     cases.Payer `json:"payer"`
-	Currency  string      `json:"currency"`
-	ThisMonth int64       `json:"this_month"`
-	ToDate    int64       `json:"to_date"` // since the first stipend, up to the month's end
+	Payer         cases.Payer `json:"payer"` // factory or brand
+	Currency      string      `json:"currency"`
+	DueThisMonth  int64       `json:"due_this_month"`
+	PaidThisMonth int64       `json:"paid_this_month"` // paid for the month, however late
+	DueToDate     int64       `json:"due_to_date"`     // every month up to the report's
+	PaidToDate    int64       `json:"paid_to_date"`
+	// Arrears is what was unpaid at the month's end of the months already
+	// late then (REMEDY_ARREARS_DAYS after they fell due).
+	Arrears int64 `json:"arrears"`
 }
 
 // Attendance counts the children with a follow-up in the month, and those
@@ -116,13 +123,22 @@ type Row struct {
 	DaysOpen        int          `json:"days_open"`
 	LastFollowUp    string       `json:"last_follow_up"` // a date, or empty
 	AttendingSchool *bool        `json:"attending_school"`
-	StipendPaid     int64        `json:"stipend_paid"` // this month, minor units
+	StipendDue      int64        `json:"stipend_due"`  // this month, both payers, minor units
+	StipendPaid     int64        `json:"stipend_paid"` // for this month, both payers, minor units
+	InArrears       bool         `json:"in_arrears"`   // a month unpaid and late at the month's end
 	Currency        string       `json:"currency"`
 }
 
 // Build computes the figures of client's month from its case histories. zone
 // decides the day of an instant, such as when a case was filed or closed.
+// A month's stipend is late, for the arrears, cases.DefaultGraceDays after
+// it fell due; BuildWithGrace takes another number of days.
 func Build(client string, month cases.Month, zone *time.Location, histories []*cases.CaseHistory) *Figures {
+	return BuildWithGrace(client, month, zone, cases.DefaultGraceDays, histories)
+}
+
+// BuildWithGrace is Build with graceDays for the arrears (REMEDY_ARREARS_DAYS).
+func BuildWithGrace(client string, month cases.Month, zone *time.Location, graceDays int, histories []*cases.CaseHistory) *Figures {
 	start, end := month.Start(), month.End()
 	f := &Figures{Client: client, Month: month.String(), Zone: zone.String()}
 	byState := map[cases.State]int{}
@@ -169,7 +185,6 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 		}
 
 		var last, lastInMonth *cases.FollowUp
-		var paid cases.Money
 		for _, fu := range h.FollowUps {
 			if fu.Date.Before(end) {
 				last = fu
@@ -178,18 +193,36 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 				lastInMonth = fu
 				f.FollowUps.Recorded++
 			}
-			if fu.StipendPaid.Amount > 0 && fu.StipendPaidOn != nil && fu.StipendPaidOn.Before(end) {
-				k := payerCurrency{fu.StipendPayer, fu.StipendPaid.Currency}
+		}
+		// The ledger as it stood at the month's end: what was owed up to the
+		// month and paid for it, and what was late then.
+		var due, paid cases.Money
+		inArrears := false
+		if h.Ledger != nil && len(h.Ledger.Versions) > 0 {
+			l := cases.BuildLedger(*h.Ledger, monthEnd, zone, graceDays)
+			inArrears = l.ArrearsSince != nil
+			for _, line := range l.Lines {
+				if month.Before(line.Month) {
+					continue
+				}
+				k := payerCurrency{line.Payer, line.Currency}
 				s := stipends[k]
 				if s == nil {
 					s = &Stipend{Payer: k.payer, Currency: k.currency}
 					stipends[k] = s
 				}
-				s.ToDate += fu.StipendPaid.Amount
-				if !fu.StipendPaidOn.Before(start) {
-					s.ThisMonth += fu.StipendPaid.Amount
-					paid.Amount += fu.StipendPaid.Amount
-					paid.Currency = fu.StipendPaid.Currency
+				s.DueToDate += line.Due
+				s.PaidToDate += line.Paid
+				if line.Month == month {
+					s.DueThisMonth += line.Due
+					s.PaidThisMonth += line.Paid
+					due.Amount, due.Currency = due.Amount+line.Due, line.Currency
+					paid.Amount, paid.Currency = paid.Amount+line.Paid, line.Currency
+				}
+			}
+			for _, t := range l.Totals {
+				if s := stipends[payerCurrency{t.Payer, t.Currency}]; s != nil {
+					s.Arrears += t.Arrears
 				}
 			}
 		}
@@ -227,8 +260,9 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 		if c.Plan != nil {
 			r.Currency = c.Plan.Currency
 		}
-		if paid.Amount > 0 {
-			r.StipendPaid, r.Currency = paid.Amount, paid.Currency
+		r.StipendDue, r.StipendPaid, r.InArrears = due.Amount, paid.Amount, inArrears
+		if due.Currency != "" {
+			r.Currency = due.Currency
 		}
 		if last != nil {
 			r.LastFollowUp = last.Date.Format(time.DateOnly)

@@ -57,6 +57,21 @@ func TestBuildOctoberByHand(t *testing.T) {
 	if f.FollowUps != (FollowUpCounts{Due: 4, Done: 3, Overdue: 1, Recorded: 3}) {
 		t.Errorf("follow-ups = %+v, want due 4 (0107, 0003, 0001 closed on the 20th, 0009 approved on the 12th), done 3, overdue 1 (0003), recorded 3", f.FollowUps)
 	}
+	// The factory pays 0003 (600 from August; September paid), 0001 (600
+	// from June, closed on 20 October; September and October paid) and
+	// half of 0009's 700 (from 12 October; 350 paid, half by each).
+	var factory Stipend
+	for _, s := range f.Stipends {
+		if s.Payer == cases.PayerFactory {
+			factory = s
+		}
+	}
+	want := Stipend{Payer: cases.PayerFactory, Currency: "CNY", DueThisMonth: 60000 + 60000 + 35000, PaidThisMonth: 60000 + 17500,
+		DueToDate: 3*60000 + 5*60000 + 35000, PaidToDate: 60000 + 2*60000 + 17500,
+		Arrears: (60000 + 60000) + 3*60000 + 17500} // 0003 August and October; 0001 June to August; 0009 October
+	if factory != want {
+		t.Errorf("factory stipends = %+v,\nwant %+v", factory, want)
+	}
 	contact, plan := f.Clocks.FirstContact, f.Clocks.PlanApproved
 	if contact.Met != 1 || contact.MedianHours == nil || *contact.MedianHours != 18 || contact.Breaches != 1 {
 		t.Errorf("first contact = %+v, want 1 met in 18 hours (0011), 1 breach (0012)", contact)

@@ -80,9 +80,16 @@ func (b *history) contacted(when string) *history {
 	return b
 }
 
-// followUpFrom walks a case into follow-up on day, with a plan.
+// followUpFrom walks a case into follow-up on day, with a plan enrolling
+// that day, its stipend owed from that month (a split is 50/50).
 func (b *history) followUpFrom(when string, payer cases.Payer, stipend int64) *history {
 	b.h.Case.Plan = &cases.Plan{Currency: "CNY", MonthlyStipend: stipend, Payer: payer, School: canaryNote}
+	share := 0
+	if payer == cases.PayerSplit {
+		share = 50
+	}
+	b.h.Ledger = &cases.LedgerInput{Versions: []cases.PlanVersion{{ApprovedAt: at(when), EnrolmentDate: cases.Date(at(when)),
+		EndDate: date("2028-07-31"), Currency: "CNY", MonthlyStipend: stipend, Payer: payer, FactorySharePct: share}}}
 	return b.to(cases.EventBeginVerification, cases.StateVerification, when, "").
 		to(cases.EventConfirmChildLabour, cases.StatePlanning, when, "").
 		to(cases.EventApprovePlan, cases.StateFollowUp, when, "")
@@ -97,6 +104,19 @@ func (b *history) visit(on string, attending bool, paid int64) *history {
 		fu.StipendPaid = cases.Money{Amount: paid, Currency: c.Plan.Currency}
 		fu.StipendPayer = c.Plan.Payer
 		fu.StipendPaidOn = &paidOn
+		// The ledger's entries: a split plan's payment is both payers' shares.
+		v := b.h.Ledger.Versions[0]
+		factory, brand := cases.Split(paid, v.Payer, v.FactorySharePct)
+		for _, share := range []struct {
+			payer  cases.Payer
+			amount int64
+		}{{cases.PayerFactory, factory}, {cases.PayerBrand, brand}} {
+			if share.amount > 0 {
+				b.h.Ledger.Payments = append(b.h.Ledger.Payments, &cases.Payment{CaseID: c.ID, Payer: share.payer,
+					Amount: cases.Money{Amount: share.amount, Currency: "CNY"}, PaidOn: paidOn, Month: cases.MonthOf(paidOn),
+					ProofRef: canaryNote})
+			}
+		}
 	}
 	b.h.FollowUps = append(b.h.FollowUps, fu)
 	last := fu.Date
@@ -149,8 +169,16 @@ func october2026() []*cases.CaseHistory {
 			to(cases.EventConfirmChildLabour, cases.StatePlanning, "2026-10-01T02:00:00Z", "").
 			to(cases.EventApprovePlan, cases.StateFollowUp, "2026-10-31T16:30:00Z", ""),
 	}
+	return histories(hs)
+}
+
+// histories finishes the builders: a ledger knows its case's closures.
+func histories(hs []*history) []*cases.CaseHistory {
 	out := make([]*cases.CaseHistory, len(hs))
 	for i, h := range hs {
+		if h.h.Ledger != nil {
+			h.h.Ledger.Transitions = h.h.Transitions
+		}
 		out[i] = h.h
 	}
 	return out
@@ -176,6 +204,9 @@ func manyCases(n int) []*cases.CaseHistory {
 			if i%7 == 0 {
 				b.to(cases.EventClose, cases.StateClosed, "2026-10-21T05:00:00Z", cases.Outcomes[i%len(cases.Outcomes)])
 			}
+		}
+		if b.h.Ledger != nil {
+			b.h.Ledger.Transitions = b.h.Transitions
 		}
 		out = append(out, b.h)
 	}

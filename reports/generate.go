@@ -22,6 +22,9 @@ type Generator struct {
 	Zone    *time.Location   // decides days and which month is over
 	Now     func() time.Time // the clock; time.Now if nil
 	Log     *slog.Logger     // where characters no font has are counted; slog.Default() if nil
+	// GraceDays is how long a month's stipend may stay unpaid after it fell
+	// due before it counts as arrears (REMEDY_ARREARS_DAYS); the default if 0.
+	GraceDays int
 }
 
 // Time returns the generator's present.
@@ -50,7 +53,11 @@ func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.
 	if err != nil {
 		return nil, nil, err
 	}
-	f := Build(client.Name, month, g.Zone, histories)
+	grace := g.GraceDays
+	if grace == 0 {
+		grace = cases.DefaultGraceDays
+	}
+	f := BuildWithGrace(client.Name, month, g.Zone, grace, histories)
 	var buf bytes.Buffer
 	missing, err := Render(&buf, f, g.Fonts)
 	if err != nil {

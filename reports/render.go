@@ -363,32 +363,80 @@ func (r *renderer) summary() {
 	}
 	r.keyValue(left, contentW/2-5, "Total", strconv.Itoa(total))
 
+	leftBottom := p.GetY()
+
+	// The service promises of the month, beside the closures.
 	x := margin + contentW/2 + 5
 	p.SetXY(x, top)
-	r.sectionAt(x, "Stipends paid")
-	r.font("B", 8.5, muted)
-	p.SetX(x)
-	r.cell(30, 6, "Payer", "B", 0, "L", false)
-	r.cell(25, 6, "This month", "B", 0, "R", false)
-	r.cell(contentW/2-60, 6, "To date", "B", 1, "R", false)
-	r.font("", 9.5, ink)
-	if len(f.Stipends) == 0 {
+	r.sectionAt(x, "Service promises")
+	clock := func(label string, k ClockFigures, unit string, per float64) {
+		median := "–"
+		if k.MedianHours != nil {
+			median = fmt.Sprintf("%d %s", int(float64(*k.MedianHours)/per), unit)
+		}
 		p.SetX(x)
-		r.cell(contentW/2-5, 6, "No stipend paid yet.", "", 1, "L", false)
+		r.font("", 9.5, ink)
+		r.fitCell(contentW/2-5, 5.5, label, "", 1, "L", false)
+		p.SetX(x)
+		color := muted
+		if k.Breaches > 0 {
+			color = warn
+		}
+		r.font("", 8.5, color)
+		r.fitCell(contentW/2-5, 5, fmt.Sprintf("%d met, median %s; %d missed", k.Met, median, k.Breaches), "", 1, "L", false)
+		p.Ln(1)
+	}
+	clock("First contact with the child within 72 hours", f.Clocks.FirstContact, "h", 1)
+	clock("Plan approved within 30 days of the report", f.Clocks.PlanApproved, "days", 24)
+	r.keyValue(x, contentW/2-5, "Past the end date, to close", strconv.Itoa(f.DueToClose))
+
+	// The stipends, due against paid, by payer, across the page.
+	p.SetY(max(p.GetY(), leftBottom) + 3)
+	r.section("Stipends due and paid")
+	cols := []struct {
+		title string
+		w     float64
+	}{{"Payer", 25}, {"Due this month", 29}, {"Paid this month", 29}, {"Due to date", 29}, {"Paid to date", 29}, {"In arrears", contentW - 25 - 4*29}}
+	r.font("B", 8.5, muted)
+	for i, c := range cols {
+		align := "R"
+		if i == 0 {
+			align = "L"
+		}
+		ln := 0
+		if i == len(cols)-1 {
+			ln = 1
+		}
+		r.cell(c.w, 6, c.title, "B", ln, align, false)
+	}
+	if len(f.Stipends) == 0 {
+		r.font("", 9.5, ink)
+		r.cell(contentW, 6, "No stipend owed yet.", "", 1, "L", false)
 	}
 	for _, s := range f.Stipends {
-		p.SetX(x)
-		r.cell(30, 6, payerLabel[s.Payer], "", 0, "L", false)
-		r.fitCell(25, 6, money(s.ThisMonth, s.Currency), "", 0, "R", false)
-		r.fitCell(contentW/2-60, 6, money(s.ToDate, s.Currency), "", 1, "R", false)
+		r.font("", 9.5, ink)
+		r.cell(cols[0].w, 6, payerLabel[s.Payer], "", 0, "L", false)
+		for i, v := range []int64{s.DueThisMonth, s.PaidThisMonth, s.DueToDate, s.PaidToDate} {
+			r.fitCell(cols[i+1].w, 6, money(v, s.Currency), "", 0, "R", false)
+		}
+		color := ink
+		if s.Arrears > 0 {
+			color = warn
+		}
+		r.font("B", 9.5, color)
+		r.fitCell(cols[5].w, 6, money(s.Arrears, s.Currency), "", 1, "R", false)
 	}
+	leftBottom = p.GetY()
 
-	p.SetY(max(p.GetY(), top+60) + 4)
+	p.SetY(leftBottom + 4)
 	r.font("", 8, muted)
-	r.paragraph(contentW, 4, "A case is due a follow-up in a month when it was in follow-up on the month's first day, "+
-		"and overdue when it is still in follow-up at the month's end without one. Attendance counts the children "+
-		"visited in the month whose latest visit found them at school. Ages are in whole years at the date the child "+
-		"was found, once verified. Days are counted in the "+r.f.Zone+" time zone.", 12)
+	r.paragraph(contentW, 4, "A case owes a follow-up for every month it spends in follow-up, up to its plan's end date, "+
+		"and the month is overdue when it ended without one; a second visit in a month counts once. Stipends come from "+
+		"the ledger: what the approved plans owe each month, a split plan apportioned to the factory and the brand, "+
+		"against the payments recorded for the month; a month is in arrears when it is unpaid more than ten days after "+
+		"it fell due. Attendance counts the children visited in the month whose latest visit found them at school. "+
+		"Ages are in whole years at the date the child was found, once verified. Days are counted in the "+r.f.Zone+
+		" time zone.", 12)
 }
 
 func (r *renderer) section(title string) { r.sectionAt(margin, title) }
@@ -399,12 +447,15 @@ func (r *renderer) sectionAt(x float64, title string) {
 	r.cell(contentW/2-5, 7, title, "", 1, "L", false)
 }
 
-func (r *renderer) keyValue(x, w float64, key, value string) {
+func (r *renderer) keyValue(x, w float64, key, value string) { r.keyValueWide(x, w, 20, key, value) }
+
+// keyValueWide is keyValue with valueW millimetres for the value.
+func (r *renderer) keyValueWide(x, w, valueW float64, key, value string) {
 	p := r.pdf
 	p.SetX(x)
 	r.font("", 9.5, ink)
-	r.cell(w-20, 5.5, key, "", 0, "L", false)
-	r.cell(20, 5.5, value, "", 1, "R", false)
+	r.fitCell(w-valueW, 5.5, key, "", 0, "L", false)
+	r.fitCell(valueW, 5.5, value, "", 1, "R", false)
 }
 
 // stateChart draws one horizontal bar a state, scaled to the largest.
@@ -475,9 +526,9 @@ var columns = []struct {
 	width float64
 	align string
 }{
-	{"Case", 24, "L"}, {"Factory", 42, "L"}, {"Age", 10, "R"}, {"Gender", 15, "L"},
-	{"State", 19, "L"}, {"Days open", 15, "R"}, {"Last follow-up", 21, "L"},
-	{"At school", 15, "L"}, {"Stipend paid", 19, "R"},
+	{"Case", 23, "L"}, {"Factory", 42, "L"}, {"Age", 8, "R"}, {"Gender", 15, "L"},
+	{"State", 16, "L"}, {"Days", 10, "R"}, {"Last visit", 19, "L"},
+	{"School", 10, "L"}, {"Due", 18, "R"}, {"Paid", 19, "R"},
 }
 
 const rowH = 6.0
@@ -488,7 +539,8 @@ func (r *renderer) table() {
 	r.font("B", 13, ink)
 	r.cell(contentW, 8, fmt.Sprintf("Cases open during %s (%d)", monthName(r.month), len(r.f.Rows)), "", 1, "L", false)
 	r.font("", 8.5, muted)
-	r.cell(contentW, 5, "Stipend paid is this month's, in the plan's currency. A dash means not yet known.", "", 1, "L", false)
+	r.paragraph(contentW, 4, "Days open to the month's end or the closure; the last visit is the latest follow-up; the stipend due "+
+		"and paid is this month's, both payers, in the plan's currency, and ! marks a case in arrears. A dash means not yet known.", 3)
 	p.Ln(2)
 	r.tableHeader()
 	if len(r.f.Rows) == 0 {
@@ -503,10 +555,14 @@ func (r *renderer) table() {
 		r.fill(band)
 		cells := []string{
 			row.Code, row.Factory, orDash(row.Age), genderLabel(row.Gender), stateLabel[row.State],
-			strconv.Itoa(row.DaysOpen), orDashS(row.LastFollowUp), yesNo(row.AttendingSchool), money(row.StipendPaid, ""),
+			strconv.Itoa(row.DaysOpen), orDashS(row.LastFollowUp), yesNo(row.AttendingSchool),
+			money(row.StipendDue, ""), money(row.StipendPaid, ""),
 		}
-		if row.StipendPaid == 0 {
-			cells[8] = "–"
+		if row.StipendDue == 0 && row.StipendPaid == 0 {
+			cells[8], cells[9] = "–", "–"
+		}
+		if row.InArrears {
+			cells[9] = "! " + cells[9]
 		}
 		r.font("", 8.5, ink)
 		for j, c := range columns {

@@ -44,7 +44,8 @@ func TestRenderShowsCodesChineseNamesAndFigures(t *testing.T) {
 	for _, want := range []string{
 		"华南童安 Apparel", "October 2026", "东莞市华达电子厂", "苏州丰利纺织有限公司",
 		"CL-2025-0107", "CL-2026-0001", "CL-2026-0012",
-		"follow-ups done, of 4", "66%", "800.00 CNY", "2,400.00 CNY", "Page 1 of 2", "Page 2 of 2",
+		"follow-ups done, of 4", "66%", "1,550.00 CNY", "775.00 CNY", "3,175.00 CNY", "Page 1 of 2", "Page 2 of 2",
+		"Service promises", "1 met, median 18 h; 1 missed", "1 met, median 22 days; 1 missed", "Stipends due and paid",
 		"Confidential.",
 	} {
 		if !strings.Contains(all, want) {

@@ -116,6 +116,17 @@ func (s *ReportService) CaseHistories(ctx context.Context, clientID uuid.UUID, u
 				h.FollowUps = append(h.FollowUps, followUps[i].domain())
 			}
 		}
+		// The stipend ledger's inputs: plans as approved, closures, alerts
+		// and payments (no proof of identity among them).
+		ledgers, err := s.db.ledgerInputs(tx, ofClient)
+		if err != nil {
+			return err
+		}
+		for id, in := range ledgers {
+			if h := byID[id]; h != nil {
+				h.Ledger = in
+			}
+		}
 		return nil
 	})
 	return out, err

@@ -30,7 +30,7 @@ func generator(cfg Config, db *storage.DB, log *slog.Logger) (*reports.Generator
 		}
 	}
 	return &reports.Generator{Reports: storage.NewReportService(db), Clients: storage.NewClientService(db),
-		Fonts: fonts, Zone: zone, Now: db.Now, Log: log}, nil
+		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays}, nil
 }
 
 // scheduler migrates River's tables and returns the scheduler of the
