@@ -114,23 +114,13 @@ func (h handlers) GetBrandLedger(c echo.Context, params GetBrandLedgerParams) er
 			Month Month        `json:"month"`
 		}{Lines: linesView(m.Lines), Month: m.Month.String()})
 	}
-	for _, r := range bl.Cases {
-		out.Cases = append(out.Cases, struct {
-			ArrearsSince *Month             `json:"arrears_since,omitempty"`
-			CaseId       openapi_types.UUID `json:"case_id"`
-			Code         string             `json:"code"`
-			Lines        []LedgerLine       `json:"lines"`
-			Totals       []PayerTotals      `json:"totals"`
-		}{ArrearsSince: monthPtr(r.ArrearsSince), CaseId: r.CaseID, Code: r.Code, Lines: linesView(r.Lines), Totals: totalsView(r.Totals)})
-	}
-	if out.Cases == nil {
-		out.Cases = []struct {
-			ArrearsSince *Month             `json:"arrears_since,omitempty"`
-			CaseId       openapi_types.UUID `json:"case_id"`
-			Code         string             `json:"code"`
-			Lines        []LedgerLine       `json:"lines"`
-			Totals       []PayerTotals      `json:"totals"`
-		}{}
+	out.InArrears = make([]struct {
+		CaseId      openapi_types.UUID `json:"case_id"`
+		Code        string             `json:"code"`
+		UnpaidDueOn openapi_types.Date `json:"unpaid_due_on"`
+	}, len(bl.InArrears))
+	for i, a := range bl.InArrears {
+		out.InArrears[i].CaseId, out.InArrears[i].Code, out.InArrears[i].UnpaidDueOn = a.CaseID, a.Code, date(a.UnpaidDueOn)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -143,6 +133,7 @@ func (h handlers) ExportBrandLedger(c echo.Context, params ExportBrandLedgerPara
 		return err
 	}
 	ctx := c.Request().Context()
+	f.WithLines = true
 	bl, err := h.Ledger.BrandLedger(ctx, f)
 	if err != nil {
 		return err

@@ -807,19 +807,17 @@ type AuditList struct {
 
 // BrandLedger defines model for BrandLedger.
 type BrandLedger struct {
-	// Cases By case code.
-	Cases []struct {
-		// ArrearsSince Example: 2026-10
-		ArrearsSince *Month             `json:"arrears_since,omitempty"`
-		CaseId       openapi_types.UUID `json:"case_id"`
-		Code         string             `json:"code"`
-		Lines        []LedgerLine       `json:"lines"`
-		Totals       []PayerTotals      `json:"totals"`
-	} `json:"cases"`
 	ClientId openapi_types.UUID `json:"client_id"`
 
 	// From Example: 2026-10
-	From   Month `json:"from"`
+	From Month `json:"from"`
+
+	// InArrears The brand's cases in arrears, by case code, with the day their first late unpaid month fell due; each case's own ledger is at /v1/cases/{id}/ledger.
+	InArrears []struct {
+		CaseId      openapi_types.UUID `json:"case_id"`
+		Code        string             `json:"code"`
+		UnpaidDueOn openapi_types.Date `json:"unpaid_due_on"`
+	} `json:"in_arrears"`
 	Months []struct {
 		Lines []LedgerLine `json:"lines"`
 

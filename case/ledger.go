@@ -121,6 +121,9 @@ type LedgerLine struct {
 	Currency string
 	Due      int64
 	Paid     int64
+	// DueOn is the day the month's stipend fell due (zero for a month
+	// paid but not owed): late GraceDays after it.
+	DueOn time.Time
 }
 
 // Balance is what is still owed (negative: paid in advance or overpaid).
@@ -292,6 +295,9 @@ func BuildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 		line(p.Month, p.Payer, p.Amount.Currency).Paid += p.Amount.Amount
 	}
 	for _, l := range lines {
+		if owed[l.Month] != nil && len(in.Versions) > 0 {
+			l.DueOn = DueOn(l.Month, in.Versions[0].ApprovedAt, zone)
+		}
 		out.Lines = append(out.Lines, *l)
 	}
 	sort.Slice(out.Lines, func(i, j int) bool {
@@ -319,7 +325,7 @@ func BuildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 		t.Due += l.Due
 		t.Paid += l.Paid
 		switch b := l.Balance(); {
-		case b > 0 && len(in.Versions) > 0 && Late(DueOn(l.Month, in.Versions[0].ApprovedAt, zone), Today(today, zone), graceDays):
+		case b > 0 && !l.DueOn.IsZero() && Late(l.DueOn, Today(today, zone), graceDays):
 			t.Arrears += b
 		case b < 0:
 			t.Credit -= b
@@ -345,8 +351,18 @@ func BuildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 type BrandLedger struct {
 	From, To Month
 	Months   []BrandMonth // every month of the range, oldest first
-	Totals   []PayerTotals
-	Cases    []CaseLedgerRow // by case code
+	// Totals are every month of the brand's cases up to the current one, by
+	// payer and currency, with what is in arrears and in credit.
+	Totals    []PayerTotals
+	InArrears []CaseArrears   // the brand's cases in arrears, by case code
+	Cases     []CaseLedgerRow // each case's lines in the range, with LedgerFilter.WithLines; by case code
+}
+
+// CaseArrears names a case in arrears and its first late unpaid month's due day.
+type CaseArrears struct {
+	CaseID      uuid.UUID
+	Code        string
+	UnpaidDueOn time.Time
 }
 
 // BrandMonth is one month of a brand: due and paid per payer.
@@ -355,19 +371,20 @@ type BrandMonth struct {
 	Lines []LedgerLine // one per payer and currency with anything due or paid
 }
 
-// CaseLedgerRow is one case's lines within the range.
+// CaseLedgerRow is one case's lines within a brand ledger's range.
 type CaseLedgerRow struct {
-	CaseID       uuid.UUID
-	Code         string
-	Lines        []LedgerLine // within the range
-	Totals       []PayerTotals
-	ArrearsSince *Month
+	CaseID uuid.UUID
+	Code   string
+	Lines  []LedgerLine
 }
 
 // LedgerFilter selects a brand's ledger.
 type LedgerFilter struct {
 	ClientID uuid.UUID
 	From, To Month // inclusive
+	// WithLines adds each case's lines within the range (an export needs
+	// them; a summary does not).
+	WithLines bool
 }
 
 // MaxLedgerMonths bounds a ledger's range.

@@ -508,6 +508,14 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 			}
 		}
 		record = t
+		// An approval, a closure or a reopening changes the months owed; the
+		// transition record is written, so the ledger sees it.
+		switch req.Event {
+		case cases.EventApprovePlan, cases.EventClose, cases.EventReopen:
+			if err := s.db.refreshLedger(tx, id); err != nil {
+				return nil, nil, err
+			}
+		}
 		return map[string]any{
 			"state":                  string(next.State),
 			"outcome":                strPtr(next.Outcome),
@@ -559,6 +567,9 @@ func (s *CaseService) ResolveAlert(ctx context.Context, actor cases.Actor, id uu
 			return nil, nil, nil, err
 		}
 		if err := s.db.resolveAlert(tx, id, s.db.Now()); err != nil {
+			return nil, nil, nil, err
+		}
+		if err := s.db.refreshLedger(tx, id); err != nil {
 			return nil, nil, nil, err
 		}
 		return map[string]any{"working_again_since": nil},

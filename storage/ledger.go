@@ -81,6 +81,28 @@ func (r *paymentRow) domain() *cases.Payment {
 	return p
 }
 
+type ledgerLineRow struct {
+	CaseID   uuid.UUID `gorm:"primaryKey"`
+	ClientID uuid.UUID
+	Month    time.Time `gorm:"primaryKey"`
+	Payer    string    `gorm:"primaryKey"`
+	Currency string    `gorm:"primaryKey"`
+	Due      int64
+	Paid     int64
+	DueOn    *time.Time
+}
+
+func (ledgerLineRow) TableName() string { return "ledger_lines" }
+
+func (r *ledgerLineRow) domain() cases.LedgerLine {
+	l := cases.LedgerLine{Month: cases.MonthOf(r.Month.UTC()), Payer: cases.Payer(r.Payer), Currency: r.Currency,
+		Due: r.Due, Paid: r.Paid}
+	if r.DueOn != nil {
+		l.DueOn = cases.Date(r.DueOn.UTC())
+	}
+	return l
+}
+
 // ledgerInputs loads what the ledgers of the cases ids follow from, in four
 // queries whatever their number; a nil ids loads nothing.
 func (db *DB) ledgerInputs(tx *gorm.DB, ids any) (map[uuid.UUID]*cases.LedgerInput, error) {
@@ -138,17 +160,127 @@ func (db *DB) ledgerInputs(tx *gorm.DB, ids any) (map[uuid.UUID]*cases.LedgerInp
 	return out, nil
 }
 
-// refreshLedger recomputes, inside tx, the first month the case still owes,
-// after a change to what it owes or was paid.
+type ledgerSummaryRow struct {
+	ClientID uuid.UUID `gorm:"primaryKey"`
+	Month    time.Time `gorm:"primaryKey"`
+	DueOn    time.Time `gorm:"primaryKey"`
+	Payer    string    `gorm:"primaryKey"`
+	Currency string    `gorm:"primaryKey"`
+	Due      int64
+	Paid     int64
+	Unpaid   int64
+	Credit   int64
+}
+
+func (ledgerSummaryRow) TableName() string { return "ledger_summary" }
+
+// summaryKey is the cell of a brand's summary a line falls in; a month paid
+// but not owed falls due, for the summary, on its first day.
+type summaryKey struct {
+	month, dueOn    time.Time
+	payer, currency string
+}
+
+func summaryKeyOf(l *ledgerLineRow) summaryKey {
+	due := l.Month
+	if l.DueOn != nil {
+		due = *l.DueOn
+	}
+	return summaryKey{cases.Date(l.Month.UTC()), cases.Date(due.UTC()), l.Payer, l.Currency}
+}
+
+// refreshLedger recomputes, inside tx, the case's ledger lines, its brand's
+// summary and the day its first unpaid month fell due, after a change to
+// what it owes or was paid. The lines follow from the domain's rules
+// (cases.BuildLedger); the tables only keep them for sums over many cases.
 func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
 	inputs, err := db.ledgerInputs(tx, []uuid.UUID{caseID})
 	if err != nil {
 		return err
 	}
+	var client []uuid.UUID
+	if err := tx.Model(&caseRow{}).Where("id = ?", caseID).Pluck("client_id", &client).Error; err != nil {
+		return db.interpret(err, "Case")
+	} else if len(client) != 1 {
+		return cases.Errorf(cases.ENOTFOUND, "Case not found.")
+	}
+	var old []ledgerLineRow
+	if err := tx.Where("case_id = ?", caseID).Find(&old).Error; err != nil {
+		return db.interpret(err, "Ledger")
+	}
+	var lines []ledgerLineRow
 	var unpaid *time.Time
-	if in := inputs[caseID]; in != nil {
+	if in := inputs[caseID]; in != nil && len(in.Versions) > 0 {
 		l := cases.BuildLedger(*in, db.Now(), db.Zone, db.GraceDays)
 		unpaid = l.UnpaidDueOn
+		for _, line := range l.Lines {
+			row := ledgerLineRow{CaseID: caseID, ClientID: client[0], Month: line.Month.Start(), Payer: string(line.Payer),
+				Currency: line.Currency, Due: line.Due, Paid: line.Paid}
+			if !line.DueOn.IsZero() {
+				d := line.DueOn
+				row.DueOn = &d
+			}
+			lines = append(lines, row)
+		}
+	}
+	// The brand's summary moves by the difference: old lines out, new in.
+	delta := map[summaryKey]*ledgerSummaryRow{}
+	add := func(l *ledgerLineRow, sign int64) {
+		k := summaryKeyOf(l)
+		d := delta[k]
+		if d == nil {
+			d = &ledgerSummaryRow{ClientID: client[0], Month: k.month, DueOn: k.dueOn, Payer: k.payer, Currency: k.currency}
+			delta[k] = d
+		}
+		d.Due += sign * l.Due
+		d.Paid += sign * l.Paid
+		d.Unpaid += sign * max(l.Due-l.Paid, 0)
+		d.Credit += sign * max(l.Paid-l.Due, 0)
+	}
+	for i := range old {
+		add(&old[i], -1)
+	}
+	for i := range lines {
+		add(&lines[i], 1)
+	}
+	if err := tx.Where("case_id = ?", caseID).Delete(&ledgerLineRow{}).Error; err != nil {
+		return db.interpret(err, "Ledger")
+	}
+	if len(lines) > 0 {
+		if err := tx.CreateInBatches(lines, 500).Error; err != nil {
+			return db.interpret(err, "Ledger")
+		}
+	}
+	// In one order, so that two refreshes of one brand cannot deadlock.
+	keys := make([]summaryKey, 0, len(delta))
+	for k, d := range delta {
+		if d.Due != 0 || d.Paid != 0 || d.Unpaid != 0 || d.Credit != 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		switch {
+		case !a.month.Equal(b.month):
+			return a.month.Before(b.month)
+		case !a.dueOn.Equal(b.dueOn):
+			return a.dueOn.Before(b.dueOn)
+		case a.payer != b.payer:
+			return a.payer < b.payer
+		}
+		return a.currency < b.currency
+	})
+	for _, k := range keys {
+		d := delta[k]
+		err := tx.Exec(`INSERT INTO ledger_summary (client_id, month, due_on, payer, currency, due, paid, unpaid, credit)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (client_id, month, due_on, payer, currency) DO UPDATE SET
+				due = ledger_summary.due + excluded.due, paid = ledger_summary.paid + excluded.paid,
+				unpaid = ledger_summary.unpaid + excluded.unpaid, credit = ledger_summary.credit + excluded.credit`,
+			d.ClientID, d.Month, d.DueOn, d.Payer, d.Currency, d.Due, d.Paid, d.Unpaid, d.Credit).Error
+		if err != nil {
+			return db.interpret(err, "Ledger summary")
+		}
 	}
 	return db.interpret(tx.Model(&caseRow{}).Where("id = ?", caseID).Update("unpaid_due_on", unpaid).Error, "Case")
 }
@@ -313,96 +445,117 @@ func (s *LedgerService) CaseLedger(ctx context.Context, caseID uuid.UUID) (*case
 	return &l, in.Payments, nil
 }
 
-// BrandLedger reconciles a brand's cases with an approved plan over a range
-// of months, in five queries whatever the number of cases.
+// BrandLedger reconciles a brand's cases over a range of months from the
+// brand's summary (a few rows a month, whatever the number of cases), names
+// its cases in arrears from their index, and reads each case's lines only
+// when the filter asks for them.
 func (s *LedgerService) BrandLedger(ctx context.Context, f cases.LedgerFilter) (*cases.BrandLedger, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	var codes []caseRow
-	var inputs map[uuid.UUID]*cases.LedgerInput
+	now := s.db.Now()
+	current := cases.MonthOf(now.In(s.db.Zone))
+	lateBefore := cases.Today(now, s.db.Zone).AddDate(0, 0, -s.db.GraceDays)
+	last := f.To
+	if last.Before(current) {
+		last = current
+	}
+	out := &cases.BrandLedger{From: f.From, To: f.To}
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
-		ids := tx.Model(&planVersionRow{}).Distinct("case_id").
-			Where("case_id IN (?)", tx.Model(&caseRow{}).Select("id").Where("client_id = ?", f.ClientID))
-		if err := tx.Select("id", "code").Where("id IN (?)", ids).Find(&codes).Error; err != nil {
+		var rows []ledgerSummaryRow
+		if err := tx.Where("client_id = ? AND month <= ?", f.ClientID, last.Start()).
+			Order("month, payer, currency, due_on").Find(&rows).Error; err != nil {
+			return s.db.interpret(err, "Ledger summary")
+		}
+		type mkey struct {
+			m        cases.Month
+			payer    string
+			currency string
+		}
+		months := map[mkey]*cases.LedgerLine{}
+		var order []mkey
+		totals := map[[2]string]*cases.PayerTotals{}
+		for _, r := range rows {
+			m := cases.MonthOf(r.Month.UTC())
+			if !m.Before(f.From) && !f.To.Before(m) {
+				k := mkey{m, r.Payer, r.Currency}
+				if months[k] == nil {
+					months[k] = &cases.LedgerLine{Month: m, Payer: cases.Payer(r.Payer), Currency: r.Currency}
+					order = append(order, k)
+				}
+				months[k].Due += r.Due
+				months[k].Paid += r.Paid
+			}
+			if current.Before(m) {
+				continue
+			}
+			tk := [2]string{r.Payer, r.Currency}
+			t := totals[tk]
+			if t == nil {
+				t = &cases.PayerTotals{Payer: cases.Payer(r.Payer), Currency: r.Currency}
+				totals[tk] = t
+			}
+			t.Due += r.Due
+			t.Paid += r.Paid
+			t.Credit += r.Credit
+			if r.DueOn.Before(lateBefore) {
+				t.Arrears += r.Unpaid
+			}
+		}
+		byMonth := map[cases.Month][]cases.LedgerLine{}
+		for _, k := range order {
+			byMonth[k.m] = append(byMonth[k.m], *months[k])
+		}
+		for m := f.From; !f.To.Before(m); m = m.Add(1) {
+			out.Months = append(out.Months, cases.BrandMonth{Month: m, Lines: byMonth[m]})
+		}
+		for _, p := range cases.LedgerPayers {
+			var currencies []string
+			for k := range totals {
+				if k[0] == string(p) {
+					currencies = append(currencies, k[1])
+				}
+			}
+			sort.Strings(currencies)
+			for _, c := range currencies {
+				out.Totals = append(out.Totals, *totals[[2]string{string(p), c}])
+			}
+		}
+		var late []caseRow
+		if err := tx.Select("id", "code", "unpaid_due_on").Where("client_id = ? AND unpaid_due_on < ?", f.ClientID, lateBefore).
+			Order("code").Find(&late).Error; err != nil {
 			return s.db.interpret(err, "Cases")
 		}
-		var err error
-		inputs, err = s.db.ledgerInputs(tx, ids)
-		return err
+		for _, c := range late {
+			out.InArrears = append(out.InArrears, cases.CaseArrears{CaseID: c.ID, Code: c.Code, UnpaidDueOn: cases.Date(c.UnpaidDueOn.UTC())})
+		}
+		if !f.WithLines {
+			return nil
+		}
+		var lines []ledgerLineRow
+		if err := tx.Where("client_id = ? AND month >= ? AND month <= ?", f.ClientID, f.From.Start(), f.To.Start()).
+			Order("case_id, month, payer, currency").Find(&lines).Error; err != nil {
+			return s.db.interpret(err, "Ledger")
+		}
+		var coded []caseRow
+		if err := tx.Select("id", "code").Where("id IN (?)", tx.Model(&ledgerLineRow{}).Distinct("case_id").
+			Where("client_id = ?", f.ClientID)).Order("code").Find(&coded).Error; err != nil {
+			return s.db.interpret(err, "Cases")
+		}
+		index := make(map[uuid.UUID]int, len(coded))
+		for i, c := range coded {
+			index[c.ID] = i
+			out.Cases = append(out.Cases, cases.CaseLedgerRow{CaseID: c.ID, Code: c.Code})
+		}
+		for i := range lines {
+			if at, ok := index[lines[i].CaseID]; ok {
+				out.Cases[at].Lines = append(out.Cases[at].Lines, lines[i].domain())
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return buildBrandLedger(f, codes, inputs, s.db.Now(), s.db.Zone, s.db.GraceDays), nil
-}
-
-func buildBrandLedger(f cases.LedgerFilter, codes []caseRow, inputs map[uuid.UUID]*cases.LedgerInput, now time.Time, zone *time.Location, grace int) *cases.BrandLedger {
-	out := &cases.BrandLedger{From: f.From, To: f.To}
-	type key struct {
-		m        cases.Month
-		p        cases.Payer
-		currency string
-	}
-	months := map[key]*cases.LedgerLine{}
-	type tkey struct {
-		p        cases.Payer
-		currency string
-	}
-	totals := map[tkey]*cases.PayerTotals{}
-	sort.Slice(codes, func(i, j int) bool { return codes[i].Code < codes[j].Code })
-	for _, c := range codes {
-		in := inputs[c.ID]
-		if in == nil {
-			continue
-		}
-		l := cases.BuildLedger(*in, now, zone, grace)
-		row := cases.CaseLedgerRow{CaseID: c.ID, Code: c.Code, Totals: l.Totals, ArrearsSince: l.ArrearsSince}
-		for _, line := range l.Lines {
-			if line.Month.Before(f.From) || f.To.Before(line.Month) {
-				continue
-			}
-			row.Lines = append(row.Lines, line)
-			k := key{line.Month, line.Payer, line.Currency}
-			if months[k] == nil {
-				months[k] = &cases.LedgerLine{Month: line.Month, Payer: line.Payer, Currency: line.Currency}
-			}
-			months[k].Due += line.Due
-			months[k].Paid += line.Paid
-		}
-		for _, t := range l.Totals {
-			k := tkey{t.Payer, t.Currency}
-			if totals[k] == nil {
-				totals[k] = &cases.PayerTotals{Payer: t.Payer, Currency: t.Currency}
-			}
-			tt := totals[k]
-			tt.Due, tt.Paid, tt.Arrears, tt.Credit = tt.Due+t.Due, tt.Paid+t.Paid, tt.Arrears+t.Arrears, tt.Credit+t.Credit
-		}
-		out.Cases = append(out.Cases, row)
-	}
-	for m := f.From; !f.To.Before(m); m = m.Add(1) {
-		bm := cases.BrandMonth{Month: m}
-		for k, l := range months {
-			if k.m == m {
-				bm.Lines = append(bm.Lines, *l)
-			}
-		}
-		sort.Slice(bm.Lines, func(i, j int) bool {
-			if bm.Lines[i].Payer != bm.Lines[j].Payer {
-				return bm.Lines[i].Payer < bm.Lines[j].Payer
-			}
-			return bm.Lines[i].Currency < bm.Lines[j].Currency
-		})
-		out.Months = append(out.Months, bm)
-	}
-	for _, t := range totals {
-		out.Totals = append(out.Totals, *t)
-	}
-	sort.Slice(out.Totals, func(i, j int) bool {
-		if out.Totals[i].Payer != out.Totals[j].Payer {
-			return out.Totals[i].Payer < out.Totals[j].Payer
-		}
-		return out.Totals[i].Currency < out.Totals[j].Currency
-	})
-	return out
+	return out, nil
 }

@@ -282,8 +282,17 @@ func TestBrandLedger(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(bl.Cases) != 2 || bl.Cases[0].Code > bl.Cases[1].Code || len(bl.Months) != 3 {
-			t.Fatalf("%d cases, %d months", len(bl.Cases), len(bl.Months))
+		if len(bl.Cases) != 0 || len(bl.Months) != 3 {
+			t.Fatalf("%d cases' lines (none asked for), %d months", len(bl.Cases), len(bl.Months))
+		}
+		withLines := f
+		withLines.WithLines = true
+		wl, err := ledger.BrandLedger(ctx, withLines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(wl.Cases) != 2 || wl.Cases[0].Code > wl.Cases[1].Code || len(wl.Cases[0].Lines) != 6 {
+			t.Fatalf("lines: %d cases, first with %d lines (3 months, 2 payers)", len(wl.Cases), len(wl.Cases[0].Lines))
 		}
 		var novFactory cases.LedgerLine
 		for _, l := range bl.Months[1].Lines {
@@ -301,6 +310,113 @@ func TestBrandLedger(t *testing.T) {
 		empty, err := ledger.BrandLedger(ctx, cases.LedgerFilter{ClientID: e.OtherClient.ID, From: f.From, To: f.To})
 		if err != nil || len(empty.Cases) != 0 {
 			t.Fatalf("another brand's ledger: %v, %v", empty, err)
+		}
+	})
+}
+
+// TestBrandLedgerAddsUp: after payments, a reversal, a revised plan, an
+// alert and a closure, the brand's summary is exactly the sum of its cases'
+// own ledgers, month by month and in total, arrears and credit included.
+func TestBrandLedgerAddsUp(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		ledger := storage.NewLedgerService(db)
+		at := func(d time.Time) { db.Now = func() time.Time { return d } }
+		worker := e.actor(e.Worker)
+		a := e.mustReach(t, cases.StateFollowUp)
+		b := e.mustReach(t, cases.StateFollowUp)
+		c := e.mustReach(t, cases.StateFollowUp)
+		pay := func(id uuid.UUID, p cases.PaymentInput) *cases.Payment {
+			t.Helper()
+			got, err := ledger.RecordPayment(ctx, worker, id, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		pay(a.ID, e.payment(cases.PayerFactory, 122500, "2026-10", "A-1"))
+		pay(a.ID, e.payment(cases.PayerBrand, 150000, "2026-10", "A-2")) // 27,500 too much
+		wrong := pay(b.ID, e.payment(cases.PayerBrand, 40000, "2026-11", "B-1"))
+		if _, err := ledger.ReversePayment(ctx, worker, b.ID, wrong.ID); err != nil {
+			t.Fatal(err)
+		}
+		at(time.Date(2026, 12, 20, 8, 0, 0, 0, time.UTC))
+		b = e.mustTransition(t, b, e.Worker, cases.TransitionRequest{Event: cases.EventRevisePlan})
+		p := completePlan()
+		p.MonthlyStipend = 90000
+		b, err := e.cases.PutPlan(ctx, worker, b.ID, b.Version, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.mustTransition(t, b, e.Supervisor, cases.TransitionRequest{Event: cases.EventApprovePlan})
+		if _, err := e.cases.AddFollowUp(ctx, worker, c.ID, cases.FollowUpInput{Date: cases.Date(db.Now()), Contact: "visit", WorkingAgain: true}); err != nil {
+			t.Fatal(err)
+		}
+		a, _ = e.cases.FindCase(ctx, a.ID)
+		e.mustTransition(t, a, e.Supervisor, cases.TransitionRequest{Event: cases.EventClose, Outcome: cases.OutcomeLostContact})
+
+		at(time.Date(2027, 2, 15, 8, 0, 0, 0, time.UTC))
+		f := cases.LedgerFilter{ClientID: e.Client.ID, From: cases.Month{Year: 2026, Month: time.October}, To: cases.Month{Year: 2027, Month: time.March}}
+		bl, err := ledger.BrandLedger(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantMonths := map[string]int64{}
+		wantTotals := map[string]int64{}
+		var inArrears []string
+		for _, c := range []*cases.Case{a, b, c} {
+			l, _, err := ledger.CaseLedger(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, line := range l.Lines {
+				if !line.Month.Before(f.From) && !f.To.Before(line.Month) {
+					wantMonths[line.Month.String()+" "+string(line.Payer)+" due"] += line.Due
+					wantMonths[line.Month.String()+" "+string(line.Payer)+" paid"] += line.Paid
+				}
+			}
+			for _, tot := range l.Totals {
+				for k, v := range map[string]int64{"due": tot.Due, "paid": tot.Paid, "arrears": tot.Arrears, "credit": tot.Credit} {
+					wantTotals[string(tot.Payer)+" "+k] += v
+				}
+			}
+			if l.ArrearsSince != nil {
+				inArrears = append(inArrears, c.Code)
+			}
+		}
+		gotMonths := map[string]int64{}
+		for _, m := range bl.Months {
+			for _, line := range m.Lines {
+				gotMonths[line.Month.String()+" "+string(line.Payer)+" due"] += line.Due
+				gotMonths[line.Month.String()+" "+string(line.Payer)+" paid"] += line.Paid
+			}
+		}
+		gotTotals := map[string]int64{}
+		for _, tot := range bl.Totals {
+			for k, v := range map[string]int64{"due": tot.Due, "paid": tot.Paid, "arrears": tot.Arrears, "credit": tot.Credit} {
+				gotTotals[string(tot.Payer)+" "+k] += v
+			}
+		}
+		for k, v := range wantMonths {
+			if gotMonths[k] != v {
+				t.Errorf("month %s: summary %d, cases %d", k, gotMonths[k], v)
+			}
+		}
+		for k, v := range wantTotals {
+			if gotTotals[k] != v {
+				t.Errorf("total %s: summary %d, cases %d", k, gotTotals[k], v)
+			}
+		}
+		if wantTotals["brand credit"] == 0 || wantTotals["factory arrears"] == 0 {
+			t.Fatalf("the scenario has no credit or no arrears to compare: %v", wantTotals)
+		}
+		var got []string
+		for _, c := range bl.InArrears {
+			got = append(got, c.Code)
+		}
+		slices.Sort(inArrears)
+		if !slices.Equal(got, inArrears) {
+			t.Fatalf("in arrears %v, the cases say %v", got, inArrears)
 		}
 	})
 }

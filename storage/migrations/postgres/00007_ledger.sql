@@ -85,12 +85,52 @@ INSERT INTO payments (id, case_id, payer, payer_id, amount, currency, paid_on, m
     ) AS s (payer, amount)
     WHERE f.stipend_amount > 0 AND s.amount > 0;
 
+-- Each case's ledger, month by month and payer by payer, as the domain's
+-- rules make it: recomputed with every change that moves it (an approval,
+-- a closure, an alert, a payment), so that a brand's reconciliation over
+-- years of cases is a sum in SQL.
+CREATE TABLE ledger_lines (
+    case_id  uuid NOT NULL REFERENCES cases (id),
+    -- The case's brand, so that a brand's lines are read by an index.
+    client_id uuid NOT NULL REFERENCES clients (id),
+    month    date NOT NULL,
+    payer    text NOT NULL CHECK (payer IN ('factory', 'brand')),
+    currency text NOT NULL,
+    due      bigint NOT NULL CHECK (due >= 0),
+    paid     bigint NOT NULL,
+    -- When the month's stipend fell due; NULL for a month paid but not owed.
+    due_on   date,
+    PRIMARY KEY (case_id, month, payer, currency)
+);
+
+CREATE INDEX ledger_lines_client_idx ON ledger_lines (client_id, month);
+
+-- A brand's ledger summed, month by month, by the day each sum fell due,
+-- payer and currency: kept in step with ledger_lines by each refresh (the
+-- case's old lines taken out, its new ones added, in its transaction), so
+-- that a brand's reconciliation reads a few rows a month. unpaid sums the
+-- cases' balances above zero, credit those below zero (as positive).
+CREATE TABLE ledger_summary (
+    client_id uuid NOT NULL REFERENCES clients (id),
+    month     date NOT NULL,
+    due_on    date NOT NULL,
+    payer     text NOT NULL,
+    currency  text NOT NULL,
+    due       bigint NOT NULL,
+    paid      bigint NOT NULL,
+    unpaid    bigint NOT NULL,
+    credit    bigint NOT NULL,
+    PRIMARY KEY (client_id, month, due_on, payer, currency)
+);
+
 ALTER TABLE cases ADD COLUMN unpaid_due_on date;
 CREATE INDEX cases_unpaid_due_idx ON cases (unpaid_due_on, id) WHERE unpaid_due_on IS NOT NULL;
 
 -- +goose Down
 DROP INDEX cases_unpaid_due_idx;
 ALTER TABLE cases DROP COLUMN unpaid_due_on;
+DROP TABLE ledger_summary;
+DROP TABLE ledger_lines;
 DROP TABLE payments;
 DROP TABLE case_alerts;
 DROP TABLE plan_versions;

@@ -82,11 +82,45 @@ INSERT INTO payments (id, case_id, payer, payer_id, amount, currency, paid_on, m
     ) x
     WHERE x.amount > 0;
 
+CREATE TABLE ledger_lines (
+    case_id  TEXT NOT NULL REFERENCES cases (id),
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    month    DATE NOT NULL,
+    payer    TEXT NOT NULL CHECK (payer IN ('factory', 'brand')),
+    currency TEXT NOT NULL,
+    due      INTEGER NOT NULL CHECK (due >= 0),
+    paid     INTEGER NOT NULL,
+    due_on   DATE,
+    PRIMARY KEY (case_id, month, payer, currency)
+);
+
+CREATE INDEX ledger_lines_client_idx ON ledger_lines (client_id, month);
+
+-- A brand's ledger summed, month by month, by the day each sum fell due,
+-- payer and currency: kept in step with ledger_lines by each refresh (the
+-- case's old lines taken out, its new ones added, in its transaction), so
+-- that a brand's reconciliation reads a few rows a month. unpaid sums the
+-- cases' balances above zero, credit those below zero (as positive).
+CREATE TABLE ledger_summary (
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    month     DATE NOT NULL,
+    due_on    DATE NOT NULL,
+    payer     TEXT NOT NULL,
+    currency  TEXT NOT NULL,
+    due       INTEGER NOT NULL,
+    paid      INTEGER NOT NULL,
+    unpaid    INTEGER NOT NULL,
+    credit    INTEGER NOT NULL,
+    PRIMARY KEY (client_id, month, due_on, payer, currency)
+);
+
 ALTER TABLE cases ADD COLUMN unpaid_due_on DATE;
 CREATE INDEX cases_unpaid_due_idx ON cases (unpaid_due_on, id) WHERE unpaid_due_on IS NOT NULL;
 
 -- +goose Down
 DROP INDEX cases_unpaid_due_idx;
+DROP TABLE ledger_summary;
+DROP TABLE ledger_lines;
 DROP TABLE payments;
 DROP TABLE case_alerts;
 DROP TABLE plan_versions;
