@@ -129,6 +129,8 @@ func expectedStatus(op *api.Operation, role, tenant string) int {
 		return http.StatusUnauthorized
 	case !op.Allows(cases.Role(role)):
 		return http.StatusForbidden
+	case op.ID == "getCaseLedger" && role == "admin":
+		return op.SuccessStatus()
 	case strings.HasPrefix(op.Path, "/v1/cases/{id}") && role != "supervisor" && tenant == "other":
 		return http.StatusNotFound
 	case op.ID == "downloadMonthlyReport" && role == "client" && tenant == "other":
