@@ -274,14 +274,21 @@ func (m *Main) keysRotate(ctx context.Context, add, remove recipientList, batch 
 		return err
 	}
 	defer db.Close()
-	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
-		progressbar.OptionSetDescription("re-wrapping case keys"), progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	// The bar is made once the total is known: a bar of unknown length
+	// spins from a goroutine of its own that races with Set64.
+	var bar *progressbar.ProgressBar
 	n, err := db.RewrapCaseKeys(ctx, batch, func(done, total int64) {
+		if bar == nil {
+			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(m.Stderr),
+				progressbar.OptionSetDescription("re-wrapping case keys"), progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+		}
 		bar.ChangeMax64(total)
 		bar.Set64(done)
 	})
-	bar.Finish()
+	if bar != nil {
+		bar.Finish()
+	}
 	if err != nil {
 		return fmt.Errorf("re-wrapped %d case keys, then: %w (run it again to resume)", n, err)
 	}
