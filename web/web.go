@@ -31,6 +31,9 @@ type Services struct {
 	Locales   cases.LocaleService
 	Sessions  cases.SessionService
 	Auth      *auth.Authenticator
+	// Documents takes the photos of the verification and follow-up forms;
+	// nil answers their uploads 404.
+	Documents cases.DocumentService
 }
 
 // Config is what a Handler needs.

@@ -107,6 +107,17 @@ const partSize = 5 << 20
 
 // New connects to the bucket of cfg, which must exist.
 func New(ctx context.Context, cfg Config) (*Store, error) {
+	s, err := connect(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Check(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func connect(cfg Config) (*Store, error) {
 	creds := credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")
 	if cfg.AccessKey == "" {
 		creds = credentials.NewChainCredentials([]credentials.Provider{&credentials.EnvAWS{},
@@ -116,11 +127,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3blobs: %s: %w", cfg, err)
 	}
-	s := &Store{client: client, cfg: cfg}
-	if err := s.Check(ctx); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return &Store{client: client, cfg: cfg}, nil
 }
 
 // Check reports whether the bucket answers.
@@ -273,4 +280,25 @@ func (s *Store) RemoveAll(ctx context.Context) error {
 	}
 	_, err := s.RemoveStale(ctx, time.Now().Add(time.Hour))
 	return err
+}
+
+// EnsureBucket creates the bucket of cfg if it does not exist, and reports
+// whether it did. remedy migrate calls it, so that a deployment's one-off
+// set-up job prepares both the database and the bucket.
+func EnsureBucket(ctx context.Context, cfg Config) (bool, error) {
+	s, err := connect(cfg)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.client.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return false, fmt.Errorf("s3blobs: %s: %w", cfg, err)
+	}
+	if ok {
+		return false, nil
+	}
+	if err := s.client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+		return false, fmt.Errorf("s3blobs: create %s: %w", cfg, err)
+	}
+	return true, nil
 }
