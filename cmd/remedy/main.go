@@ -354,6 +354,9 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	if len(applied) > 0 {
 		log.Info("migrated", "applied", len(applied), "dialect", db.Dialect())
 	}
+	if !cfg.embedded() && cfg.BlobURL == "" {
+		log.Warn("documents are kept in this server's data directory: with several replicas, set REMEDY_BLOB_URL to a shared S3 bucket")
+	}
 
 	if demo {
 		if err := m.seedDemo(ctx, db, cfg.DemoPassword); err != nil {
