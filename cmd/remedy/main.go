@@ -287,9 +287,13 @@ func (m *Main) keysRotate(ctx context.Context, add, remove recipientList, batch 
 		return err
 	}
 	defer db.Close()
+	// No spinner ticker: its goroutine reads the bar's state without the
+	// bar's lock (a data race in progressbar 3.18 that -race reports), and
+	// the bar is redrawn at each batch anyway.
 	bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(m.Stderr),
 		progressbar.OptionSetDescription("re-wrapping case keys"), progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetSpinnerChangeInterval(0))
 	n, err := db.RewrapCaseKeys(ctx, batch, func(done, total int64) {
 		bar.ChangeMax64(total)
 		bar.Set64(done)
