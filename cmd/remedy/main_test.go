@@ -108,7 +108,7 @@ func startServe(t *testing.T, vars map[string]string, args ...string) (addr stri
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve ended: %v\n%s", err, out.String())
-	case <-time.After(60 * time.Second):
+	case <-time.After(3 * time.Minute): // a demo seed under -race, on a machine the full suite shares
 		cancel()
 		t.Fatal("serve did not start")
 	}
