@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"slices"
@@ -114,6 +115,13 @@ var calls = map[string]call{
 		return "", map[string]any{"email": uuid.NewString() + "@example.org", "name": "New", "role": "auditor"}
 	}},
 	"disableUser": {build: noBody},
+	"uploadDocument": {state: cases.StateVerification, build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
+		return "", uploadBody(e.t, [][2]string{{"kind", "id_document"}, {"step", "verification"}}, "id.jpg", smallJPEG(e.t))
+	}},
+	"listDocuments": {state: cases.StateVerification, build: noBody},
+	"readDocument": {state: cases.StateVerification, build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "?reason=verify_age", nil
+	}}, // the document is attached in prepare
 }
 
 var matrixRoles = []string{"anonymous", "auditor", "caseworker", "supervisor", "client", "admin"}
@@ -169,6 +177,11 @@ func (e *testEnv) prepare(t *testing.T, op *api.Operation, spec call, tenant str
 			Method: "cash", ProofRef: "CASH-" + uuid.NewString()[:8]})
 		must(t, err)
 		path = strings.Replace(path, "{payment_id}", p.ID.String(), 1)
+	case "readDocument":
+		d, err := storage.NewDocumentService(e.db).AttachDocument(ctx, e.fixture.Supervisor.Actor(), c.ID,
+			cases.NewDocument{Kind: "photo", Name: cases.NewFileName("photo.jpg")}, bytes.NewReader(smallJPEG(t)))
+		must(t, err)
+		path = strings.Replace(path, "{document_id}", d.ID.String(), 1)
 	case "mergeFactory":
 		f, err := storage.NewFactoryService(e.db).CreateFactory(ctx, cases.SystemActor,
 			cases.NewFactory{Name: "重复工厂 " + uuid.NewString(), Province: "广东", City: "东莞"})

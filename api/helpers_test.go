@@ -39,7 +39,7 @@ var passwordHash = sync.OnceValue(func() string {
 // testEnv is a server over a real database, with one user of each role,
 // signed in, and two tenants: "own" and "other".
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	db      *storage.DB
 	srv     *api.Server
 	http    *httptest.Server
@@ -65,7 +65,7 @@ func (n generateNow) GenerateNow(ctx context.Context, a cases.Actor, client uuid
 
 // newTestEnv starts a server over a fresh database of dialect; options
 // change its configuration before it is built.
-func newTestEnv(t *testing.T, dialect storage.Dialect, options ...func(*api.Config)) *testEnv {
+func newTestEnv(t testing.TB, dialect storage.Dialect, options ...func(*api.Config)) *testEnv {
 	t.Helper()
 	db := storagetest.Open(t, dialect)
 	now := time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)
@@ -75,7 +75,7 @@ func newTestEnv(t *testing.T, dialect storage.Dialect, options ...func(*api.Conf
 		fixture: storagetest.NewFixture(t, db), users: map[string]*cases.User{}, tokens: map[string]string{}}
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
 		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
-		Ledger: storage.NewLedgerService(db)}
+		Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db)}
 	e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
 		Zone: time.UTC, Now: db.Now}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -141,7 +141,7 @@ type response struct {
 	close  bool // the server closes the connection after this answer
 }
 
-func (r response) decode(t *testing.T, v any) {
+func (r response) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decoding %s: %v", r.body, err)
@@ -152,6 +152,9 @@ func (r response) decode(t *testing.T, v any) {
 // marshalled unless it is already a string or bytes.
 func (e *testEnv) do(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
+	if raw, ok := body.(rawBody); ok { // a body that is not JSON, such as a file upload
+		body, headers = raw.data, append([]string{"Content-Type", raw.contentType}, headers...)
+	}
 	res := testkit.MustDo(e.t, e.http.Client(), testkit.MustRequest(e.t, method, e.http.URL+path, token, body, headers...))
 	return response{status: res.Status, header: res.Header, body: res.Body, close: res.Close}
 }
@@ -221,7 +224,7 @@ func (e *testEnv) caseIn(tenant string, state cases.State) *cases.Case {
 	return c
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

@@ -97,6 +97,84 @@ func (e CaseLinkMatchedOn) Valid() bool {
 	}
 }
 
+// Defines values for DocumentContentType.
+const (
+	Applicationpdf DocumentContentType = "application/pdf"
+	Imagejpeg      DocumentContentType = "image/jpeg"
+	Imagepng       DocumentContentType = "image/png"
+)
+
+// Valid indicates whether the value is a known member of the DocumentContentType enum.
+func (e DocumentContentType) Valid() bool {
+	switch e {
+	case Applicationpdf:
+		return true
+	case Imagejpeg:
+		return true
+	case Imagepng:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentKind.
+const (
+	KindConsent           DocumentKind = "consent"
+	KindEnrolmentProof    DocumentKind = "enrolment_proof"
+	KindHouseholdRegister DocumentKind = "household_register"
+	KindIdDocument        DocumentKind = "id_document"
+	KindOther             DocumentKind = "other"
+	KindPhoto             DocumentKind = "photo"
+	KindReceipt           DocumentKind = "receipt"
+)
+
+// Valid indicates whether the value is a known member of the DocumentKind enum.
+func (e DocumentKind) Valid() bool {
+	switch e {
+	case KindConsent:
+		return true
+	case KindEnrolmentProof:
+		return true
+	case KindHouseholdRegister:
+		return true
+	case KindIdDocument:
+		return true
+	case KindOther:
+		return true
+	case KindPhoto:
+		return true
+	case KindReceipt:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DocumentStep.
+const (
+	StepConsent      DocumentStep = "consent"
+	StepFollowUp     DocumentStep = "follow_up"
+	StepPayment      DocumentStep = "payment"
+	StepVerification DocumentStep = "verification"
+)
+
+// Valid indicates whether the value is a known member of the DocumentStep enum.
+func (e DocumentStep) Valid() bool {
+	switch e {
+	case StepConsent:
+		return true
+	case StepFollowUp:
+		return true
+	case StepPayment:
+		return true
+	case StepVerification:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Event.
 const (
 	ApprovePlan        Event = "approve_plan"
@@ -1047,6 +1125,50 @@ type CreatedUser struct {
 // Currency defines model for Currency.
 type Currency = string
 
+// Document A document's public facts. Its name and content are sealed; a reasoned read opens them.
+type Document struct {
+	CaseId      openapi_types.UUID  `json:"case_id"`
+	ContentType DocumentContentType `json:"content_type"`
+	FollowUpId  *openapi_types.UUID `json:"follow_up_id,omitempty"`
+	Id          openapi_types.UUID  `json:"id"`
+	Kind        DocumentKind        `json:"kind"`
+	PaymentId   *openapi_types.UUID `json:"payment_id,omitempty"`
+
+	// Size Bytes of the file as sealed (a photo without its metadata).
+	Size       int64              `json:"size"`
+	Step       *DocumentStep      `json:"step,omitempty"`
+	UploadedAt time.Time          `json:"uploaded_at"`
+	UploadedBy openapi_types.UUID `json:"uploaded_by"`
+}
+
+// DocumentContentType defines model for Document.ContentType.
+type DocumentContentType string
+
+// DocumentKind defines model for DocumentKind.
+type DocumentKind string
+
+// DocumentList defines model for DocumentList.
+type DocumentList struct {
+	Items []Document `json:"items"`
+}
+
+// DocumentStep defines model for DocumentStep.
+type DocumentStep string
+
+// DocumentUpload defines model for DocumentUpload.
+type DocumentUpload struct {
+	// File The file, last; its name (the part's filename) is sealed with it.
+	File openapi_types.File `json:"file"`
+
+	// FollowUpId The follow-up the file belongs to (with step follow_up).
+	FollowUpId *openapi_types.UUID `json:"follow_up_id,omitempty"`
+	Kind       DocumentKind        `json:"kind"`
+
+	// PaymentId The payment the file belongs to (with step payment).
+	PaymentId *openapi_types.UUID `json:"payment_id,omitempty"`
+	Step      *DocumentStep       `json:"step,omitempty"`
+}
+
 // Event defines model for Event.
 type Event string
 
@@ -1461,7 +1583,7 @@ type PlanInput struct {
 
 // Problem defines model for Problem.
 type Problem struct {
-	// Code conflict, internal, invalid, not_found, forbidden, unauthorized, too_many_requests, payload_too_large, bad_request
+	// Code conflict, internal, invalid, not_found, forbidden, unauthorized, too_many_requests, payload_too_large, unsupported_media_type, bad_request
 	Code      *string    `json:"code,omitempty"`
 	Detail    *string    `json:"detail,omitempty"`
 	Errors    *[]Failure `json:"errors,omitempty"`
@@ -1670,6 +1792,11 @@ type FileCaseParams struct {
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
+// ReadDocumentParams defines parameters for ReadDocument.
+type ReadDocumentParams struct {
+	Reason ReadReason `form:"reason" json:"reason"`
+}
+
 // ReadIdentityParams defines parameters for ReadIdentity.
 type ReadIdentityParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
@@ -1716,6 +1843,9 @@ type ResolveAlertJSONRequestBody = AlertDecision
 
 // AssignCaseJSONRequestBody defines body for AssignCase for application/json ContentType.
 type AssignCaseJSONRequestBody = Assignment
+
+// UploadDocumentMultipartRequestBody defines body for UploadDocument for multipart/form-data ContentType.
+type UploadDocumentMultipartRequestBody = DocumentUpload
 
 // CorrectFactsJSONRequestBody defines body for CorrectFacts for application/json ContentType.
 type CorrectFactsJSONRequestBody = Facts
@@ -1797,6 +1927,15 @@ type ServerInterface interface {
 	// AssignCase Assign the case worker.
 	// (PUT /v1/cases/{id}/assignee)
 	AssignCase(ctx echo.Context, id CaseID) error
+	// ListDocuments The case's documents, oldest first, without their names or content.
+	// (GET /v1/cases/{id}/documents)
+	ListDocuments(ctx echo.Context, id CaseID) error
+	// UploadDocument Attach a file (a JPEG, PNG or PDF) to a case, optionally to one of its steps.
+	// (POST /v1/cases/{id}/documents)
+	UploadDocument(ctx echo.Context, id CaseID) error
+	// ReadDocument Download a document, for a stated reason.
+	// (GET /v1/cases/{id}/documents/{document_id})
+	ReadDocument(ctx echo.Context, id CaseID, documentId openapi_types.UUID, params ReadDocumentParams) error
 	// ListCaseEvents The case's transitions and follow-ups, oldest first; notes stay sealed.
 	// (GET /v1/cases/{id}/events)
 	ListCaseEvents(ctx echo.Context, id CaseID) error
@@ -2184,6 +2323,71 @@ func (w *ServerInterfaceWrapper) AssignCase(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.AssignCase(ctx, id)
+	return err
+}
+
+// ListDocuments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDocuments(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDocuments(ctx, id)
+	return err
+}
+
+// UploadDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadDocument(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadDocument(ctx, id)
+	return err
+}
+
+// ReadDocument converts echo context to params.
+func (w *ServerInterfaceWrapper) ReadDocument(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "document_id" -------------
+	var documentId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "document_id", ctx.Param("document_id"), &documentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter document_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReadDocumentParams
+	// ------------- Required query parameter "reason" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "reason", ctx.QueryParams(), &params.Reason, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter reason: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReadDocument(ctx, id, documentId, params)
 	return err
 }
 
@@ -2752,6 +2956,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/ledger", wrapper.GetBrandLedger, options.OperationMiddlewares["getBrandLedger"]...)
 	router.GET(options.BaseURL+"/v1/ledger/export", wrapper.ExportBrandLedger, options.OperationMiddlewares["exportBrandLedger"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/notes", wrapper.ReadNotes, options.OperationMiddlewares["readNotes"]...)
+	router.GET(options.BaseURL+"/v1/cases/:id/documents", wrapper.ListDocuments, options.OperationMiddlewares["listDocuments"]...)
+	router.POST(options.BaseURL+"/v1/cases/:id/documents", wrapper.UploadDocument, options.OperationMiddlewares["uploadDocument"]...)
+	router.GET(options.BaseURL+"/v1/cases/:id/documents/:document_id", wrapper.ReadDocument, options.OperationMiddlewares["readDocument"]...)
 	router.GET(options.BaseURL+"/v1/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)

@@ -29,6 +29,7 @@ var statusOf = map[string]int{
 	cases.EINTERNAL:     http.StatusInternalServerError,
 	codeBadRequest:      http.StatusBadRequest,
 	codeTooLarge:        http.StatusRequestEntityTooLarge,
+	cases.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	codeTooManyRequests: http.StatusTooManyRequests,
 	codeMethod:          http.StatusMethodNotAllowed,
 }

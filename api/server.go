@@ -39,6 +39,8 @@ type Services struct {
 	Audit     cases.AuditService
 	Reports   cases.ReportService
 	Ledger    cases.LedgerService
+	// Documents attaches and opens files; nil answers its operations 404.
+	Documents cases.DocumentService
 }
 
 // ReportGenerator generates a client's report for a month on demand, as a
@@ -97,6 +99,10 @@ type Config struct {
 	// Web serves every path the API does not own (see apiPath); nil
 	// answers them 404 like any unknown route.
 	Web http.Handler
+	// TransferTimeout is how long an allowed upload or download of a
+	// document may take, instead of the server's read and write timeouts
+	// (a 20 MiB photo on a weak phone connection); 15 minutes if zero.
+	TransferTimeout time.Duration
 }
 
 // Server is the HTTP server.
@@ -124,6 +130,9 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.PublicBodyTimeout == 0 {
 		cfg.PublicBodyTimeout = 5 * time.Second
+	}
+	if cfg.TransferTimeout == 0 {
+		cfg.TransferTimeout = 15 * time.Minute
 	}
 	for _, l := range []RateLimit{cfg.AddressLimit, cfg.UserLimit} {
 		if err := l.Validate(); err != nil {
@@ -377,6 +386,10 @@ func (s *Server) readBody(c echo.Context, op *Operation) error {
 		// A body the operation does not take is never read: the connection
 		// closes after the answer rather than wait for it.
 		c.Response().Header().Set(echo.HeaderConnection, "close")
+		return nil
+	}
+	if op.streamed {
+		// A file: its handler streams it, capped at the document size limit.
 		return nil
 	}
 	limit := s.MaxBodyBytes

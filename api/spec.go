@@ -25,14 +25,18 @@ const RolePublic = "public"
 // Operation is one operation of the document, as the router and the access
 // control see it.
 type Operation struct {
-	ID        string
-	Method    string
-	Path      string // OpenAPI template, e.g. /v1/cases/{id}
-	EchoPath  string // the same as Echo routes it, e.g. /v1/cases/:id
-	Roles     []string
-	spec      *openapi3.Operation
-	pathItem  *openapi3.PathItem
-	hasBody   bool
+	ID       string
+	Method   string
+	Path     string // OpenAPI template, e.g. /v1/cases/{id}
+	EchoPath string // the same as Echo routes it, e.g. /v1/cases/:id
+	Roles    []string
+	spec     *openapi3.Operation
+	pathItem *openapi3.PathItem
+	hasBody  bool
+	// streamed marks an operation whose body is a file (multipart/form-data):
+	// its handler reads it as a stream, with its own cap; neither readBody nor
+	// the validator buffers it.
+	streamed  bool
 	caseScope bool // the path names a case: one the caller may not see answers 404
 }
 
@@ -78,12 +82,22 @@ func LoadSpec() (*Spec, error) {
 			s.ops[op.OperationID] = &Operation{
 				ID: op.OperationID, Method: method, Path: path,
 				EchoPath: pathParam.ReplaceAllString(path, ":$1"), Roles: roles,
-				spec: op, pathItem: item, hasBody: op.RequestBody != nil,
+				spec: op, pathItem: item, hasBody: op.RequestBody != nil, streamed: streamedBody(op),
 				caseScope: strings.HasPrefix(path, "/v1/cases/{id}"),
 			}
 		}
 	}
 	return s, nil
+}
+
+// streamedBody reports whether op's body is multipart/form-data, and
+// nothing else: a file that is streamed, never read whole.
+func streamedBody(op *openapi3.Operation) bool {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return false
+	}
+	content := op.RequestBody.Value.Content
+	return len(content) == 1 && content.Get("multipart/form-data") != nil
 }
 
 func rolesOf(op *openapi3.Operation) ([]string, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
@@ -34,6 +35,14 @@ var validationOptions = &openapi3filter.Options{
 	AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 }
 
+// streamedValidationOptions validate the parameters of an operation whose
+// body is a file, and leave its body alone.
+var streamedValidationOptions = func() openapi3filter.Options {
+	o := *validationOptions
+	o.ExcludeRequestBody = true
+	return o
+}()
+
 // validate checks the request against op's parameters and body schema, and
 // names every failure. kin-openapi's reasons never quote the value.
 func (s *Server) validate(c echo.Context, op *Operation) error {
@@ -49,14 +58,25 @@ func (s *Server) validate(c echo.Context, op *Operation) error {
 	for i, name := range c.ParamNames() {
 		params[name] = c.ParamValues()[i]
 	}
+	options, req := validationOptions, c.Request()
+	if op.streamed {
+		// The validator reads a body whole (for the security requirements,
+		// even when told to leave the body alone): it sees the request of a
+		// streamed file without its body, which the handler checks as it
+		// streams.
+		options = &streamedValidationOptions
+		bodiless := *req
+		bodiless.Body, bodiless.ContentLength = http.NoBody, 0
+		req = &bodiless
+	}
 	input := &openapi3filter.RequestValidationInput{
-		Request:    c.Request(),
+		Request:    req,
 		PathParams: params,
 		Route: &routers.Route{Spec: s.spec.doc, Path: op.Path, PathItem: op.pathItem,
 			Method: op.Method, Operation: op.spec},
-		Options: validationOptions,
+		Options: options,
 	}
-	err := openapi3filter.ValidateRequest(c.Request().Context(), input)
+	err := openapi3filter.ValidateRequest(req.Context(), input)
 	if body, ok := c.Get("body").([]byte); ok {
 		c.Request().Body = io.NopCloser(bytes.NewReader(body))
 	}

@@ -59,7 +59,7 @@ func get(t *testing.T, v any, path ...any) any {
 func TestCompose(t *testing.T) {
 	doc := readYAML(t, "compose.yaml")[0]
 	services := get(t, doc, "services").(map[string]any)
-	for _, name := range []string{"postgres", "migrate", "remedy-1", "remedy-2", "mailcatcher"} {
+	for _, name := range []string{"postgres", "migrate", "remedy-1", "remedy-2", "mailcatcher", "s3"} {
 		if services[name] == nil {
 			t.Errorf("no service %s", name)
 		}
@@ -81,6 +81,20 @@ func TestCompose(t *testing.T) {
 		if len(get(t, services[name], "secrets").([]any)) != 4 {
 			t.Errorf("%s: the four key files are not mounted", name)
 		}
+		// Replicas share their documents: never a container's own disk.
+		if blobs, _ := env["REMEDY_BLOB_URL"].(string); !strings.HasPrefix(blobs, "s3+http://remedy:") || !strings.Contains(blobs, "@s3:7070/") {
+			t.Errorf("%s: the documents are not in the shared S3 service: %q", name, blobs)
+		}
+	}
+	s3 := services["s3"]
+	if cmd := get(t, s3, "command").([]any); len(cmd) < 2 || cmd[len(cmd)-2] != "posix" {
+		t.Errorf("the S3 service does not run the POSIX backend: %v", cmd)
+	}
+	if get(t, s3, "volumes", 0) != "documents:/data" {
+		t.Error("the S3 service keeps its objects in no volume")
+	}
+	if _, ok := get(t, doc, "volumes").(map[string]any)["documents"]; !ok {
+		t.Error("no documents volume")
 	}
 	for name, s := range get(t, doc, "secrets").(map[string]any) {
 		if get(t, s, "file") == nil {
@@ -127,6 +141,19 @@ func TestKubernetes(t *testing.T) {
 	}
 	if get(t, kinds["Job"], "spec", "template", "spec", "containers", 0, "args", 0) != "migrate" {
 		t.Error("the Job does not migrate")
+	}
+	// Both the replicas and the migration (which creates the bucket) keep
+	// documents in the shared S3 store named by a Secret.
+	for kind, c := range map[string]any{"Deployment": c, "Job": get(t, kinds["Job"], "spec", "template", "spec", "containers", 0)} {
+		found := false
+		for _, e := range get(t, c, "env").([]any) {
+			if get(t, e, "name") == "REMEDY_BLOB_URL" {
+				found = get(t, e, "valueFrom", "secretKeyRef", "name") == "remedy-blobs"
+			}
+		}
+		if !found {
+			t.Errorf("%s: REMEDY_BLOB_URL does not come from the remedy-blobs Secret", kind)
+		}
 	}
 }
 

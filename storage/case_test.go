@@ -26,7 +26,7 @@ type env struct {
 	*storagetest.Fixture
 }
 
-func newEnv(t *testing.T, db *storage.DB) *env {
+func newEnv(t testing.TB, db *storage.DB) *env {
 	t.Helper()
 	db.Now = func() time.Time { return today }
 	return &env{db: db, cases: storage.NewCaseService(db), Fixture: storagetest.NewFixture(t, db)}

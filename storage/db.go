@@ -59,6 +59,12 @@ type Config struct {
 	// ArrearsDays is how long a month's stipend may stay unpaid after the
 	// month's first day before the case is in arrears; 10 if zero.
 	ArrearsDays int
+	// Blobs keeps the sealed documents (FileBlobs in the data directory, or
+	// S3). Nil: documents cannot be attached.
+	Blobs BlobStore
+	// MaxDocumentBytes is the size limit of one document;
+	// cases.DefaultMaxDocumentBytes if zero.
+	MaxDocumentBytes int64
 }
 
 // DB is an open database with its services.
@@ -67,6 +73,8 @@ type DB struct {
 	dialect Dialect
 	keys    *Keyring
 	log     *slog.Logger
+	blobs   BlobStore
+	maxDoc  int64
 
 	// Now returns the current time; tests replace it. Rules that depend on
 	// time take it from here, never from time.Now directly.
@@ -102,7 +110,12 @@ func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
 	if grace == 0 {
 		grace = cases.DefaultGraceDays
 	}
-	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }, Zone: zone, GraceDays: grace}
+	maxDoc := cfg.MaxDocumentBytes
+	if maxDoc == 0 {
+		maxDoc = cases.DefaultMaxDocumentBytes
+	}
+	db := &DB{keys: keys, log: log, Now: func() time.Time { return time.Now() }, Zone: zone, GraceDays: grace,
+		blobs: cfg.Blobs, maxDoc: maxDoc}
 	var err error
 	if cfg.DatabaseURL == "" {
 		db.dialect = SQLite
@@ -366,3 +379,6 @@ func (db *DB) interpret(err error, what string) error {
 	db.log.Error("database error", "what", what, "type", fmt.Sprintf("%T", err))
 	return fmt.Errorf("storage: %s: %w", what, err)
 }
+
+// Blobs is the store of the sealed documents; nil when none is configured.
+func (db *DB) Blobs() BlobStore { return db.blobs }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,28 +12,49 @@ import (
 )
 
 // EraseCase crypto-shreds a case: it deletes the case's wrapped key, every
-// sealed value and the blind-index fingerprints, in one transaction with a
-// PII-free audit entry. The case's facts stay, for the statistics. Copies of
-// the wrapped key in older database backups are the operator's to expire.
-// Returns ENOTFOUND, or ECONFLICT if the case was erased already or is not
-// closed: an open case still needs its identity and notes, and erasing it
-// would leave it stuck.
+// sealed value, its documents and the blind-index fingerprints, in one
+// transaction with a PII-free audit entry, then deletes the documents'
+// blobs (already unreadable without the key; a blob whose deletion fails is
+// left to the orphan sweep). The case's facts stay, for the statistics.
+// Copies of the wrapped key in older database backups are the operator's to
+// expire. Returns ENOTFOUND, or ECONFLICT if the case was erased already or
+// is not closed: an open case still needs its identity and notes, and
+// erasing it would leave it stuck.
 func (s *CaseService) EraseCase(ctx context.Context, actor cases.Actor, id uuid.UUID) error {
-	return s.db.transact(ctx, func(tx *gorm.DB) error {
-		return s.erase(tx, actor, id, "request")
-	})
+	return s.eraseOne(ctx, actor, id, "request")
 }
 
-func (s *CaseService) erase(tx *gorm.DB, actor cases.Actor, id uuid.UUID, why string) error {
+// eraseOne erases a case in its own transaction, then deletes its blobs.
+func (s *CaseService) eraseOne(ctx context.Context, actor cases.Actor, id uuid.UUID, why string) error {
+	var blobs []string
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		var err error
+		blobs, err = s.erase(tx, actor, id, why)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.db.deleteBlobs(ctx, blobs)
+	return nil
+}
+
+// erase erases a case inside tx and returns the keys of the blobs of its
+// documents, to delete once tx has committed.
+func (s *CaseService) erase(tx *gorm.DB, actor cases.Actor, id uuid.UUID, why string) ([]string, error) {
 	var row caseRow
 	if err := tx.Select("id", "code", "state", "erased_at").Where("id = ?", id).Take(&row).Error; err != nil {
-		return s.db.interpret(err, "Case")
+		return nil, s.db.interpret(err, "Case")
 	}
 	if row.ErasedAt != nil {
-		return cases.Errorf(cases.ECONFLICT, "Case %s was erased already.", row.Code)
+		return nil, cases.Errorf(cases.ECONFLICT, "Case %s was erased already.", row.Code)
 	}
 	if row.State != string(cases.StateClosed) {
-		return cases.Errorf(cases.ECONFLICT, "Case %s is in %s: only a closed case can be erased; close it first.", row.Code, row.State)
+		return nil, cases.Errorf(cases.ECONFLICT, "Case %s is in %s: only a closed case can be erased; close it first.", row.Code, row.State)
+	}
+	blobs, err := s.db.documentBlobs(tx, id)
+	if err != nil {
+		return nil, err
 	}
 	now := s.db.now()
 	steps := []struct {
@@ -41,6 +63,7 @@ func (s *CaseService) erase(tx *gorm.DB, actor cases.Actor, id uuid.UUID, why st
 	}{
 		{"Case key", func() error { return tx.Where("case_id = ?", id).Delete(&caseKeyRow{}).Error }},
 		{"Fingerprints", func() error { return tx.Where("case_id = ?", id).Delete(&fingerprintRow{}).Error }},
+		{"Documents", func() error { return tx.Where("case_id = ?", id).Delete(&documentRow{}).Error }},
 		{"Case", func() error {
 			return tx.Model(&caseRow{}).Where("id = ?", id).Updates(map[string]any{
 				"identity_sealed": nil, "narrative_sealed": nil, "verification_notes_sealed": nil,
@@ -56,11 +79,15 @@ func (s *CaseService) erase(tx *gorm.DB, actor cases.Actor, id uuid.UUID, why st
 	}
 	for _, step := range steps {
 		if err := step.run(); err != nil {
-			return s.db.interpret(err, step.what)
+			return nil, s.db.interpret(err, step.what)
 		}
 	}
-	return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionCaseErased,
-		caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: row.Code, details: map[string]string{"why": why}})
+	details := map[string]string{"why": why}
+	if len(blobs) > 0 {
+		details["documents"] = fmt.Sprint(len(blobs))
+	}
+	return blobs, s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionCaseErased,
+		caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: row.Code, details: details})
 }
 
 // EraseClosedBefore erases every closed case whose closure is older than
@@ -75,8 +102,7 @@ func (s *CaseService) EraseClosedBefore(ctx context.Context, cutoff time.Time) (
 		return 0, s.db.interpret(err, "Cases")
 	}
 	for i, id := range ids {
-		err := s.db.transact(ctx, func(tx *gorm.DB) error { return s.erase(tx, cases.SystemActor, id, "retention") })
-		if err != nil {
+		if err := s.eraseOne(ctx, cases.SystemActor, id, "retention"); err != nil {
 			return i, err
 		}
 	}

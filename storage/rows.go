@@ -334,7 +334,8 @@ func (idempotencyKeyRow) TableName() string { return "idempotency_keys" }
 var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &factoryClientRow{}, &userRow{}, &caseCodeCounterRow{}, &caseRow{},
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditHeadRow{},
 	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}, &sessionRow{},
-	&planVersionRow{}, &caseAlertRow{}, &paymentRow{}, &ledgerLineRow{}, &ledgerSummaryRow{}}
+	&planVersionRow{}, &caseAlertRow{}, &paymentRow{}, &ledgerLineRow{}, &ledgerSummaryRow{},
+	&documentRow{}}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

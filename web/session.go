@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"strings"
 
@@ -52,6 +53,7 @@ type request struct {
 	actor   cases.Actor
 	csrf    string // masked CSRF token for this response's forms
 	htmx    bool
+	parts   *multipart.Reader // a file upload's body, once its reading began
 }
 
 type handlerFunc func(q *request) error
@@ -153,7 +155,10 @@ func (h *Handler) checkCSRF(q *request) error {
 		return errCSRF
 	}
 	token := q.r.Header.Get("X-CSRF-Token")
-	if token == "" {
+	if token == "" && isMultipart(q.r) {
+		// A file sent without script: the token is its form's first part.
+		token = q.multipartToken()
+	} else if token == "" {
 		q.r.Body = http.MaxBytesReader(q.w, q.r.Body, maxFormBytes)
 		if err := q.r.ParseForm(); err != nil {
 			return errCSRF

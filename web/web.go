@@ -31,6 +31,9 @@ type Services struct {
 	Locales   cases.LocaleService
 	Sessions  cases.SessionService
 	Auth      *auth.Authenticator
+	// Documents takes the photos of the verification and follow-up forms;
+	// nil answers their uploads 404.
+	Documents cases.DocumentService
 }
 
 // Config is what a Handler needs.
@@ -120,6 +123,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /cases/{id}/verification", h.private(h.verification))
 	m.Handle("POST /cases/{id}/plan", h.private(h.plan))
 	m.Handle("POST /cases/{id}/follow-ups", h.private(h.followUp))
+	m.Handle("POST /cases/{id}/documents", h.private(h.attach))
 	m.Handle("POST /cases/{id}/transitions", h.private(h.transition))
 	m.Handle("GET /cases/{id}/reveal", h.private(h.revealPage))
 	m.Handle("POST /cases/{id}/reveal", h.private(h.reveal))

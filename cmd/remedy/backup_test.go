@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -18,10 +20,52 @@ import (
 	"github.com/remedy-cases/remedy/storage/storagetest"
 )
 
+// attachDocument attaches a scanned ID (a PDF) to the first of the demo's
+// cases, as a supervisor, and returns it with its content.
+func attachDocument(t *testing.T, vars map[string]string) (*cases.Document, []byte) {
+	t.Helper()
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	db, err := m.openForCommand(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	page, err := storage.NewCaseService(db).ListCases(ctx, cases.CaseFilter{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := append([]byte("%PDF-1.7\n% a household register page\n"), bytes.Repeat([]byte("scan "), 30_000)...)
+	d, err := storage.NewDocumentService(db).AttachDocument(ctx, supervisor(t, db).Actor(), page.Cases[0].ID,
+		cases.NewDocument{Kind: "household_register", Step: cases.StepVerification, Name: cases.NewFileName("户口簿.pdf")},
+		bytes.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, content
+}
+
+func supervisor(t *testing.T, db *storage.DB) *cases.User {
+	t.Helper()
+	users, err := storage.NewUserService(db).ListUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Role == cases.RoleSupervisor {
+			return u
+		}
+	}
+	t.Fatal("no supervisor")
+	return nil
+}
+
 // restoredMatches opens the database of vars and checks that it holds the
-// demo's 40 cases, that the audit chain verifies, and that an identity
-// opens with the keys kept apart from the backup.
-func restoredMatches(t *testing.T, vars map[string]string) {
+// demo's 40 cases, that the audit chain verifies, and that an identity and
+// the document doc (with content) open with the keys kept apart from the
+// backup.
+func restoredMatches(t *testing.T, vars map[string]string, doc *cases.Document, content []byte) {
 	t.Helper()
 	ctx := context.Background()
 	var out bytes.Buffer
@@ -42,19 +86,19 @@ func restoredMatches(t *testing.T, vars map[string]string) {
 	if len(page.Cases) != 40 {
 		t.Fatalf("the restored copy holds %d cases, want 40", len(page.Cases))
 	}
-	var sup *cases.User
-	users, err := storage.NewUserService(db).ListUsers(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range users {
-		if u.Role == cases.RoleSupervisor {
-			sup = u
-		}
-	}
+	sup := supervisor(t, db)
 	conf, err := svc.ReadIdentity(ctx, sup.Actor(), page.Cases[0].ID, cases.ReadReason{Code: "legal_obligation"})
 	if err != nil || conf.Identity.FullName == "" {
 		t.Fatalf("an identity did not open on the restored copy: %v", err)
+	}
+	o, err := storage.NewDocumentService(db).OpenDocument(ctx, sup.Actor(), doc.CaseID, doc.ID, cases.ReadReason{Code: "legal_obligation"})
+	if err != nil {
+		t.Fatalf("the document did not open on the restored copy: %v", err)
+	}
+	defer o.Content.Close()
+	got, err := io.ReadAll(o.Content)
+	if err != nil || !bytes.Equal(got, content) || o.Name.Text() != "户口簿.pdf" {
+		t.Fatalf("the restored document reads %d bytes named %q: %v", len(got), o.Name.Text(), err)
 	}
 }
 
@@ -65,6 +109,7 @@ func TestBackupRestoreEmbedded(t *testing.T) {
 	vars := map[string]string{"REMEDY_DATA_DIR": src, "REMEDY_DEMO_PASSWORD": "demo password 123"}
 	_, _, stop := startServe(t, vars, "--demo")
 	stop()
+	doc, content := attachDocument(t, vars)
 	backup := filepath.Join(t.TempDir(), "remedy-backup.db")
 	var out bytes.Buffer
 	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
@@ -74,12 +119,35 @@ func TestBackupRestoreEmbedded(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"backup", "--out", backup}); err == nil {
 		t.Fatal("a backup overwrote an existing file")
 	}
+	if !strings.Contains(out.String(), "copied 1 sealed documents") {
+		t.Fatalf("backup did not copy the document: %s", out.String())
+	}
 	dst := t.TempDir()
 	copyFile(t, backup, filepath.Join(dst, "remedy.db"))
+	copyDir(t, backup+".blobs", filepath.Join(dst, "blobs"))
 	for _, f := range []string{"age-identity.txt", "age-recipients.txt", "blind-index.key", "signing.key"} {
 		copyFile(t, filepath.Join(src, f), filepath.Join(dst, f))
 	}
-	restoredMatches(t, map[string]string{"REMEDY_DATA_DIR": dst})
+	restoredMatches(t, map[string]string{"REMEDY_DATA_DIR": dst}, doc, content)
+}
+
+// copyDir copies a directory tree, as an operator's cp -a would.
+func copyDir(t *testing.T, from, to string) {
+	t.Helper()
+	err := filepath.WalkDir(from, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		copyFile(t, path, filepath.Join(to, rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestBackupRestorePostgres: pg_dump, then pg_restore into a fresh database,
@@ -97,6 +165,9 @@ func TestBackupRestorePostgres(t *testing.T) {
 	}
 	_, _, stop := startServe(t, vars, "--demo")
 	stop()
+	// The blobs stay where they are (keys/blobs): on PostgreSQL they are
+	// backed up apart, with the blob store's own tools.
+	doc, content := attachDocument(t, vars)
 
 	u, _ := url.Parse(cfg.DatabaseURL)
 	schema := u.Query().Get("search_path")
@@ -121,7 +192,7 @@ func TestBackupRestorePostgres(t *testing.T) {
 	q := restored.Query()
 	q.Set("search_path", schema)
 	restored.RawQuery = q.Encode()
-	restoredMatches(t, map[string]string{"REMEDY_DATA_DIR": keys, "REMEDY_DATABASE_URL": restored.String()})
+	restoredMatches(t, map[string]string{"REMEDY_DATA_DIR": keys, "REMEDY_DATABASE_URL": restored.String()}, doc, content)
 }
 
 func run(t *testing.T, name string, args ...string) {

@@ -90,10 +90,11 @@ schema version. It reads no key file.`,
 	var backupOut string
 	backup := &cobra.Command{
 		Use:   "backup --out FILE",
-		Short: "Copy the embedded database consistently",
+		Short: "Copy the embedded database and the sealed documents consistently",
 		Long: `backup writes a consistent copy of the embedded SQLite database while the
-server runs. On PostgreSQL, use pg_dump (see the README). Keep the key
-files apart from the copy.`,
+server runs, then copies the sealed documents to FILE.blobs/. On
+PostgreSQL, use pg_dump, and copy the blob store apart (see the README).
+Keep the key files apart from the copy.`,
 		Args: noArgs,
 		RunE: m.run(func(cmd *cobra.Command, _ []string) error { return m.backup(cmd.Context(), backupOut) }),
 	}

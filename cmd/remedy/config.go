@@ -67,6 +67,13 @@ type Config struct {
 	// client's report contacts.
 	SMTPURL  string `env:"REMEDY_SMTP_URL"`
 	SMTPFrom string `env:"REMEDY_SMTP_FROM"`
+	// BlobURL says where the sealed documents live: empty for the embedded
+	// store in DataDir/blobs, file:///DIR for another directory, or
+	// s3://[KEY:SECRET@]HOST/BUCKET[/PREFIX] (s3+http:// without TLS) for
+	// S3-compatible object storage shared by several replicas.
+	BlobURL string `env:"REMEDY_BLOB_URL"`
+	// DocumentMaxBytes is the size limit of one document.
+	DocumentMaxBytes int64 `env:"REMEDY_DOCUMENT_MAX_BYTES" envDefault:"20971520"`
 }
 
 // loadConfig reads the environment through getenv.
@@ -131,6 +138,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("configuration: %w", err) // never echo the URL: it may carry a password
 		}
 	}
+	if cfg.DocumentMaxBytes < 1<<10 || cfg.DocumentMaxBytes > 1<<30 {
+		return cfg, fmt.Errorf("configuration: REMEDY_DOCUMENT_MAX_BYTES must be a number of bytes from 1024 to 1073741824 (1 GiB), not %d", cfg.DocumentMaxBytes)
+	}
+	if _, err := cfg.blobLocation(); err != nil {
+		return cfg, fmt.Errorf("configuration: REMEDY_BLOB_URL: %w", err) // never echo the URL: it may carry a secret key
+	}
 	def := storage.DefaultKeyFiles(cfg.DataDir)
 	for _, f := range []struct {
 		value *string
@@ -152,7 +165,8 @@ var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_ID
 	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
 	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_RATE_LIMIT_ADDRESS",
 	"REMEDY_RATE_LIMIT_USER", "REMEDY_DEMO_PASSWORD",
-	"REMEDY_REPORT_TIME", "REMEDY_REPORT_ZONE", "REMEDY_ARREARS_DAYS", "REMEDY_REPORT_FONT", "REMEDY_SMTP_URL", "REMEDY_SMTP_FROM"}
+	"REMEDY_REPORT_TIME", "REMEDY_REPORT_ZONE", "REMEDY_ARREARS_DAYS", "REMEDY_REPORT_FONT", "REMEDY_SMTP_URL", "REMEDY_SMTP_FROM",
+	"REMEDY_BLOB_URL", "REMEDY_DOCUMENT_MAX_BYTES"}
 
 // proxies parses TrustedProxies, which loadConfig has checked.
 func (c Config) proxies() []*net.IPNet {
@@ -214,7 +228,8 @@ func (c Config) reportTime() (hour, minute int, err error) {
 
 // storage is the storage configuration of c.
 func (c Config) storage(log *slog.Logger) storage.Config {
-	return storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, Logger: log, Zone: c.zone(), ArrearsDays: c.ArrearsDays}
+	return storage.Config{DatabaseURL: c.DatabaseURL, DataDir: c.DataDir, Logger: log, Zone: c.zone(), ArrearsDays: c.ArrearsDays,
+		MaxDocumentBytes: c.DocumentMaxBytes}
 }
 
 // zone is the organisation's time zone (REMEDY_REPORT_ZONE), which

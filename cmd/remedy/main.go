@@ -140,7 +140,11 @@ func (m *Main) open(ctx context.Context, cfg Config, log *slog.Logger) (*storage
 		}
 		return nil, err
 	}
-	return storage.Open(ctx, cfg.storage(log), keys)
+	sc := cfg.storage(log)
+	if sc.Blobs, err = cfg.blobStore(ctx); err != nil {
+		return nil, err
+	}
+	return storage.Open(ctx, sc, keys)
 }
 
 // openDatabase opens the database without loading any key: enough to
@@ -174,12 +178,21 @@ func (m *Main) openForCommand(ctx context.Context) (*storage.DB, error) {
 	return db, err
 }
 
-// migrate applies the pending migrations. It reads no key: a migration job
-// needs the database's credentials and nothing that opens an identity.
+// migrate applies the pending migrations, and creates the S3 bucket of
+// the documents if it is missing. It reads no key: a migration job needs
+// the database's and the bucket's credentials and nothing that opens an
+// identity.
 func (m *Main) migrate(ctx context.Context) error {
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
 		return err
+	}
+	created, err := cfg.ensureBucket(ctx)
+	if err != nil {
+		return err
+	}
+	if created {
+		fmt.Fprintln(m.Stdout, "created the documents' bucket")
 	}
 	db, err := m.openDatabase(ctx, cfg, m.logger(cfg))
 	if err != nil {
@@ -348,6 +361,9 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	if len(applied) > 0 {
 		log.Info("migrated", "applied", len(applied), "dialect", db.Dialect())
 	}
+	if !cfg.embedded() && cfg.BlobURL == "" {
+		log.Warn("documents are kept in this server's data directory: with several replicas, set REMEDY_BLOB_URL to a shared S3 bucket")
+	}
 
 	if demo {
 		if err := m.seedDemo(ctx, db, cfg.DemoPassword); err != nil {
@@ -410,5 +426,5 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
 		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
-		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db)}
+		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db)}
 }

@@ -152,6 +152,12 @@ func TestConfigErrors(t *testing.T) {
 		"rate window":    {"REMEDY_RATE_LIMIT_ADDRESS": "600/1500ms"},
 		"rate negative":  {"REMEDY_RATE_LIMIT_ADDRESS": "-5/1m"},
 		"rate words":     {"REMEDY_RATE_LIMIT_USER": "lots/hour"},
+		"blob scheme":    {"REMEDY_BLOB_URL": "ftp://root:hunter2@files/x"},
+		"blob no bucket": {"REMEDY_BLOB_URL": "s3://key:hunter2@s3.example.org"},
+		"blob one key":   {"REMEDY_BLOB_URL": "s3://hunter2@s3.example.org/docs"},
+		"blob relative":  {"REMEDY_BLOB_URL": "file://hunter2/docs"},
+		"document size":  {"REMEDY_DOCUMENT_MAX_BYTES": "20MB"},
+		"document tiny":  {"REMEDY_DOCUMENT_MAX_BYTES": "10"},
 	} {
 		_, err := loadConfig(envOf(vars))
 		if err == nil {

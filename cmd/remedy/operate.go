@@ -5,11 +5,23 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/remedy-cases/remedy/storage"
 )
 
-// backup writes a consistent copy of the embedded database.
+// backup writes a consistent copy of the embedded database to out, then
+// a copy of the sealed documents to out.blobs/. The database comes first:
+// a document's blob is written before its row, and blobs never change, so
+// every document of the copied database has its blob in the copy (but one
+// erased meanwhile); a blob written after it is an orphan there, which the
+// restored server's sweep removes.
 func (m *Main) backup(ctx context.Context, out string) error {
+	blobsOut := out + ".blobs"
+	if _, err := os.Stat(blobsOut); err == nil {
+		return fmt.Errorf("%s exists; a backup never overwrites a file", blobsOut)
+	}
 	db, err := m.openForCommand(ctx)
 	if err != nil {
 		return err
@@ -19,6 +31,18 @@ func (m *Main) backup(ctx context.Context, out string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "backed up the database to %s; keep the key files apart from it\n", out)
+	if db.Blobs() == nil {
+		return nil
+	}
+	dst, err := storage.NewFileBlobs(blobsOut)
+	if err != nil {
+		return err
+	}
+	n, err := storage.CopyBlobs(ctx, db.Blobs(), dst)
+	if err != nil {
+		return fmt.Errorf("copied %d documents to %s, then: %w", n, blobsOut, err)
+	}
+	fmt.Fprintf(m.Stdout, "copied %d sealed documents to %s; restore it as blobs/ in the data directory\n", n, blobsOut)
 	return nil
 }
 

@@ -34,8 +34,8 @@ func generator(cfg Config, db *storage.DB, log *slog.Logger) (*reports.Generator
 }
 
 // scheduler migrates River's tables and returns the scheduler of the
-// monthly reports and the retention purge, its jobs kept in the same
-// database as the cases.
+// monthly reports, the retention purge and the sweep of orphaned document
+// blobs, its jobs kept in the same database as the cases.
 func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *slog.Logger) (*schedule.Scheduler, func(), error) {
 	gen, err := generator(cfg, db, log)
 	if err != nil {
@@ -44,6 +44,9 @@ func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *s
 	hour, minute, _ := cfg.reportTime()
 	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute,
 		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db)}
+	if db.Blobs() != nil {
+		sc.Orphans = storage.NewDocumentService(db)
+	}
 	if cfg.SMTPURL != "" {
 		if sc.Mailer, err = schedule.NewMailer(cfg.SMTPURL, cfg.SMTPFrom); err != nil {
 			return nil, nil, err

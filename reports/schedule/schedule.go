@@ -1,7 +1,8 @@
 // Package schedule runs Remedy's background work with River, in the
 // database of the cases: the monthly reports (a periodic job early each
 // month fans out one job per active client, and each new report gets a
-// delivery job) and the hourly retention purge. Every step is idempotent
+// delivery job), the hourly retention purge and the hourly sweep of
+// orphaned document blobs. Every step is idempotent
 // (unique jobs, first-only storage, sent reports skipped, erasure of what is
 // still sealed), and River's elected leader alone enqueues periodic jobs, so
 // several serve processes on one database, a retried job or a restart give
@@ -57,6 +58,13 @@ type RetentionArgs struct{}
 
 func (RetentionArgs) Kind() string { return "retention_purge" }
 
+// OrphanArgs asks for the sealed blobs that no document refers to to be
+// removed: what a crash between the blob store and the database, or a
+// deletion that failed after an erasure, left behind.
+type OrphanArgs struct{}
+
+func (OrphanArgs) Kind() string { return "document_orphans" }
+
 var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 
 // hourly makes a job unique within its clock hour: however many processes
@@ -69,6 +77,17 @@ type Eraser interface {
 	// holds sealed data, and returns how many it erased.
 	EraseClosedBefore(ctx context.Context, cutoff time.Time) (int, error)
 }
+
+// OrphanSweeper removes blobs written before cutoff that no document
+// refers to, and returns how many it removed.
+type OrphanSweeper interface {
+	RemoveOrphanBlobs(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// DefaultOrphanGrace is how old an unreferenced blob must be before the
+// sweep removes it: far longer than an upload may take (15 minutes) to
+// record its row once its blob is whole.
+const DefaultOrphanGrace = time.Hour
 
 // Config is what the scheduler needs.
 type Config struct {
@@ -86,6 +105,11 @@ type Config struct {
 	// notes this many days after its closure, by Eraser, hourly.
 	RetentionDays int
 	Eraser        Eraser
+
+	// Orphans, when set, sweeps the blobs no document refers to, hourly,
+	// once they are OrphanGrace old (DefaultOrphanGrace if zero).
+	Orphans     OrphanSweeper
+	OrphanGrace time.Duration
 }
 
 // Scheduler is a running River client.
@@ -155,6 +179,9 @@ func (s *Scheduler) riverConfig() *river.Config {
 	if s.cfg.RetryDelay == 0 {
 		s.cfg.RetryDelay = 30 * time.Second
 	}
+	if s.cfg.OrphanGrace == 0 {
+		s.cfg.OrphanGrace = DefaultOrphanGrace
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &monthlyWorker{s: s})
 	river.AddWorker(workers, &clientWorker{s: s})
@@ -162,6 +189,7 @@ func (s *Scheduler) riverConfig() *river.Config {
 	// Registered always, so that a purge queued while retention was on
 	// completes (doing nothing) after it is turned off.
 	river.AddWorker(workers, &retentionWorker{s: s})
+	river.AddWorker(workers, &orphanWorker{s: s})
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(monthly{s.cfg.Hour, s.cfg.Minute, s.cfg.Generator.Zone},
 		func() (river.JobArgs, *river.InsertOpts) {
 			return MonthlyArgs{Month: s.previousMonth().String()}, unique
@@ -174,6 +202,11 @@ func (s *Scheduler) riverConfig() *river.Config {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, hourly },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "retention_purge"}))
+	}
+	if s.cfg.Orphans != nil {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return OrphanArgs{}, hourly },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "document_orphans"}))
 	}
 	return &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
@@ -314,6 +347,28 @@ func (w *retentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 	}
 	if n > 0 {
 		w.s.cfg.Log.Info("retention erased closed cases", "erased", n)
+	}
+	return nil
+}
+
+type orphanWorker struct {
+	river.WorkerDefaults[OrphanArgs]
+	s *Scheduler
+}
+
+// Work sweeps the orphaned blobs. The cutoff is in wall-clock time, the
+// clock of the blob store's timestamps, never the reports' clock.
+func (w *orphanWorker) Work(ctx context.Context, job *river.Job[OrphanArgs]) error {
+	if w.s.cfg.Orphans == nil {
+		return nil
+	}
+	n, err := w.s.cfg.Orphans.RemoveOrphanBlobs(ctx, time.Now().Add(-w.s.cfg.OrphanGrace))
+	if err != nil {
+		w.s.cfg.Log.Error("orphan blob sweep failed; will retry", "removed", n, "attempt", job.Attempt, "type", fmt.Sprintf("%T", err))
+		return err
+	}
+	if n > 0 {
+		w.s.cfg.Log.Info("removed orphaned document blobs", "removed", n)
 	}
 	return nil
 }

@@ -321,3 +321,43 @@ func TestNoRetention(t *testing.T) {
 		}
 	})
 }
+
+// TestOrphanSweep: the sweep is a periodic River job, run at start and once
+// an hour between all schedulers; it removes a blob that a crash left
+// without its document, and keeps a document's blob.
+func TestOrphanSweep(t *testing.T) {
+	eachDialect(t, func(t *testing.T, cfg storage.Config, db *storage.DB) {
+		w := newWorld(t, db)
+		c := w.caseAt(t, time.Date(2026, 10, 25, 10, 0, 0, 0, time.UTC), false)
+		docs := storage.NewDocumentService(db)
+		doc, err := docs.AttachDocument(ctx, w.fixture.Supervisor.Actor(), c.ID, cases.NewDocument{Kind: "receipt"},
+			strings.NewReader("%PDF-1.7\n% a receipt\n"))
+		must(t, err)
+		// What a crash between the blob store and the transaction leaves.
+		orphan := storage.NewBlobKey()
+		must(t, db.Blobs().Put(ctx, orphan, func(w io.Writer) error { _, err := w.Write([]byte("sealed")); return err }))
+		sweep := func(c *schedule.Config) { c.Orphans, c.OrphanGrace = docs, time.Nanosecond }
+		w.scheduler(t, cfg, nil, sweep)
+		w.scheduler(t, cfg, nil, sweep)
+		g := db.Gorm()
+		waitFor(t, "the sweep to run", func() bool {
+			var done, pending int64
+			g.Raw("SELECT count(*) FROM river_job WHERE kind = 'document_orphans' AND state = 'completed'").Scan(&done)
+			g.Raw("SELECT count(*) FROM river_job WHERE kind = 'document_orphans' AND state <> 'completed'").Scan(&pending)
+			return done > 0 && pending == 0
+		})
+		if _, err := db.Blobs().Open(ctx, orphan); err != storage.ErrBlobNotFound {
+			t.Errorf("the orphan survived: %v", err)
+		}
+		o, err := docs.OpenDocument(ctx, w.fixture.Supervisor.Actor(), c.ID, doc.ID, cases.ReadReason{Code: "pay_stipend"})
+		if err != nil {
+			t.Fatalf("the document's blob was swept: %v", err)
+		}
+		o.Content.Close()
+		var jobs int64
+		g.Raw("SELECT count(*) FROM river_job WHERE kind = 'document_orphans'").Scan(&jobs)
+		if jobs != 1 {
+			t.Errorf("%d sweeps for two schedulers in one hour, want 1", jobs)
+		}
+	})
+}

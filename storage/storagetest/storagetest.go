@@ -112,11 +112,16 @@ func OpenWith(tb testing.TB, cfg storage.Config, keys *storage.Keyring) *storage
 }
 
 // Config returns the configuration of a fresh, empty database of dialect:
-// a new directory for SQLite, a new schema for PostgreSQL (dropped at cleanup).
+// a new directory for SQLite, a new schema for PostgreSQL (dropped at
+// cleanup), with an embedded blob store in a directory of its own.
 func Config(tb testing.TB, d storage.Dialect) storage.Config {
 	tb.Helper()
+	blobs, err := storage.NewFileBlobs(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if d == storage.SQLite {
-		return storage.Config{DataDir: tb.TempDir()}
+		return storage.Config{DataDir: tb.TempDir(), Blobs: blobs}
 	}
 	base := RequirePostgres(tb)
 	schema := "test_" + randomHex(tb, 8)
@@ -148,7 +153,7 @@ func Config(tb testing.TB, d storage.Dialect) storage.Config {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return storage.Config{DatabaseURL: u.String()}
+	return storage.Config{DatabaseURL: u.String(), Blobs: blobs}
 }
 
 func randomHex(tb testing.TB, n int) string {
