@@ -203,6 +203,9 @@ func totalsView(totals []cases.PayerTotals) []PayerTotals {
 func paymentView(p *cases.Payment, staff bool) Payment {
 	v := Payment{Id: p.ID, Payer: PaymentPayer(p.Payer), Amount: p.Amount.Amount, Currency: p.Amount.Currency,
 		PaidOn: date(p.PaidOn), Month: p.Month.String(), Method: PaymentMethod(p.Method)}
+	if p.ProofDocuments > 0 {
+		v.ProofDocuments = &p.ProofDocuments
+	}
 	if p.ReversalOf.Valid {
 		v.ReversalOf = &p.ReversalOf.UUID
 	}

@@ -71,8 +71,17 @@ func TestLedgerThroughAPI(t *testing.T) {
 	if res := e.do("POST", path+"/payments/"+first.Id.String()+"/reversal", worker, nil); res.status != http.StatusConflict {
 		t.Fatalf("a second reversal: %d", res.status)
 	}
-	if res := pay(map[string]any{"proof_ref": "WX-2026-10b"}); res.status != http.StatusCreated {
+	res = pay(map[string]any{"proof_ref": "WX-2026-10b"})
+	if res.status != http.StatusCreated {
 		t.Fatalf("paying again: %d %s", res.status, res.body)
+	}
+	var again api.Payment
+	res.decode(t, &again)
+	// Its transfer slip, attached as the payment's proof: both views count
+	// it, neither names it.
+	slip := uploadBody(t, [][2]string{{"kind", "receipt"}, {"step", "payment"}, {"payment_id", again.Id.String()}}, canary+".jpg", smallJPEG(t))
+	if res := e.do("POST", path+"/documents", worker, slip); res.status != http.StatusCreated {
+		t.Fatalf("a payment's receipt: %d %s", res.status, res.body)
 	}
 
 	var staff, brand api.CaseLedger
@@ -84,6 +93,16 @@ func TestLedgerThroughAPI(t *testing.T) {
 	}
 	if len(brand.Payments) != 3 || brand.Payments[0].ProofRef != nil || brand.Payments[0].RecordedBy != nil {
 		t.Fatalf("the brand sees proof references or who recorded: %s", brandRes.body)
+	}
+	for _, ps := range [][]api.Payment{staff.Payments, brand.Payments} {
+		for _, p := range ps {
+			if want := p.Id == again.Id; (p.ProofDocuments != nil && *p.ProofDocuments == 1) != want {
+				t.Errorf("payment %s has proof documents %v", p.Id, p.ProofDocuments)
+			}
+		}
+	}
+	if strings.Contains(string(brandRes.body), canary) {
+		t.Fatalf("the brand's ledger names the receipt: %s", brandRes.body)
 	}
 	var oct api.LedgerLine
 	for _, l := range staff.Lines {

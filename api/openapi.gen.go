@@ -1498,13 +1498,16 @@ type Payment struct {
 	Method     PaymentMethod       `json:"method"`
 
 	// Month Example: 2026-10
-	Month      Month               `json:"month"`
-	PaidOn     openapi_types.Date  `json:"paid_on"`
-	Payer      PaymentPayer        `json:"payer"`
-	ProofRef   *string             `json:"proof_ref,omitempty"`
-	RecordedBy *openapi_types.UUID `json:"recorded_by,omitempty"`
-	ReversalOf *openapi_types.UUID `json:"reversal_of,omitempty"`
-	ReversedBy *openapi_types.UUID `json:"reversed_by,omitempty"`
+	Month  Month              `json:"month"`
+	PaidOn openapi_types.Date `json:"paid_on"`
+	Payer  PaymentPayer       `json:"payer"`
+
+	// ProofDocuments How many documents (a receipt, a transfer slip) are attached to the payment as its proof; they stay sealed, and only the case's worker and supervisors open them.
+	ProofDocuments *int                `json:"proof_documents,omitempty"`
+	ProofRef       *string             `json:"proof_ref,omitempty"`
+	RecordedBy     *openapi_types.UUID `json:"recorded_by,omitempty"`
+	ReversalOf     *openapi_types.UUID `json:"reversal_of,omitempty"`
+	ReversedBy     *openapi_types.UUID `json:"reversed_by,omitempty"`
 }
 
 // PaymentPayer defines model for Payment.Payer.

@@ -35,8 +35,11 @@ type Payment struct {
 	ReversalOf uuid.NullUUID
 	ReversedBy uuid.NullUUID // set when a later entry reversed this one
 	FollowUpID uuid.NullUUID // the follow-up that recorded it, if one did
-	RecordedBy uuid.UUID
-	CreatedAt  time.Time
+	// ProofDocuments counts the documents (receipts, transfer slips)
+	// attached to it; they stay sealed, only the count is known.
+	ProofDocuments int
+	RecordedBy     uuid.UUID
+	CreatedAt      time.Time
 }
 
 // PaymentInput is what a case worker records.

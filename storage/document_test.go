@@ -503,3 +503,44 @@ func TestRemoveOrphanBlobs(t *testing.T) {
 		open(t, docs, e.actor(e.Worker), d)
 	})
 }
+
+// TestPaymentProofDocument: a receipt attached to a payment is counted on
+// that payment in the case's ledger, and only on it; a payment of another
+// case cannot take it.
+func TestPaymentProofDocument(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		docs := storage.NewDocumentService(db)
+		ledger := storage.NewLedgerService(db)
+		c := e.mustReach(t, cases.StateFollowUp)
+		paid, err := ledger.RecordPayment(ctx, e.actor(e.Worker), c.ID, e.payment(cases.PayerFactory, 40000, "2026-11", "BANK-7"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := ledger.RecordPayment(ctx, e.actor(e.Worker), c.ID, e.payment(cases.PayerBrand, 40000, "2026-11", "WX-7"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			e.attach(t, docs, c, cases.NewDocument{Kind: "receipt", Step: cases.StepPayment,
+				PaymentID: uuid.NullUUID{UUID: paid.ID, Valid: true}, Name: cases.NewFileName("slip.pdf")}, pdfWith("slip"))
+		}
+		_, payments, err := ledger.CaseLedger(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[uuid.UUID]int{}
+		for _, p := range payments {
+			got[p.ID] = p.ProofDocuments
+		}
+		if got[paid.ID] != 2 || got[other.ID] != 0 {
+			t.Fatalf("proof documents per payment %v; want 2 on %s, none on %s", got, paid.ID, other.ID)
+		}
+		second := e.mustReach(t, cases.StateFollowUp)
+		_, err = docs.AttachDocument(ctx, e.actor(e.Worker), second.ID, cases.NewDocument{Kind: "receipt", Step: cases.StepPayment,
+			PaymentID: uuid.NullUUID{UUID: paid.ID, Valid: true}, Name: cases.NewFileName("slip.pdf")}, bytes.NewReader(pdfWith("slip")))
+		if !slices.Equal(failureNames(err), []string{"payment_id"}) {
+			t.Fatalf("a receipt for another case's payment: %v", err)
+		}
+	})
+}

@@ -432,8 +432,29 @@ func (s *LedgerService) CaseLedger(ctx context.Context, caseID uuid.UUID) (*case
 			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
 		}
 		inputs, err := s.db.ledgerInputs(tx, []uuid.UUID{caseID})
+		if err != nil {
+			return err
+		}
 		in = inputs[caseID]
-		return err
+		if in == nil {
+			return nil
+		}
+		var proofs []struct {
+			PaymentID uuid.UUID
+			N         int
+		}
+		if err := tx.Model(&documentRow{}).Select("payment_id, count(*) AS n").
+			Where("case_id = ? AND payment_id IS NOT NULL", caseID).Group("payment_id").Scan(&proofs).Error; err != nil {
+			return s.db.interpret(err, "Documents")
+		}
+		for _, p := range in.Payments {
+			for _, d := range proofs {
+				if d.PaymentID == p.ID {
+					p.ProofDocuments = d.N
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
