@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"net/http"
 	"sort"
@@ -19,7 +20,28 @@ var errCaseNotFound = cases.Errorf(cases.ENOTFOUND, "Case not found.")
 // caseFor loads the case id if the caller may see it; a case it may not see
 // answers exactly as one that does not exist.
 func (h handlers) caseFor(c echo.Context, id uuid.UUID) (*cases.Case, error) {
-	found, err := h.Cases.FindCase(c.Request().Context(), id)
+	return h.visible(c, id, h.Cases.FindCase)
+}
+
+// factsFinder finds a case's own facts without its plan and links, in one
+// query; storage's case service is one. (It belongs in cases.CaseService;
+// until it is there, a service without it is asked for the whole case.)
+type factsFinder interface {
+	FindCaseFacts(ctx context.Context, id uuid.UUID) (*cases.Case, error)
+}
+
+// caseFactsFor is caseFor for a handler that needs only to know that the
+// caller may see the case, and its facts: an edit, which loads the case
+// again in its own transaction, or a read of sealed data.
+func (h handlers) caseFactsFor(c echo.Context, id uuid.UUID) (*cases.Case, error) {
+	if f, ok := h.Cases.(factsFinder); ok {
+		return h.visible(c, id, f.FindCaseFacts)
+	}
+	return h.caseFor(c, id)
+}
+
+func (h handlers) visible(c echo.Context, id uuid.UUID, find func(context.Context, uuid.UUID) (*cases.Case, error)) (*cases.Case, error) {
+	found, err := find(c.Request().Context(), id)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +98,10 @@ func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
 	if err != nil {
 		return err
 	}
-	names := h.factoryNames(c)
+	names, err := h.pageFactoryNames(c, page.Cases)
+	if err != nil {
+		return err
+	}
 	for _, cs := range page.Cases {
 		v, err := h.view(c, cs, names, nil)
 		if err != nil {
@@ -156,7 +181,7 @@ func (h handlers) TransitionCase(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	tr := cases.TransitionRequest{Event: cases.Event(req.Event), Reason: cases.NewNote(deref(req.Reason))}
@@ -179,7 +204,7 @@ func (h handlers) AssignCase(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	return h.respondEdit(c)(h.Cases.Assign(c.Request().Context(), actorOf(c), id, req.Version, req.CaseworkerId))
@@ -190,7 +215,7 @@ func (h handlers) ConfirmRemoval(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	return h.respondEdit(c)(h.Cases.ConfirmRemoval(c.Request().Context(), actorOf(c), id, req.Version,
@@ -202,7 +227,7 @@ func (h handlers) CorrectFacts(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	f := cases.Facts{
@@ -224,7 +249,7 @@ func (h handlers) ResolveAlert(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	return h.respondEdit(c)(h.Cases.ResolveAlert(c.Request().Context(), actorOf(c), id, req.Version, cases.NewNote(req.Reason)))
@@ -235,7 +260,7 @@ func (h handlers) RecordVerification(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	v := cases.Verification{
@@ -254,7 +279,7 @@ func (h handlers) PutPlan(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	p := cases.PlanInput{
@@ -274,7 +299,7 @@ func (h handlers) AddFollowUp(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	f, err := h.Cases.AddFollowUp(c.Request().Context(), actorOf(c), id, cases.FollowUpInput{
@@ -290,7 +315,7 @@ func (h handlers) AddFollowUp(c echo.Context, id CaseID) error {
 }
 
 func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -317,7 +342,7 @@ func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
 }
 
 func (h handlers) ReadIdentity(c echo.Context, id CaseID, params ReadIdentityParams) error {
-	found, err := h.caseFor(c, id)
+	found, err := h.caseFactsFor(c, id)
 	if err != nil {
 		return err
 	}
@@ -339,7 +364,7 @@ func (h handlers) ReadIdentity(c echo.Context, id CaseID, params ReadIdentityPar
 
 // ReadNotes opens every note of a case, audited with its reason.
 func (h handlers) ReadNotes(c echo.Context, id CaseID, params ReadNotesParams) error {
-	found, err := h.caseFor(c, id)
+	found, err := h.caseFactsFor(c, id)
 	if err != nil {
 		return err
 	}
@@ -392,7 +417,7 @@ func (h handlers) CorrectIdentity(c echo.Context, id CaseID) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	if _, err := h.caseFor(c, id); err != nil {
+	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
 	return h.respondEdit(c)(h.Cases.CorrectIdentity(c.Request().Context(), actorOf(c), id, req.Version, identityIn(req.Identity)))
@@ -409,11 +434,48 @@ func (h handlers) respondEdit(c echo.Context) func(*cases.Case, error) error {
 }
 
 func (h handlers) respondCase(c echo.Context, status int, cs *cases.Case) error {
-	v, err := h.view(c, cs, h.factoryNames(c), nil)
+	names, err := h.pageFactoryNames(c, []*cases.Case{cs})
+	if err != nil {
+		return err
+	}
+	v, err := h.view(c, cs, names, nil)
 	if err != nil {
 		return err
 	}
 	return c.JSON(status, v)
+}
+
+// factoryNamer names many factories in one query; storage's factory
+// service is one. (It belongs in cases.FactoryService; until it is there,
+// a service without it is asked factory by factory.)
+type factoryNamer interface {
+	FactoryNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error)
+}
+
+// pageFactoryNames looks up the factory names of a page of cases at once.
+func (h handlers) pageFactoryNames(c echo.Context, page []*cases.Case) (func(uuid.UUID) (string, error), error) {
+	namer, ok := h.Factories.(factoryNamer)
+	if !ok || len(page) == 0 {
+		return h.factoryNames(c), nil
+	}
+	ids := make([]uuid.UUID, 0, len(page))
+	seen := make(map[uuid.UUID]bool, len(page))
+	for _, cs := range page {
+		if !seen[cs.FactoryID] {
+			seen[cs.FactoryID] = true
+			ids = append(ids, cs.FactoryID)
+		}
+	}
+	names, err := namer.FactoryNames(c.Request().Context(), ids)
+	if err != nil {
+		return nil, err
+	}
+	return func(id uuid.UUID) (string, error) {
+		if n, ok := names[id]; ok {
+			return n, nil
+		}
+		return "", cases.Errorf(cases.ENOTFOUND, "Factory not found.")
+	}, nil
 }
 
 // factoryNames looks factory names up once per request.

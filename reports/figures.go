@@ -129,6 +129,23 @@ type Row struct {
 	Currency        string       `json:"currency"`
 }
 
+// Earlier sums up the cases of a client that were closed before a report's
+// window (Window) and stayed closed. Of them a month's figures need only
+// that they stand closed and what was paid for them: the rest (new cases,
+// closures, follow-ups, clocks, the table) is about the window.
+type Earlier struct {
+	Closed  int
+	Ledgers []*cases.LedgerInput // their stipend ledgers' inputs, for the figures to date
+}
+
+// Window returns the first day, in zone, of the twelve months the report of
+// month shows (its chart of new cases): a case closed before it and still
+// closed needs no history of its own (Earlier).
+func Window(month cases.Month, zone *time.Location) time.Time {
+	first := month.Add(-11)
+	return time.Date(first.Year, first.Month, 1, 0, 0, 0, 0, zone)
+}
+
 // Build computes the figures of client's month from its case histories. zone
 // decides the day of an instant, such as when a case was filed or closed.
 // A month's stipend is late, for the arrears, cases.DefaultGraceDays after
@@ -139,6 +156,13 @@ func Build(client string, month cases.Month, zone *time.Location, histories []*c
 
 // BuildWithGrace is Build with graceDays for the arrears (REMEDY_ARREARS_DAYS).
 func BuildWithGrace(client string, month cases.Month, zone *time.Location, graceDays int, histories []*cases.CaseHistory) *Figures {
+	return BuildFrom(client, month, zone, graceDays, histories, Earlier{})
+}
+
+// BuildFrom is BuildWithGrace from the histories of the cases not closed
+// before the month's Window, and the ledgers of those that were: the same
+// figures as BuildWithGrace from every history.
+func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays int, histories []*cases.CaseHistory, earlier Earlier) *Figures {
 	start, end := month.Start(), month.End()
 	f := &Figures{Client: client, Month: month.String(), Zone: zone.String()}
 	byState := map[cases.State]int{}
@@ -154,6 +178,42 @@ func BuildWithGrace(client string, month cases.Month, zone *time.Location, grace
 	// The month's last instant in the zone: what was known at its end.
 	monthEnd := time.Date(month.Year, month.Month+1, 1, 0, 0, 0, 0, zone).Add(-time.Nanosecond)
 	var contact, approval clockTally
+
+	// addLedger adds a case's ledger, as it stood at the month's end, to the
+	// stipends: what was owed up to the month and paid for it, and what was
+	// late then. It returns the case's due and paid for the month.
+	addLedger := func(in *cases.LedgerInput) (due, paid cases.Money, inArrears bool) {
+		if in == nil || len(in.Versions) == 0 {
+			return
+		}
+		l := cases.BuildLedger(*in, monthEnd, zone, graceDays)
+		inArrears = l.ArrearsSince != nil
+		for _, line := range l.Lines {
+			if month.Before(line.Month) {
+				continue
+			}
+			k := payerCurrency{line.Payer, line.Currency}
+			s := stipends[k]
+			if s == nil {
+				s = &Stipend{Payer: k.payer, Currency: k.currency}
+				stipends[k] = s
+			}
+			s.DueToDate += line.Due
+			s.PaidToDate += line.Paid
+			if line.Month == month {
+				s.DueThisMonth += line.Due
+				s.PaidThisMonth += line.Paid
+				due.Amount, due.Currency = due.Amount+line.Due, line.Currency
+				paid.Amount, paid.Currency = paid.Amount+line.Paid, line.Currency
+			}
+		}
+		for _, t := range l.Totals {
+			if s := stipends[payerCurrency{t.Payer, t.Currency}]; s != nil {
+				s.Arrears += t.Arrears
+			}
+		}
+		return
+	}
 
 	for _, h := range histories {
 		c := h.Case
@@ -196,36 +256,7 @@ func BuildWithGrace(client string, month cases.Month, zone *time.Location, grace
 		}
 		// The ledger as it stood at the month's end: what was owed up to the
 		// month and paid for it, and what was late then.
-		var due, paid cases.Money
-		inArrears := false
-		if h.Ledger != nil && len(h.Ledger.Versions) > 0 {
-			l := cases.BuildLedger(*h.Ledger, monthEnd, zone, graceDays)
-			inArrears = l.ArrearsSince != nil
-			for _, line := range l.Lines {
-				if month.Before(line.Month) {
-					continue
-				}
-				k := payerCurrency{line.Payer, line.Currency}
-				s := stipends[k]
-				if s == nil {
-					s = &Stipend{Payer: k.payer, Currency: k.currency}
-					stipends[k] = s
-				}
-				s.DueToDate += line.Due
-				s.PaidToDate += line.Paid
-				if line.Month == month {
-					s.DueThisMonth += line.Due
-					s.PaidThisMonth += line.Paid
-					due.Amount, due.Currency = due.Amount+line.Due, line.Currency
-					paid.Amount, paid.Currency = paid.Amount+line.Paid, line.Currency
-				}
-			}
-			for _, t := range l.Totals {
-				if s := stipends[payerCurrency{t.Payer, t.Currency}]; s != nil {
-					s.Arrears += t.Arrears
-				}
-			}
-		}
+		due, paid, inArrears := addLedger(h.Ledger)
 		if owes(h, month, monthEnd, zone) {
 			f.FollowUps.Due++
 			if lastInMonth != nil {
@@ -272,6 +303,10 @@ func BuildWithGrace(client string, month cases.Month, zone *time.Location, grace
 		f.Rows = append(f.Rows, r)
 	}
 
+	byState[cases.StateClosed] += earlier.Closed
+	for _, in := range earlier.Ledgers {
+		addLedger(in)
+	}
 	for _, s := range cases.States {
 		f.ByState = append(f.ByState, StateCount{s, byState[s]})
 	}

@@ -14,6 +14,16 @@ import (
 	cases "github.com/remedy-cases/remedy/case"
 )
 
+// windowedHistories is a report service that can leave the cases closed
+// before a report's window out of its histories and sum them up instead, so
+// that a month's report does not load every case a client ever had;
+// storage's is one. (It belongs in cases.ReportService; until it is there,
+// a service without it gives every history.)
+type windowedHistories interface {
+	CaseHistoriesSince(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]*cases.CaseHistory, error)
+	ClosedBefore(ctx context.Context, clientID uuid.UUID, since, until time.Time) (int, []*cases.LedgerInput, error)
+}
+
 // Generator builds, renders and stores a client's monthly report.
 type Generator struct {
 	Reports cases.ReportService
@@ -49,15 +59,30 @@ func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.
 	// Cases filed up to the end of the month's last day in the zone.
 	end := month.End()
 	until := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, g.Zone)
-	histories, err := g.Reports.CaseHistories(ctx, clientID, until)
-	if err != nil {
-		return nil, nil, err
-	}
 	grace := g.GraceDays
 	if grace == 0 {
 		grace = cases.DefaultGraceDays
 	}
-	f := BuildWithGrace(client.Name, month, g.Zone, grace, histories)
+	var f *Figures
+	if w, ok := g.Reports.(windowedHistories); ok {
+		// Only the cases of the window in full; those closed before, summed.
+		since := Window(month, g.Zone)
+		histories, err := w.CaseHistoriesSince(ctx, clientID, since, until)
+		if err != nil {
+			return nil, nil, err
+		}
+		closed, ledgers, err := w.ClosedBefore(ctx, clientID, since, until)
+		if err != nil {
+			return nil, nil, err
+		}
+		f = BuildFrom(client.Name, month, g.Zone, grace, histories, Earlier{Closed: closed, Ledgers: ledgers})
+	} else {
+		histories, err := g.Reports.CaseHistories(ctx, clientID, until)
+		if err != nil {
+			return nil, nil, err
+		}
+		f = BuildWithGrace(client.Name, month, g.Zone, grace, histories)
+	}
 	var buf bytes.Buffer
 	missing, err := Render(&buf, f, g.Fonts)
 	if err != nil {

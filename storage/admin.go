@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -143,6 +145,70 @@ func (s *FactoryService) ListFactories(ctx context.Context) ([]*cases.Factory, e
 	return out, s.withClients(g, out)
 }
 
+// FactoryNames returns the names of the factories of ids that exist, in
+// at most one query: a page of cases, or an answered case, names its
+// factories with it. A factory's name never changes once it is created
+// (a duplicate is merged away, not renamed), so names read lately are
+// kept in memory for a while (factoryNameTTL, at most factoryNameMax).
+func (s *FactoryService) FactoryNames(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	out := make(map[uuid.UUID]string, len(ids))
+	missing := s.db.factoryNames.lookup(ids, out)
+	if len(missing) == 0 {
+		return out, nil
+	}
+	var rows []factoryRow
+	if err := s.db.gorm.WithContext(ctx).Select("id", "name").Where("id IN ?", missing).Find(&rows).Error; err != nil {
+		return nil, s.db.interpret(err, "Factories")
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	s.db.factoryNames.store(rows)
+	return out, nil
+}
+
+// nameCache keeps factory names by id.
+type nameCache struct {
+	mu      sync.Mutex
+	names   map[uuid.UUID]string
+	expires time.Time
+}
+
+const (
+	factoryNameTTL = 5 * time.Minute
+	factoryNameMax = 10_000
+)
+
+// lookup copies the cached names of ids into out and returns the ids it lacks.
+func (c *nameCache) lookup(ids []uuid.UUID, out map[uuid.UUID]string) []uuid.UUID {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Now().After(c.expires) {
+		c.names = nil
+	}
+	var missing []uuid.UUID
+	for _, id := range ids {
+		if n, ok := c.names[id]; ok {
+			out[id] = n
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	return missing
+}
+
+func (c *nameCache) store(rows []factoryRow) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.names == nil || len(c.names)+len(rows) > factoryNameMax {
+		c.names = make(map[uuid.UUID]string, len(rows))
+		c.expires = time.Now().Add(factoryNameTTL)
+	}
+	for _, r := range rows {
+		c.names[r.ID] = r.Name
+	}
+}
+
 // withClients fills the brands of factories in one query.
 func (s *FactoryService) withClients(tx *gorm.DB, factories []*cases.Factory) error {
 	if len(factories) == 0 {
@@ -228,12 +294,19 @@ func (s *UserService) CreateUser(ctx context.Context, actor cases.Actor, n cases
 	return row.domain(), nil
 }
 
+// FindUserByID answers from a short cache (usercache.go): it serves the
+// user check of every authenticated request.
 func (s *UserService) FindUserByID(ctx context.Context, id uuid.UUID) (*cases.User, error) {
+	if u := s.db.users.get(id); u != nil {
+		return u, nil
+	}
 	var row userRow
 	if err := s.db.gorm.WithContext(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, s.db.interpret(err, "User")
 	}
-	return row.domain(), nil
+	u := row.domain()
+	s.db.users.put(u)
+	return u, nil
 }
 
 func (s *UserService) FindUserByEmail(ctx context.Context, email string) (*cases.User, error) {
@@ -267,6 +340,7 @@ func (s *UserService) ListUsers(ctx context.Context) ([]*cases.User, error) {
 }
 
 func (s *UserService) SetPasswordHash(ctx context.Context, actor cases.Actor, id uuid.UUID, hash string) error {
+	defer s.db.users.drop(id)
 	return s.db.updateAudited(ctx, actor, &userRow{}, id, map[string]any{"password_hash": hash}, "User",
 		auditEvent{action: cases.ActionPasswordSet, subject: id.String()})
 }
@@ -283,7 +357,10 @@ func (s *UserService) Credentials(ctx context.Context, email string) (*cases.Use
 	return row.domain(), hash, nil
 }
 
+// DisableUser disables a user and drops it from this process's user cache
+// at once (other servers see it within userCacheTTL).
 func (s *UserService) DisableUser(ctx context.Context, actor cases.Actor, id uuid.UUID) error {
+	defer s.db.users.drop(id)
 	return s.db.updateAudited(ctx, actor, &userRow{}, id, map[string]any{"disabled": true}, "User",
 		auditEvent{action: cases.ActionUserDisabled, subject: id.String()})
 }

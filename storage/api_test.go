@@ -208,3 +208,26 @@ func TestCredentials(t *testing.T) {
 		}
 	})
 }
+
+// TestUserCheckSeesDisable: the user check answers from a short cache, and
+// a user disabled through the service is seen disabled at once.
+func TestUserCheckSeesDisable(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		users := storage.NewUserService(db)
+		u, err := users.FindUserByID(ctx, e.Worker.ID)
+		if err != nil || u.Disabled {
+			t.Fatalf("before: %v, %v", u, err)
+		}
+		u.Name = "changed by the caller" // a copy: the cache keeps its own
+		if again, _ := users.FindUserByID(ctx, e.Worker.ID); again.Name == u.Name {
+			t.Fatal("the cache handed out its own user")
+		}
+		if err := users.DisableUser(ctx, cases.SystemActor, e.Worker.ID); err != nil {
+			t.Fatal(err)
+		}
+		if u, err := users.FindUserByID(ctx, e.Worker.ID); err != nil || !u.Disabled {
+			t.Fatalf("after disabling: %v, %v", u, err)
+		}
+	})
+}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,20 +36,13 @@ type auditEvent struct {
 	sealed  []byte // optional note, sealed under the case key
 }
 
-// appendAudit adds one entry inside tx, the transaction of the change it
-// records: if the entry cannot be written, the change does not happen.
-// Appenders serialise on the audit_head row (FOR UPDATE on PostgreSQL; the
-// immediate write transaction on SQLite), so the chain stays linear. Call
-// it last in a transaction, to hold that lock for the shortest time.
+// appendAudit writes one entry inside tx, the transaction of the change it
+// records: if the entry cannot be written, the change does not happen. The
+// entry takes its seq from a sequence (the rowid on SQLite) and locks
+// nothing; a trigger queues it in audit_pending, and the sealer chains it
+// after the commit (sealAudit). On SQLite, which has one writer at a time
+// anyway, the entry is chained at once in tx, so nothing waits there.
 func (db *DB) appendAudit(tx *gorm.DB, actor cases.Actor, ev auditEvent) error {
-	var head auditHeadRow
-	q := tx.Where("id = 1")
-	if db.dialect == Postgres {
-		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-	}
-	if err := q.Take(&head).Error; err != nil {
-		return db.interpret(err, "Audit head")
-	}
 	details := ev.details
 	if details == nil {
 		details = map[string]string{}
@@ -56,32 +51,228 @@ func (db *DB) appendAudit(tx *gorm.DB, actor cases.Actor, ev auditEvent) error {
 	if err != nil {
 		return err
 	}
-	row := auditRow{
-		Seq: head.Seq + 1, At: db.now(), ActorRole: string(actor.Role), Action: ev.action,
-		CaseID: ev.caseID, Subject: ev.subject, Details: string(js), Sealed: ev.sealed, PrevHash: head.Hash,
-	}
+	var actorID uuid.NullUUID
 	if actor.UserID != uuid.Nil {
-		row.ActorID = uuid.NullUUID{UUID: actor.UserID, Valid: true}
+		actorID = uuid.NullUUID{UUID: actor.UserID, Valid: true}
 	}
-	row.Hash = chainHash(&row)
-	if err := tx.Create(&row).Error; err != nil {
+	err = tx.Exec(`INSERT INTO audit_log (at, actor_id, actor_role, action, case_id, subject, details, sealed)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), actorID, string(actor.Role), ev.action, ev.caseID, ev.subject,
+		string(js), ev.sealed).Error
+	if err != nil {
 		return db.interpret(err, "Audit entry")
 	}
-	res := tx.Model(&auditHeadRow{}).Where("id = 1 AND seq = ?", head.Seq).
-		Updates(map[string]any{"seq": row.Seq, "hash": row.Hash})
-	if res.Error != nil {
-		return db.interpret(res.Error, "Audit head")
-	} else if res.RowsAffected != 1 {
-		return cases.Errorf(cases.ECONFLICT, "The audit trail moved concurrently; try again.")
+	if db.dialect == SQLite {
+		_, err := db.sealPending(tx, true)
+		return err
+	}
+	if flag, ok := tx.Statement.Context.Value(auditedKey{}).(*bool); ok {
+		*flag = true
 	}
 	return nil
 }
 
+// auditedKey marks, in a transaction's context, that it appended an entry:
+// transact then wakes the sealer after the commit.
+type auditedKey struct{}
+
+// sealBatch bounds the entries one sealing transaction chains.
+const sealBatch = 1000
+
+// sealPending chains up to sealBatch pending entries, oldest seq first, in
+// tx: under the audit_head row lock, each gets the next chain position and
+// the hash of the previous one with its content; then the queue rows go and
+// the head moves, all in tx. With wait false, a sealer that finds the head
+// locked leaves the work to the one that holds it.
+func (db *DB) sealPending(tx *gorm.DB, wait bool) (int, error) {
+	q := tx.Where("id = 1")
+	if db.dialect == Postgres {
+		lock := clause.Locking{Strength: "UPDATE"}
+		if !wait {
+			lock.Options = "SKIP LOCKED"
+		}
+		q = q.Clauses(lock)
+	}
+	var heads []auditHeadRow
+	if err := q.Limit(1).Find(&heads).Error; err != nil {
+		return 0, db.interpret(err, "Audit head")
+	}
+	if len(heads) == 0 {
+		if wait {
+			return 0, cases.Errorf(cases.EINTERNAL, "The audit trail has no head.")
+		}
+		return 0, nil
+	}
+	head := heads[0]
+	var rows []auditRow
+	err := tx.Raw(`SELECT a.seq, a.at, a.actor_id, a.actor_role, a.action, a.case_id, a.subject, a.details, a.sealed
+		FROM audit_pending p JOIN audit_log a ON a.seq = p.seq ORDER BY p.seq LIMIT ?`, sealBatch).Find(&rows).Error
+	if err != nil {
+		return 0, db.interpret(err, "Audit log")
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	chain := make([]auditChainRow, len(rows))
+	seqs := make([]int64, len(rows))
+	prev, pos := head.Hash, head.Seq
+	for i := range rows {
+		pos++
+		hash := chainHash(prev, &rows[i])
+		chain[i] = auditChainRow{Pos: pos, EntrySeq: rows[i].Seq, PrevHash: prev, Hash: hash}
+		seqs[i] = rows[i].Seq
+		prev = hash
+	}
+	if db.dialect == Postgres {
+		// The links, the queue and the head in one statement.
+		var sql strings.Builder
+		args := make([]any, 0, 4*len(chain)+4)
+		sql.WriteString("WITH linked AS (INSERT INTO audit_chain (pos, entry_seq, prev_hash, hash) VALUES ")
+		for i, c := range chain {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(?, ?, ?, ?)")
+			args = append(args, c.Pos, c.EntrySeq, c.PrevHash, c.Hash)
+		}
+		sql.WriteString("), dequeued AS (DELETE FROM audit_pending WHERE seq IN ?) UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?")
+		args = append(args, seqs, pos, prev, head.Seq)
+		res := tx.Exec(sql.String(), args...)
+		if res.Error != nil {
+			return 0, db.interpret(res.Error, "Audit chain")
+		} else if res.RowsAffected != 1 {
+			return 0, cases.Errorf(cases.ECONFLICT, "The audit trail moved concurrently; try again.")
+		}
+		return len(rows), nil
+	}
+	if err := tx.Create(&chain).Error; err != nil {
+		return 0, db.interpret(err, "Audit chain")
+	}
+	if err := tx.Where("seq IN ?", seqs).Delete(&auditPendingRow{}).Error; err != nil {
+		return 0, db.interpret(err, "Audit queue")
+	}
+	res := tx.Model(&auditHeadRow{}).Where("id = 1 AND seq = ?", head.Seq).Updates(map[string]any{"seq": pos, "hash": prev})
+	if res.Error != nil {
+		return 0, db.interpret(res.Error, "Audit head")
+	} else if res.RowsAffected != 1 {
+		return 0, cases.Errorf(cases.ECONFLICT, "The audit trail moved concurrently; try again.")
+	}
+	return len(rows), nil
+}
+
+// SealAudit chains every entry pending now, waiting for a sealer that is
+// at work. Verify calls it first; Close calls it last.
+func (db *DB) SealAudit(ctx context.Context) error {
+	for {
+		var n int
+		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
+			n, err = db.sealPending(tx, true)
+			return err
+		})
+		if err != nil || n < sealBatch {
+			return err
+		}
+	}
+}
+
+// Sealing runs in the background on PostgreSQL: woken after each commit
+// that appended an entry, it waits sealDelay for the commits under way to
+// join the batch, then seals until nothing is pending; it also looks every
+// sealPoll for entries that other processes wrote. An entry so waits about
+// sealDelay, plus one sealing transaction, before it is chained: that is
+// the window in which an edit of it would go unseen (a deletion would not:
+// its queue row stays).
+const (
+	sealDelay = 20 * time.Millisecond
+	sealPoll  = time.Second
+)
+
+type auditSealer struct {
+	wake   chan struct{}
+	cancel context.CancelFunc
+	done   chan struct{}
+	stop   sync.Once
+}
+
+func (db *DB) startAuditSealer() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &auditSealer{wake: make(chan struct{}, 1), cancel: cancel, done: make(chan struct{})}
+	db.sealer = s
+	go func() {
+		defer close(s.done)
+		poll := time.NewTicker(sealPoll)
+		defer poll.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.wake:
+			case <-poll.C:
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(sealDelay):
+			}
+			for {
+				var n int
+				err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
+					n, err = db.sealPending(tx, false)
+					return err
+				})
+				if err != nil {
+					if ctx.Err() == nil {
+						db.log.Error("audit sealer", "code", cases.ErrorCode(err), "error", err.Error())
+					}
+					break
+				}
+				if n < sealBatch {
+					break
+				}
+			}
+		}
+	}()
+}
+
+// wakeSealer tells the background sealer that an entry is pending,
+// starting it the first time: a process that never appends (a migration, a
+// read-only command) never runs one, and none runs before the migrations.
+func (db *DB) wakeSealer() {
+	if !db.autoSeal {
+		return
+	}
+	db.sealerOnce.Do(db.startAuditSealer)
+	if db.sealer == nil {
+		return // closed before it ever started
+	}
+	select {
+	case db.sealer.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stopAuditSealer stops the background sealer, if it started, and seals
+// what is left.
+func (db *DB) stopAuditSealer() {
+	db.sealerOnce.Do(func() {}) // none starts from now on
+	if db.sealer == nil {
+		return
+	}
+	db.sealer.stop.Do(func() {
+		db.sealer.cancel()
+		<-db.sealer.done
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := db.SealAudit(ctx); err != nil {
+			db.log.Error("audit sealer: final seal", "code", cases.ErrorCode(err), "error", err.Error())
+		}
+	})
+}
+
 // chainHash is SHA-256 over the previous hash and the entry's canonical
 // content: every field, length-prefixed, in a fixed order.
-func chainHash(r *auditRow) []byte {
+func chainHash(prev []byte, r *auditRow) []byte {
 	h := sha256.New()
-	h.Write(r.PrevHash)
+	h.Write(prev)
 	field := func(s string) {
 		h.Write([]byte(strconv.Itoa(len(s))))
 		h.Write([]byte{':'})
@@ -107,50 +298,124 @@ func nullUUIDString(u uuid.NullUUID) string {
 	return u.UUID.String()
 }
 
-// Append records an event that changes nothing else.
+// Append records an event that changes nothing else. On PostgreSQL that
+// is one statement (the entry and, by its trigger, its queue row), without
+// a transaction around it.
 func (s *AuditService) Append(ctx context.Context, actor cases.Actor, action, subject string, details map[string]string) error {
+	ev := auditEvent{action: action, subject: subject, details: details}
+	if s.db.dialect == Postgres {
+		if err := s.db.appendAudit(s.db.gorm.WithContext(ctx), actor, ev); err != nil {
+			return err
+		}
+		s.db.wakeSealer()
+		return nil
+	}
 	return s.db.transact(ctx, func(tx *gorm.DB) error {
-		return s.db.appendAudit(tx, actor, auditEvent{action: action, subject: subject, details: details})
+		return s.db.appendAudit(tx, actor, ev)
 	})
 }
 
-// Verify walks the chain in batches and names the first broken entry: an
-// edited entry fails its hash, a deleted one leaves a gap in seq, reordered
-// ones break the link to their predecessor, and a cut tail disagrees with
-// audit_head.
+// verifyBatch is how many chain positions Verify reads at a time.
+const verifyBatch = 1000
+
+// Verify seals what is pending, then, in one snapshot, walks the chain and
+// names the first broken entry: an edited entry fails its hash; a deleted
+// entry leaves its chain position pointing at nothing; reordered entries
+// fail their hashes (each hashes its own seq); a deleted or moved chain row
+// breaks the link to its predecessor; a cut tail disagrees with audit_head
+// (and with the signed checkpoints kept outside). Then it proves that every
+// entry is chained exactly once: none twice, none left out but those
+// committed after the sealing (still queued), and no queued entry missing.
 func (s *AuditService) Verify(ctx context.Context) (int64, error) {
-	g := s.db.gorm.WithContext(ctx)
+	if err := s.db.SealAudit(ctx); err != nil {
+		return 0, err
+	}
+	var n int64
+	var broken *cases.AuditBreak
+	err := s.db.snapshot(ctx, func(tx *gorm.DB) (err error) {
+		n, broken, err = s.verify(tx)
+		return err
+	})
+	if err != nil {
+		return n, err
+	}
+	if broken != nil {
+		return n, broken
+	}
+	return n, nil
+}
+
+// verify walks the chain in tx and returns how many entries it holds, and
+// the first break if there is one.
+func (s *AuditService) verify(tx *gorm.DB) (int64, *cases.AuditBreak, error) {
 	prev := make([]byte, sha256.Size)
-	var seq int64
+	var pos int64
 	for {
+		var links []auditChainRow
+		if err := tx.Where("pos > ?", pos).Order("pos").Limit(verifyBatch).Find(&links).Error; err != nil {
+			return pos, nil, s.db.interpret(err, "Audit chain")
+		}
+		if len(links) == 0 {
+			break
+		}
+		seqs := make([]int64, len(links))
+		for i := range links {
+			seqs[i] = links[i].EntrySeq
+		}
 		var rows []auditRow
-		if err := g.Where("seq > ?", seq).Order("seq").Limit(1000).Find(&rows).Error; err != nil {
-			return seq, s.db.interpret(err, "Audit log")
+		if err := tx.Where("seq IN ?", seqs).Find(&rows).Error; err != nil {
+			return pos, nil, s.db.interpret(err, "Audit log")
 		}
+		bySeq := make(map[int64]*auditRow, len(rows))
 		for i := range rows {
-			r := &rows[i]
-			switch {
-			case r.Seq != seq+1:
-				return seq, &cases.AuditBreak{Seq: seq + 1, Reason: fmt.Sprintf("entry missing (next entry is %d)", r.Seq)}
-			case !bytes.Equal(r.PrevHash, prev):
-				return seq, &cases.AuditBreak{Seq: r.Seq, Reason: "does not follow the previous entry"}
-			case !bytes.Equal(chainHash(r), r.Hash):
-				return seq, &cases.AuditBreak{Seq: r.Seq, Reason: "content does not match its hash"}
-			}
-			seq, prev = r.Seq, r.Hash
+			bySeq[rows[i].Seq] = &rows[i]
 		}
-		if len(rows) < 1000 {
+		for i := range links {
+			l := &links[i]
+			r := bySeq[l.EntrySeq]
+			switch {
+			case l.Pos != pos+1:
+				return pos, &cases.AuditBreak{Seq: pos + 1, Reason: fmt.Sprintf("chain position %d is missing (the next is %d)", pos+1, l.Pos)}, nil
+			case r == nil:
+				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: fmt.Sprintf("entry missing (chained at position %d)", l.Pos)}, nil
+			case !bytes.Equal(l.PrevHash, prev):
+				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: "does not follow the previous entry"}, nil
+			case !bytes.Equal(chainHash(prev, r), l.Hash):
+				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: "content does not match its hash"}, nil
+			}
+			pos, prev = l.Pos, l.Hash
+		}
+		if len(links) < verifyBatch {
 			break
 		}
 	}
 	var head auditHeadRow
-	if err := g.Where("id = 1").Take(&head).Error; err != nil {
-		return seq, s.db.interpret(err, "Audit head")
+	if err := tx.Where("id = 1").Take(&head).Error; err != nil {
+		return pos, nil, s.db.interpret(err, "Audit head")
 	}
-	if head.Seq != seq || !bytes.Equal(head.Hash, prev) {
-		return seq, &cases.AuditBreak{Seq: seq + 1, Reason: fmt.Sprintf("the trail ends at %d but its head says %d", seq, head.Seq)}
+	if head.Seq != pos || !bytes.Equal(head.Hash, prev) {
+		return pos, &cases.AuditBreak{Seq: pos + 1, Reason: fmt.Sprintf("the trail ends at %d but its head says %d", pos, head.Seq)}, nil
 	}
-	return seq, nil
+	for _, check := range []struct {
+		query, reason string
+	}{
+		{`SELECT entry_seq FROM audit_chain GROUP BY entry_seq HAVING count(*) > 1 ORDER BY entry_seq LIMIT 1`,
+			"chained more than once"},
+		{`SELECT a.seq FROM audit_log a WHERE NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.entry_seq = a.seq)
+			AND NOT EXISTS (SELECT 1 FROM audit_pending p WHERE p.seq = a.seq) ORDER BY a.seq LIMIT 1`,
+			"not chained"},
+		{`SELECT p.seq FROM audit_pending p WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.seq = p.seq) ORDER BY p.seq LIMIT 1`,
+			"entry missing (deleted before it was chained)"},
+	} {
+		var found []int64
+		if err := tx.Raw(check.query).Find(&found).Error; err != nil {
+			return pos, nil, s.db.interpret(err, "Audit log")
+		}
+		if len(found) > 0 {
+			return pos, &cases.AuditBreak{Seq: found[0], Reason: check.reason}, nil
+		}
+	}
+	return pos, nil, nil
 }
 
 // auditFacts are an entry's columns but its sealed detail and its hashes.

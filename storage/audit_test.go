@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -16,9 +17,11 @@ import (
 // database owner's rights could: the chain must catch what follows.
 func allowTampering(t *testing.T, db *storage.DB) {
 	t.Helper()
-	stmts := []string{"ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"}
+	stmts := []string{"ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+		"ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_append_only"}
 	if db.Dialect() == storage.SQLite {
-		stmts = []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"}
+		stmts = []string{"DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete",
+			"DROP TRIGGER audit_chain_no_update", "DROP TRIGGER audit_chain_no_delete"}
 	}
 	for _, s := range stmts {
 		if err := db.Gorm().Exec(s).Error; err != nil {
@@ -65,6 +68,12 @@ func TestAuditChain(t *testing.T) {
 			if err := db.Gorm().Exec("DELETE FROM audit_log WHERE seq = 1").Error; err == nil {
 				t.Fatal("the database let an audit entry be deleted")
 			}
+			if err := db.Gorm().Exec("UPDATE audit_chain SET hash = prev_hash WHERE pos = 1").Error; err == nil {
+				t.Fatal("the database let a chain link be edited")
+			}
+			if err := db.Gorm().Exec("DELETE FROM audit_chain WHERE pos = 1").Error; err == nil {
+				t.Fatal("the database let a chain link be deleted")
+			}
 		})
 
 		allowTampering(t, db)
@@ -97,6 +106,33 @@ func TestAuditChain(t *testing.T) {
 				t.Fatalf("restored chain: %v", err)
 			}
 		})
+		t.Run("ErrChainEdited", func(t *testing.T) {
+			// A link whose hash is replaced breaks at its entry, or, if
+			// every later link is recomputed too, at the head.
+			var hash []byte
+			g.Raw("SELECT hash FROM audit_chain WHERE entry_seq = ?", mid).Row().Scan(&hash)
+			g.Exec("UPDATE audit_chain SET hash = prev_hash WHERE entry_seq = ?", mid)
+			expectBreak(t, mid)
+			g.Exec("UPDATE audit_chain SET hash = ? WHERE entry_seq = ?", hash, mid)
+			if _, err := audit.Verify(ctx); err != nil {
+				t.Fatalf("restored chain: %v", err)
+			}
+		})
+		t.Run("ErrChainLinkDeleted", func(t *testing.T) {
+			// Dropping a link leaves its entry unchained and the next link
+			// without its predecessor.
+			var link struct {
+				Pos, EntrySeq  int64
+				PrevHash, Hash []byte
+			}
+			g.Raw("SELECT pos, entry_seq, prev_hash, hash FROM audit_chain WHERE entry_seq = ?", mid).Scan(&link)
+			g.Exec("DELETE FROM audit_chain WHERE entry_seq = ?", mid)
+			expectBreak(t, mid)
+			g.Exec("INSERT INTO audit_chain (pos, entry_seq, prev_hash, hash) VALUES (?, ?, ?, ?)", link.Pos, link.EntrySeq, link.PrevHash, link.Hash)
+			if _, err := audit.Verify(ctx); err != nil {
+				t.Fatalf("restored chain: %v", err)
+			}
+		})
 		t.Run("ErrDeleted", func(t *testing.T) {
 			g.Exec("DELETE FROM audit_log WHERE seq = ?", mid)
 			expectBreak(t, mid)
@@ -105,7 +141,92 @@ func TestAuditChain(t *testing.T) {
 			g.Exec("DELETE FROM audit_log WHERE seq >= ?", mid)
 			expectBreak(t, mid)
 		})
+		t.Run("ErrTailCutWithChain", func(t *testing.T) {
+			// Entries and links cut together: the head still names the end.
+			g.Exec("DELETE FROM audit_chain WHERE pos >= ?", mid)
+			expectBreak(t, mid)
+		})
 	})
+}
+
+// TestAuditEveryEntryChained: an entry slipped into the log without being
+// queued, and a queued entry deleted before it was chained, are both found.
+func TestAuditEveryEntryChained(t *testing.T) {
+	for _, d := range storagetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			cfg := storagetest.Config(t, d)
+			cfg.ManualAuditSeal = true
+			db := storagetest.OpenWith(t, cfg, storagetest.Keyring(t))
+			audit := storage.NewAuditService(db)
+			actor := cases.Actor{UserID: uuid.Must(uuid.NewV7()), Role: cases.RoleCaseWorker}
+			for range 5 {
+				if err := audit.Append(ctx, actor, cases.ActionSignIn, "x", nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := audit.Verify(ctx); err != nil || n != 5 {
+				t.Fatalf("Verify = %d, %v; want 5 entries", n, err)
+			}
+			allowTampering(t, db)
+			g := db.Gorm()
+			var br *cases.AuditBreak
+
+			// An entry written behind the queue's back.
+			dropQueue := "ALTER TABLE audit_log DISABLE TRIGGER audit_log_pend"
+			if d == storage.SQLite {
+				dropQueue = "DROP TRIGGER audit_log_pend"
+			}
+			if err := g.Exec(dropQueue).Error; err != nil {
+				t.Fatal(err)
+			}
+			if err := g.Exec(`INSERT INTO audit_log (seq, at, actor_role, action, subject, details) VALUES (100, ?, 'system', 'sign_in', 'x', '{}')`, time.Now().UTC()).Error; err != nil {
+				t.Fatal(err)
+			}
+			if _, err := audit.Verify(ctx); !errors.As(err, &br) || br.Seq != 100 {
+				t.Fatalf("Verify = %v, want entry 100 not chained", err)
+			}
+			g.Exec("DELETE FROM audit_log WHERE seq = 100")
+
+			// A queued entry deleted before the sealer came.
+			if err := g.Exec(`INSERT INTO audit_log (seq, at, actor_role, action, subject, details) VALUES (101, ?, 'system', 'sign_in', 'x', '{}')`, time.Now().UTC()).Error; err != nil {
+				t.Fatal(err)
+			}
+			g.Exec("INSERT INTO audit_pending (seq) VALUES (101)")
+			g.Exec("DELETE FROM audit_log WHERE seq = 101")
+			if _, err := audit.Verify(ctx); !errors.As(err, &br) || br.Seq != 101 {
+				t.Fatalf("Verify = %v, want queued entry 101 missing", err)
+			}
+		})
+	}
+}
+
+// TestAuditSealer: on PostgreSQL, entries are queued by their transaction
+// and chained by the background sealer soon after, in one linear chain.
+func TestAuditSealer(t *testing.T) {
+	db := storagetest.Open(t, storage.Postgres)
+	audit := storage.NewAuditService(db)
+	actor := cases.Actor{UserID: uuid.Must(uuid.NewV7()), Role: cases.RoleCaseWorker}
+	for range 20 {
+		if err := audit.Append(ctx, actor, cases.ActionSignIn, "x", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var pending, chained int64
+		db.Gorm().Raw("SELECT count(*) FROM audit_pending").Scan(&pending)
+		db.Gorm().Raw("SELECT count(*) FROM audit_chain").Scan(&chained)
+		if pending == 0 && chained == 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s, %d entries pending and %d chained", pending, chained)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n, err := audit.Verify(ctx); err != nil || n != 20 {
+		t.Fatalf("Verify = %d, %v", n, err)
+	}
 }
 
 func swapAudit(t *testing.T, db *storage.DB, a, b int64) {
@@ -126,7 +247,9 @@ func TestAuditFailureAbortsChange(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		e := newEnv(t, db)
 		c := e.mustReach(t, cases.StateFollowUp)
-		if err := db.Gorm().Exec("DELETE FROM audit_head").Error; err != nil {
+		// Entries are no longer written under the head: make the entry's
+		// own insert fail.
+		if err := db.Gorm().Exec("ALTER TABLE audit_log RENAME TO audit_log_moved").Error; err != nil {
 			t.Fatal(err)
 		}
 		_, _, err := e.cases.Transition(ctx, e.actor(e.Supervisor), c.ID, c.Version, cases.TransitionRequest{Event: cases.EventClose, Outcome: cases.OutcomeCompleted})
@@ -169,4 +292,61 @@ func TestAuditConcurrent(t *testing.T) {
 			t.Fatalf("Verify = %d, %v; want 200 entries", n, err)
 		}
 	})
+}
+
+// TestAuditMigratesChain: entries chained in audit_log before migration
+// 00008 keep their hashes in audit_chain, verify, and the chain goes on.
+func TestAuditMigratesChain(t *testing.T) {
+	for _, d := range storagetest.Dialects(t) {
+		t.Run(string(d), func(t *testing.T) {
+			cfg := storagetest.Config(t, d)
+			db, err := storage.Open(ctx, cfg, storagetest.Keyring(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.MigrateTo(ctx, 5); err != nil {
+				t.Fatal(err)
+			}
+			g := db.Gorm()
+			prev := make([]byte, 32)
+			at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			for seq := int64(1); seq <= 5; seq++ {
+				hash := storage.ChainHash(prev, seq, at, "system", "sign_in", "x", "{}")
+				if err := g.Exec(`INSERT INTO audit_log (seq, at, actor_role, action, subject, details, prev_hash, hash)
+					VALUES (?, ?, 'system', 'sign_in', 'x', '{}', ?, ?)`, seq, at, prev, hash).Error; err != nil {
+					t.Fatal(err)
+				}
+				prev = hash
+			}
+			if err := g.Exec("UPDATE audit_head SET seq = 5, hash = ? WHERE id = 1", prev).Error; err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			audit := storage.NewAuditService(db)
+			if n, err := audit.Verify(ctx); err != nil || n != 5 {
+				t.Fatalf("after the migration: Verify = %d, %v", n, err)
+			}
+			if err := audit.Append(ctx, cases.SystemActor, cases.ActionSignIn, "y", nil); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := audit.Verify(ctx); err != nil || n != 6 {
+				t.Fatalf("after one more entry: Verify = %d, %v", n, err)
+			}
+			var seq int64
+			g.Raw("SELECT max(seq) FROM audit_log").Scan(&seq)
+			if seq != 6 {
+				t.Fatalf("the next entry is %d, want 6", seq)
+			}
+			// An old entry edited after the migration is caught by its old hash.
+			allowTampering(t, db)
+			g.Exec("UPDATE audit_log SET subject = 'z' WHERE seq = 3")
+			var br *cases.AuditBreak
+			if _, err := audit.Verify(ctx); !errors.As(err, &br) || br.Seq != 3 {
+				t.Fatalf("Verify = %v, want a break at 3", err)
+			}
+		})
+	}
 }

@@ -218,18 +218,9 @@ func (s *CaseService) link(tx *gorm.DB, actor cases.Actor, row *caseRow, fps []f
 	if len(fps) == 0 {
 		return nil
 	}
-	rows := make([]fingerprintRow, len(fps))
-	hashes := make([][]byte, len(fps))
-	for i, f := range fps {
-		rows[i] = fingerprintRow{CaseID: row.ID, Kind: f.kind, Hash: f.hash}
-		hashes[i] = f.hash
-	}
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
-		return s.db.interpret(err, "Fingerprint")
-	}
-	var matches []fingerprintRow
-	if err := tx.Where("hash IN ? AND case_id <> ?", hashes, row.ID).Find(&matches).Error; err != nil {
-		return s.db.interpret(err, "Fingerprints")
+	matches, err := s.storeFingerprints(tx, row.ID, fps)
+	if err != nil {
+		return err
 	}
 	// The strongest match names the link: an ID number, then the exact name,
 	// then a variant of it.
@@ -262,6 +253,47 @@ func (s *CaseService) link(tx *gorm.DB, actor cases.Actor, row *caseRow, fps []f
 	return nil
 }
 
+// storeFingerprints stores a case's fingerprints and returns the other
+// cases' fingerprints that equal one of them. On PostgreSQL it is one
+// statement: the insert in a WITH, and a SELECT that, seeing the snapshot
+// from before it, finds only the other cases' rows.
+func (s *CaseService) storeFingerprints(tx *gorm.DB, caseID uuid.UUID, fps []fingerprint) ([]fingerprintRow, error) {
+	hashes := make([][]byte, len(fps))
+	for i, f := range fps {
+		hashes[i] = f.hash
+	}
+	var matches []fingerprintRow
+	if s.db.dialect == Postgres {
+		var sql strings.Builder
+		args := make([]any, 0, 3*len(fps)+2)
+		sql.WriteString("WITH stored AS (INSERT INTO case_fingerprints (case_id, kind, hash) VALUES ")
+		for i, f := range fps {
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			sql.WriteString("(?, ?, ?)")
+			args = append(args, caseID, f.kind, f.hash)
+		}
+		sql.WriteString(" ON CONFLICT DO NOTHING) SELECT case_id, kind, hash FROM case_fingerprints WHERE hash IN ? AND case_id <> ?")
+		args = append(args, hashes, caseID)
+		if err := tx.Raw(sql.String(), args...).Find(&matches).Error; err != nil {
+			return nil, s.db.interpret(err, "Fingerprints")
+		}
+		return matches, nil
+	}
+	rows := make([]fingerprintRow, len(fps))
+	for i, f := range fps {
+		rows[i] = fingerprintRow{CaseID: caseID, Kind: f.kind, Hash: f.hash}
+	}
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return nil, s.db.interpret(err, "Fingerprint")
+	}
+	if err := tx.Where("hash IN ? AND case_id <> ?", hashes, caseID).Find(&matches).Error; err != nil {
+		return nil, s.db.interpret(err, "Fingerprints")
+	}
+	return matches, nil
+}
+
 // links loads the cases linked to id, with their codes.
 func (s *CaseService) links(tx *gorm.DB, id uuid.UUID) ([]cases.Link, error) {
 	byCase, err := s.linksOf(tx, []uuid.UUID{id})
@@ -269,26 +301,19 @@ func (s *CaseService) links(tx *gorm.DB, id uuid.UUID) ([]cases.Link, error) {
 }
 
 // linksOf loads the links of every case of ids, with the codes of the cases
-// they link to, in two queries.
+// they link, in one query.
 func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cases.Link, error) {
-	var rows []caseLinkRow
-	if err := tx.Where("case_id IN ? OR linked_id IN ?", ids, ids).Order("created_at, case_id, linked_id").Find(&rows).Error; err != nil {
+	var rows []struct {
+		CaseID, LinkedID     uuid.UUID
+		MatchedOn            string
+		CaseCode, LinkedCode string
+	}
+	err := tx.Raw(`SELECT l.case_id, l.linked_id, l.matched_on, a.code AS case_code, b.code AS linked_code
+		FROM case_links l JOIN cases a ON a.id = l.case_id JOIN cases b ON b.id = l.linked_id
+		WHERE l.case_id IN ? OR l.linked_id IN ?
+		ORDER BY l.created_at, l.case_id, l.linked_id`, ids, ids).Find(&rows).Error
+	if err != nil {
 		return nil, s.db.interpret(err, "Case links")
-	}
-	if len(rows) == 0 {
-		return map[uuid.UUID][]cases.Link{}, nil
-	}
-	others := make([]uuid.UUID, 0, 2*len(rows))
-	for _, r := range rows {
-		others = append(others, r.CaseID, r.LinkedID)
-	}
-	var coded []caseRow
-	if err := tx.Select("id", "code").Where("id IN ?", others).Find(&coded).Error; err != nil {
-		return nil, s.db.interpret(err, "Case")
-	}
-	codes := make(map[uuid.UUID]string, len(coded))
-	for _, c := range coded {
-		codes[c.ID] = c.Code
 	}
 	wanted := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
@@ -296,10 +321,11 @@ func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cas
 	}
 	out := map[uuid.UUID][]cases.Link{}
 	for _, r := range rows {
-		for _, pair := range [][2]uuid.UUID{{r.CaseID, r.LinkedID}, {r.LinkedID, r.CaseID}} {
-			if wanted[pair[0]] {
-				out[pair[0]] = append(out[pair[0]], cases.Link{CaseID: pair[1], Code: codes[pair[1]], MatchedOn: r.MatchedOn})
-			}
+		if wanted[r.CaseID] {
+			out[r.CaseID] = append(out[r.CaseID], cases.Link{CaseID: r.LinkedID, Code: r.LinkedCode, MatchedOn: r.MatchedOn})
+		}
+		if wanted[r.LinkedID] {
+			out[r.LinkedID] = append(out[r.LinkedID], cases.Link{CaseID: r.CaseID, Code: r.CaseCode, MatchedOn: r.MatchedOn})
 		}
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -82,11 +83,8 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 	if err != nil {
 		return nil, err
 	}
-	identity, err := sealIdentity(key, id, r.Identity)
-	if err != nil {
-		return nil, err
-	}
-	narrative, err := sealNote(key, id, purposeNarrative, r.Narrative)
+	// One encryption for the identity and the narrative together.
+	identity, err := sealIdentity(key, id, r.Identity, r.Narrative)
 	if err != nil {
 		return nil, err
 	}
@@ -98,30 +96,34 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		RemovedFromWork: r.RemovedFromWork, ChildSafe: r.ChildSafe,
 		OtherChildrenFound: r.OtherChildrenFound, LabourAgent: string(r.LabourAgent), FactoryConsent: string(r.FactoryConsent),
 		IDChecksumValid: r.Identity.IDChecksumValid(),
-		IdentitySealed:  identity, NarrativeSealed: narrative, CreatedAt: now, UpdatedAt: now,
+		IdentitySealed:  identity, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.db.transact(ctx, func(tx *gorm.DB) error {
-		client, err := s.db.exists(tx, &clientRow{}, "id = ? AND active", r.ClientID)
+		// One query checks the client and the factory, and whether the
+		// factory is already known to supply the client.
+		var refs struct{ Client, Factory, Supplies bool }
+		err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM clients WHERE id = ? AND active) AS client,
+			EXISTS (SELECT 1 FROM factories WHERE id = ?) AS factory,
+			EXISTS (SELECT 1 FROM factory_clients WHERE factory_id = ? AND client_id = ?) AS supplies`,
+			r.ClientID, r.FactoryID, r.FactoryID, r.ClientID).Find(&refs).Error
 		if err != nil {
-			return err
-		}
-		factory, err := s.db.exists(tx, &factoryRow{}, "id = ?", r.FactoryID)
-		if err != nil {
-			return err
+			return s.db.interpret(err, "Lookup")
 		}
 		var v cases.Validation
-		v.Check(client, "client_id", "no active client has this id")
-		v.Check(factory, "factory_id", "no factory has this id")
+		v.Check(refs.Client, "client_id", "no active client has this id")
+		v.Check(refs.Factory, "factory_id", "no factory has this id")
 		if err := v.Err("The report is not valid."); err != nil {
 			return err
 		}
 		if err := tx.Create(&row).Error; err != nil {
 			return s.db.interpret(err, "Case")
 		}
-		// The factory supplies the brand that commissions the case.
-		err = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&factoryClientRow{FactoryID: r.FactoryID, ClientID: r.ClientID}).Error
-		if err != nil {
-			return s.db.interpret(err, "Factory's brand")
+		if !refs.Supplies {
+			// The factory supplies the brand that commissions the case.
+			err = tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&factoryClientRow{FactoryID: r.FactoryID, ClientID: r.ClientID}).Error
+			if err != nil {
+				return s.db.interpret(err, "Factory's brand")
+			}
 		}
 		err = tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
 		if err != nil {
@@ -147,13 +149,22 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 	return row.domain(), nil
 }
 
-// nextCode draws the next code of year in its own short statement.
+// nextCode draws the next code of year in its own short statement. On
+// PostgreSQL, next_case_code commits without waiting for the disk
+// (migration 00008): the counter's row is locked only for the statement,
+// not for an fsync, so filings do not queue on it. That is safe: a case
+// that commits flushes the WAL up to its own commit, past the counter's, so
+// a code in a stored case is never drawn again after a crash; one drawn for
+// a filing that did not commit may be, which is a gap filled.
 func (s *CaseService) nextCode(ctx context.Context, year int) (string, error) {
 	var n int
-	err := s.db.gorm.WithContext(ctx).Raw(
-		`INSERT INTO case_code_counters (year, last) VALUES (?, 1)
+	query := `INSERT INTO case_code_counters (year, last) VALUES (?, 1)
 		 ON CONFLICT (year) DO UPDATE SET last = case_code_counters.last + 1
-		 RETURNING last`, year).Scan(&n).Error
+		 RETURNING last`
+	if s.db.dialect == Postgres {
+		query = `SELECT next_case_code(?)`
+	}
+	err := s.db.gorm.WithContext(ctx).Raw(query, year).Find(&n).Error
 	if err != nil {
 		return "", s.db.interpret(err, "Case code")
 	}
@@ -192,6 +203,9 @@ func (s *CaseService) load(tx *gorm.DB, id uuid.UUID) (*caseRow, *cases.Plan, er
 	if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
 		return nil, nil, s.db.interpret(err, "Case")
 	}
+	if !mayHavePlan(row.State) {
+		return &row, nil, nil
+	}
 	var plan planRow
 	err := tx.Where("case_id = ?", id).Take(&plan).Error
 	if err == gorm.ErrRecordNotFound {
@@ -200,6 +214,14 @@ func (s *CaseService) load(tx *gorm.DB, id uuid.UUID) (*caseRow, *cases.Plan, er
 		return nil, nil, s.db.interpret(err, "Plan")
 	}
 	return &row, plan.domain(), nil
+}
+
+// mayHavePlan tells whether a case in state can have a plan: one is written
+// in planning, so a case in intake or verification has none (a dismissed
+// case reopened into verification never reached planning), and asking the
+// database for it is a round trip for nothing.
+func mayHavePlan(state string) bool {
+	return state != string(cases.StateIntake) && state != string(cases.StateVerification)
 }
 
 // ListCases returns a page of cases, newest first, by keyset on id.
@@ -223,13 +245,17 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	if err := v.Err("The filter is not valid."); err != nil {
 		return nil, err
 	}
-	q := s.listQuery(s.db.gorm.WithContext(ctx), f)
-	var rows []caseRow
-	if err := q.Limit(limit + 1).Find(&rows).Error; err != nil {
-		return nil, s.db.interpret(err, "Cases")
+	factories, err := s.searchFactories(s.db.gorm.WithContext(ctx), f.Query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.scanFacts(s.listQuery(s.db.gorm.WithContext(ctx), f, factories).Limit(limit + 1))
+	if err != nil {
+		return nil, err
 	}
 	page := &cases.CasePage{}
 	ids := make([]uuid.UUID, 0, len(rows))
+	var planned []uuid.UUID // a case has a plan only once it reached planning
 	for i := range rows {
 		if i == limit {
 			page.Next = uuid.NullUUID{UUID: rows[i-1].ID, Valid: true}
@@ -237,11 +263,16 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		}
 		page.Cases = append(page.Cases, rows[i].domain())
 		ids = append(ids, rows[i].ID)
+		if mayHavePlan(rows[i].State) {
+			planned = append(planned, rows[i].ID)
+		}
 	}
 	if len(ids) > 0 {
 		var plans []planRow
-		if err := s.db.gorm.WithContext(ctx).Where("case_id IN ?", ids).Find(&plans).Error; err != nil {
-			return nil, s.db.interpret(err, "Plans")
+		if len(planned) > 0 {
+			if err := s.db.gorm.WithContext(ctx).Where("case_id IN ?", planned).Find(&plans).Error; err != nil {
+				return nil, s.db.interpret(err, "Plans")
+			}
 		}
 		byCase := make(map[uuid.UUID]*cases.Plan, len(plans))
 		for i := range plans {
@@ -259,9 +290,48 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	return page, nil
 }
 
-// listQuery selects the facts of the cases f selects, newest first. Every
-// filter is served by an index on (filter column, id); see the migrations.
-func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
+// scanFacts runs q, which selects caseFacts, and scans its rows.
+func (s *CaseService) scanFacts(q *gorm.DB) ([]caseRow, error) {
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, s.db.interpret(err, "Cases")
+	}
+	defer rows.Close()
+	var out []caseRow
+	for rows.Next() {
+		var r caseRow
+		if err := rows.Scan(r.factTargets()...); err != nil {
+			return nil, s.db.interpret(err, "Cases")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.db.interpret(err, "Cases")
+	}
+	return out, nil
+}
+
+// searchFactories returns the factories whose Chinese or English name
+// contains query (lower() on both sides makes it case-insensitive on
+// PostgreSQL; LIKE is on SQLite). The factories are few: this reads them.
+func (s *CaseService) searchFactories(tx *gorm.DB, query string) ([]uuid.UUID, error) {
+	if query == "" {
+		return nil, nil
+	}
+	like := "%" + escapeLike(query) + "%"
+	var ids []uuid.UUID
+	err := tx.Model(&factoryRow{}).Where("lower(name) LIKE lower(?) ESCAPE '\\' OR lower(name_en) LIKE lower(?) ESCAPE '\\'", like, like).
+		Pluck("id", &ids).Error
+	if err != nil {
+		return nil, s.db.interpret(err, "Factories")
+	}
+	return ids, nil
+}
+
+// listQuery selects the facts of the cases f selects, newest first, with
+// factories the factories that match f.Query. Every filter is served by an
+// index; see the migrations and TestListUsesIndexPostgres.
+func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter, factories []uuid.UUID) *gorm.DB {
 	q := tx.Model(&caseRow{}).Select(caseFacts)
 	if f.ClientID.Valid {
 		q = q.Where("client_id = ?", f.ClientID.UUID)
@@ -285,12 +355,20 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 		q = q.Where("code = ?", f.Code)
 	}
 	if f.Query != "" {
-		like := "%" + escapeLike(f.Query) + "%"
+		// LIKE is case-insensitive for Latin letters on SQLite. The code is
+		// matched by its trigram index on PostgreSQL; the factories whose
+		// name matches were looked up first (searchFactories), so that the
+		// planner sees how many there are.
 		upper := "%" + escapeLike(strings.ToUpper(f.Query)) + "%"
-		// LIKE is case-insensitive for Latin letters on SQLite; lower() on
-		// both sides does it on PostgreSQL.
-		q = q.Where("code LIKE ? ESCAPE '\\' OR factory_id IN (?)", upper,
-			tx.Model(&factoryRow{}).Select("id").Where("lower(name) LIKE lower(?) ESCAPE '\\' OR lower(name_en) LIKE lower(?) ESCAPE '\\'", like, like))
+		if prefix, ok := codePrefix(strings.ToUpper(f.Query)); ok {
+			// The same cases, by the code's b-tree index.
+			upper = escapeLike(prefix) + "%"
+		}
+		if len(factories) > 0 {
+			q = q.Where("code LIKE ? ESCAPE '\\' OR factory_id IN ?", upper, factories)
+		} else {
+			q = q.Where("code LIKE ? ESCAPE '\\'", upper)
+		}
 	}
 	if !f.OverdueAsOf.IsZero() {
 		today := cases.Today(f.OverdueAsOf, s.db.Zone)
@@ -311,6 +389,25 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter) *gorm.DB {
 		q = q.Where("id < ?", f.After.UUID)
 	}
 	return q.Order("id DESC")
+}
+
+// yearAndNumber is a part of a code from its year on, such as 2026-004.
+var yearAndNumber = regexp.MustCompile(`^[0-9]{4}-[0-9]*$`)
+
+// codePrefix tells whether every code that contains q starts with prefix,
+// given that codes are CL-YYYY-N…: q starting with CL- can only be found at
+// a code's start, and q of a year, a hyphen and digits only across the
+// hyphen after the year (four digits cannot end "CL"). Such a search is a
+// prefix search, which the code's b-tree index answers at once; trigrams
+// common to every code (CL-2026-) make it slow.
+func codePrefix(q string) (string, bool) {
+	switch {
+	case strings.HasPrefix(q, "CL-"):
+		return q, true
+	case yearAndNumber.MatchString(q):
+		return "CL-" + q, true
+	}
+	return "", false
 }
 
 // escapeLike escapes the wildcards of LIKE in s (the escape is a backslash).
@@ -357,7 +454,9 @@ func (s *CaseService) updateSealed(ctx context.Context, actor cases.Actor, id uu
 		}
 		cols["version"] = version + 1
 		cols["updated_at"] = now
-		res := tx.Model(&caseRow{}).Where("id = ? AND version = ?", id, version).Updates(cols)
+		// The case comes back as updated, in the same statement.
+		var updated caseRow
+		res := tx.Model(&updated).Clauses(clause.Returning{}).Where("id = ? AND version = ?", id, version).Updates(cols)
 		if res.Error != nil {
 			return s.db.interpret(res.Error, "Case")
 		} else if res.RowsAffected == 0 {
@@ -372,10 +471,39 @@ func (s *CaseService) updateSealed(ctx context.Context, actor cases.Actor, id uu
 		if err != nil {
 			return err
 		}
-		out, err = s.reload(tx, id)
+		out, err = s.complete(tx, &updated)
 		return err
 	})
 	return out, err
+}
+
+// complete turns a case row read in tx into the case with its plan and links.
+func (s *CaseService) complete(tx *gorm.DB, row *caseRow) (*cases.Case, error) {
+	c := row.domain()
+	if mayHavePlan(row.State) {
+		var plans []planRow
+		if err := tx.Where("case_id = ?", row.ID).Limit(1).Find(&plans).Error; err != nil {
+			return nil, s.db.interpret(err, "Plan")
+		}
+		if len(plans) > 0 {
+			c.Plan = plans[0].domain()
+		}
+	}
+	var err error
+	if c.Links, err = s.links(tx, row.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// FindCaseFacts returns the case's own facts, without its plan or links,
+// in one query: enough to decide who may see it.
+func (s *CaseService) FindCaseFacts(ctx context.Context, id uuid.UUID) (*cases.Case, error) {
+	var row caseRow
+	if err := s.db.gorm.WithContext(ctx).Select(caseFacts).Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, s.db.interpret(err, "Case")
+	}
+	return row.domain(), nil
 }
 
 // reload reads the case with its plan as the transaction sees it.

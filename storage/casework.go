@@ -102,12 +102,12 @@ func (s *CaseService) RecordVerification(ctx context.Context, actor cases.Actor,
 		if err := v.Validate(c.FoundOn, s.db.today()); err != nil {
 			return nil, nil, err
 		}
-		key, identity, err := s.db.storedIdentity(tx, row)
+		key, identity, narrative, err := s.db.storedIdentity(tx, row)
 		if err != nil {
 			return nil, nil, err
 		}
 		identity.VerifiedBirthDate = &v.VerifiedBirthDate
-		sealedID, err := sealIdentity(key, id, identity)
+		sealedID, err := sealIdentity(key, id, identity, narrative)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -154,7 +154,7 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 		}
 		end := p.EndDate
 		if end.IsZero() && !p.EnrolmentDate.IsZero() {
-			_, identity, err := s.db.storedIdentity(tx, row)
+			_, identity, _, err := s.db.storedIdentity(tx, row)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -595,13 +595,15 @@ func (s *CaseService) ReadIdentity(ctx context.Context, actor cases.Actor, id uu
 		if err := workflow.CanReadIdentity(row.domain(), actor); err != nil {
 			return err
 		}
-		key, identity, err := s.db.storedIdentity(tx, row)
+		key, identity, narrative, err := s.db.storedIdentity(tx, row)
 		if err != nil {
 			return err
 		}
-		out.Identity = identity
-		if out.Narrative, err = openNote(key, id, purposeNarrative, row.NarrativeSealed); err != nil {
-			return err
+		out.Identity, out.Narrative = identity, narrative
+		if row.NarrativeSealed != nil {
+			if out.Narrative, err = openNote(key, id, purposeNarrative, row.NarrativeSealed); err != nil {
+				return err
+			}
 		}
 		if out.VerificationNotes, err = openNote(key, id, purposeVerificationNotes, row.VerificationNotesSealed); err != nil {
 			return err
@@ -640,12 +642,14 @@ func (s *CaseService) ReadNotes(ctx context.Context, actor cases.Actor, id uuid.
 		if err != nil {
 			return err
 		}
+		if out.Narrative, err = storedNarrative(key, row); err != nil {
+			return err
+		}
 		for _, n := range []struct {
 			into    *cases.Note
 			purpose string
 			sealed  []byte
 		}{
-			{&out.Narrative, purposeNarrative, row.NarrativeSealed},
 			{&out.VerificationNotes, purposeVerificationNotes, row.VerificationNotesSealed},
 			{&out.ChildWishes, purposeChildWishes, row.ChildWishesSealed},
 		} {
@@ -719,7 +723,7 @@ func (s *CaseService) CorrectIdentity(ctx context.Context, actor cases.Actor, id
 			return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The identity is not valid.",
 				Failed: []cases.Failure{{Name: "identity.claimed_birth_date", Message: "claimed_birth_date must be before the date found"}}}
 		}
-		key, stored, err := s.db.storedIdentity(tx, row)
+		key, stored, narrative, err := s.db.storedIdentity(tx, row)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -728,7 +732,7 @@ func (s *CaseService) CorrectIdentity(ctx context.Context, actor cases.Actor, id
 				Failed: []cases.Failure{{Name: "identity.verified_birth_date", Message: "the verified date of birth changes only by recording a verification"}}}
 		}
 		identity.VerifiedBirthDate = stored.VerifiedBirthDate
-		sealed, err := sealIdentity(key, id, identity)
+		sealed, err := sealIdentity(key, id, identity, narrative)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,8 +1,12 @@
 package storage
 
 import (
+	"context"
+	"fmt"
 	"strings"
+	"time"
 
+	"filippo.io/age"
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
@@ -14,13 +18,21 @@ var Models = models
 
 // ExplainList returns PostgreSQL's executed plan of the list query for f.
 func (s *CaseService) ExplainList(f cases.CaseFilter, limit int) (string, error) {
+	f.Code, f.Query = strings.ToUpper(cases.NormalizeText(f.Code)), cases.NormalizeText(f.Query)
+	factories, err := s.searchFactories(s.db.gorm, f.Query)
+	if err != nil {
+		return "", err
+	}
 	query := s.db.gorm.ToSQL(func(tx *gorm.DB) *gorm.DB {
 		var rows []caseRow
-		return s.listQuery(tx, f).Limit(limit + 1).Find(&rows)
+		return s.listQuery(tx.Session(&gorm.Session{DryRun: true}), f, factories).Limit(limit + 1).Find(&rows)
 	})
 	var lines []string
-	err := s.db.gorm.Raw("EXPLAIN (ANALYZE, COSTS OFF) " + query).Scan(&lines).Error
-	return strings.Join(lines, "\n"), err
+	err = s.db.gorm.Raw("EXPLAIN (ANALYZE, COSTS OFF) " + query).Scan(&lines).Error
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", err, query)
+	}
+	return strings.Join(lines, "\n"), nil
 }
 
 // CaseKey exposes a case key to the benchmarks.
@@ -31,16 +43,20 @@ func (k *Keyring) NewCaseKey() (*CaseKey, []byte, error) { return k.newCaseKey()
 
 // SealIdentity seals an identity as filing does.
 func SealIdentity(ck *CaseKey, caseID uuid.UUID, id cases.Identity) ([]byte, error) {
-	return sealIdentity(ck, caseID, id)
+	return sealIdentity(ck, caseID, id, cases.Note{})
 }
 
 // OpenIdentity opens an identity as a read does.
 func OpenIdentity(ck *CaseKey, caseID uuid.UUID, sealed []byte) (cases.Identity, error) {
-	return openIdentity(ck, caseID, sealed)
+	id, _, err := openIdentity(ck, caseID, sealed)
+	return id, err
 }
 
-// UnwrapCaseKey unwraps as a read does.
+// UnwrapCaseKey unwraps as a read does, from the cache of keys opened lately.
 func (k *Keyring) UnwrapCaseKey(wrapped []byte) (*CaseKey, error) { return k.unwrap(wrapped) }
+
+// UnwrapCaseKeyNow unwraps with the server's identity, whatever is cached.
+func (k *Keyring) UnwrapCaseKeyNow(wrapped []byte) (*CaseKey, error) { return k.unwrapNow(wrapped) }
 
 // Normalizations exposes the blind index's normalisations to the fuzz tests.
 var (
@@ -56,4 +72,26 @@ func (k *Keyring) Fingerprints(id cases.Identity) []string {
 		out = append(out, f.kind+":"+string(f.hash))
 	}
 	return out
+}
+
+// Identity exposes a case key's age identity, to open sealed values with age itself.
+func (ck *CaseKey) Identity() *age.X25519Identity { return ck.id }
+
+// DecryptAll opens an age file as the vault does.
+var DecryptAll = decryptAll
+
+// MigrateTo applies the migrations up to version.
+func (db *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
+}
+
+// ChainHash is the audit chain's hash of an entry after prev, as the
+// entries chained before migration 00008 were hashed in audit_log.
+func ChainHash(prev []byte, seq int64, at time.Time, role, action, subject, details string) []byte {
+	return chainHash(prev, &auditRow{Seq: seq, At: at, ActorRole: role, Action: action, Subject: subject, Details: details})
 }

@@ -1,6 +1,7 @@
 package storage_test
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -273,6 +274,12 @@ func TestListSearch(t *testing.T) {
 			"exact code, lower case": {cases.CaseFilter{Code: strings.ToLower(a.Code)}, []uuid.UUID{a.ID}},
 			"full-width code":        {cases.CaseFilter{Code: toFullWidth(a.Code)}, []uuid.UUID{a.ID}},
 			"a part of a code":       {cases.CaseFilter{Query: b.Code[len(b.Code)-4:]}, []uuid.UUID{b.ID}},
+			// Searched by the code's start (codePrefix), with the same answers.
+			"year and number":        {cases.CaseFilter{Query: b.Code[3:]}, []uuid.UUID{b.ID}},
+			"year and hyphen":        {cases.CaseFilter{Query: b.Code[3:8]}, []uuid.UUID{b.ID, a.ID}},
+			"whole code, lower case": {cases.CaseFilter{Query: strings.ToLower(b.Code)}, []uuid.UUID{b.ID}},
+			"code start":             {cases.CaseFilter{Query: b.Code[:4]}, []uuid.UUID{b.ID, a.ID}},
+			"another year":           {cases.CaseFilter{Query: "1999-"}, nil},
 			"Chinese factory name":   {cases.CaseFilter{Query: "鸿运"}, []uuid.UUID{b.ID}},
 			"English name, any case": {cases.CaseFilter{Query: "hongyun SHOES"}, []uuid.UUID{b.ID}},
 			"the other factory":      {cases.CaseFilter{Query: "华美"}, []uuid.UUID{a.ID}},
@@ -312,6 +319,28 @@ func TestTimesUTCMicroseconds(t *testing.T) {
 		want := written.UTC().Truncate(time.Microsecond)
 		if !got.CreatedAt.Equal(want) || got.CreatedAt.Location() != time.UTC || got.CreatedAt.Nanosecond() != 456789000 {
 			t.Fatalf("created_at %v, want %v in UTC", got.CreatedAt, want)
+		}
+	})
+}
+
+// TestListMatchesFind: a listed case is the case FindCase answers, field
+// for field (a list scans its rows without gorm).
+func TestListMatchesFind(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		for _, state := range []cases.State{cases.StateIntake, cases.StateVerification, cases.StateFollowUp, cases.StateClosed} {
+			c := e.mustReach(t, state)
+			found, err := e.cases.FindCase(ctx, c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, err := e.cases.ListCases(ctx, cases.CaseFilter{Code: c.Code})
+			if err != nil || len(page.Cases) != 1 {
+				t.Fatalf("%s: %v, %v", state, page, err)
+			}
+			if !reflect.DeepEqual(page.Cases[0], found) {
+				t.Fatalf("%s: listed\n%+v\nfound\n%+v", state, page.Cases[0], found)
+			}
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,14 +66,26 @@ func (r *monthlyReportRow) domain() *cases.MonthlyReport {
 }
 
 func (s *ReportService) CaseHistories(ctx context.Context, clientID uuid.UUID, until time.Time) ([]*cases.CaseHistory, error) {
+	return s.CaseHistoriesSince(ctx, clientID, time.Time{}, until)
+}
+
+// CaseHistoriesSince is CaseHistories without the cases that were closed
+// before since, and stayed closed: a report's window (the twelve months its
+// chart shows) needs of them only what ClosedBefore sums up. A zero since
+// leaves none out.
+func (s *ReportService) CaseHistoriesSince(ctx context.Context, clientID uuid.UUID, since, until time.Time) ([]*cases.CaseHistory, error) {
 	var out []*cases.CaseHistory
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		cond, args := "client_id = ? AND created_at < ?", []any{clientID, until}
+		if !since.IsZero() {
+			cond += " AND NOT (state = ? AND closed_at < ?)"
+			args = append(args, string(cases.StateClosed), dbTime(since))
+		}
 		var rows []caseRow
-		if err := tx.Model(&caseRow{}).Select(caseFacts).Where("client_id = ? AND created_at < ?", clientID, until).
-			Order("code").Find(&rows).Error; err != nil {
+		if err := tx.Model(&caseRow{}).Select(caseFacts).Where(cond, args...).Order("code").Find(&rows).Error; err != nil {
 			return s.db.interpret(err, "Cases")
 		}
-		ofClient := tx.Model(&caseRow{}).Select("id").Where("client_id = ? AND created_at < ?", clientID, until)
+		ofClient := tx.Model(&caseRow{}).Select("id").Where(cond, args...)
 		var plans []planRow
 		var transitions []transitionRow
 		var followUps []followUpRow
@@ -130,6 +144,31 @@ func (s *ReportService) CaseHistories(ctx context.Context, clientID uuid.UUID, u
 		return nil
 	})
 	return out, err
+}
+
+// ClosedBefore sums up the client's cases filed before until that were
+// closed before since and stayed closed: how many, and the inputs of their
+// stipend ledgers (the report's stipends to date count them).
+func (s *ReportService) ClosedBefore(ctx context.Context, clientID uuid.UUID, since, until time.Time) (int, []*cases.LedgerInput, error) {
+	var closed int64
+	var ledgers []*cases.LedgerInput
+	err := s.db.transact(ctx, func(tx *gorm.DB) error {
+		old := tx.Model(&caseRow{}).Select("id").Where("client_id = ? AND created_at < ? AND state = ? AND closed_at < ?",
+			clientID, until, string(cases.StateClosed), dbTime(since))
+		if err := tx.Model(&caseRow{}).Where("id IN (?)", old).Count(&closed).Error; err != nil {
+			return s.db.interpret(err, "Cases")
+		}
+		inputs, err := s.db.ledgerInputs(tx, old)
+		if err != nil {
+			return err
+		}
+		ids := slices.SortedFunc(maps.Keys(inputs), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+		for _, id := range ids {
+			ledgers = append(ledgers, inputs[id])
+		}
+		return nil
+	})
+	return int(closed), ledgers, err
 }
 
 func (s *ReportService) StoreReport(ctx context.Context, actor cases.Actor, n cases.NewMonthlyReport, firstOnly bool) (*cases.MonthlyReport, bool, error) {

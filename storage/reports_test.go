@@ -3,6 +3,7 @@ package storage_test
 import (
 	"crypto/sha256"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 )
@@ -210,4 +212,91 @@ func auditOf(t *testing.T, db *storage.DB, subject string) []cases.AuditEntry {
 		out[i] = cases.AuditEntry{Action: r.Action, ActorID: r.ActorID}
 	}
 	return out
+}
+
+// TestReportWindow: a month's report built from the histories of its window
+// and the sum of the cases closed before it (what the generator asks for)
+// has the same figures as one built from every history the client has.
+func TestReportWindow(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		svc := storage.NewReportService(db)
+		at := func(tm time.Time) { db.Now = func() time.Time { return tm } }
+		followUp := func(c *cases.Case, on time.Time, amount int64) {
+			t.Helper()
+			if _, err := e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{Date: on, Contact: "visit",
+				AttendingSchool: true, StipendPaid: amount, StipendPaidOn: &on, StipendProofRef: "R-" + uuid.NewString(), StipendPayer: cases.PayerFactory}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		closeAs := func(c *cases.Case, outcome cases.Outcome) {
+			t.Helper()
+			if _, _, err := e.cases.Transition(ctx, e.actor(e.Supervisor), c.ID, c.Version,
+				cases.TransitionRequest{Event: cases.EventClose, Outcome: outcome}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Two years ago: a case paid and closed, another closed at once.
+		long := time.Date(2024, 3, 10, 9, 0, 0, 0, time.UTC)
+		at(long)
+		old := e.mustReach(t, cases.StatePlanning)
+		plan := completePlan()
+		consent := long.AddDate(0, 0, -1)
+		plan.EnrolmentDate, plan.ConsentDate = long, &consent
+		old, err := e.cases.PutPlan(ctx, e.actor(e.Worker), old.ID, old.Version, plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if old, _, err = e.cases.Transition(ctx, e.actor(e.Supervisor), old.ID, old.Version,
+			cases.TransitionRequest{Event: cases.EventApprovePlan}); err != nil {
+			t.Fatal(err)
+		}
+		followUp(old, long, 40000)
+		at(long.AddDate(0, 1, 0))
+		followUp(old, long.AddDate(0, 1, 0), 60000)
+		closeAs(old, cases.OutcomeLostContact)
+		e.mustReach(t, cases.StateClosed)
+		// This year: cases in every state, one paid this month.
+		at(today)
+		recent := e.mustReach(t, cases.StateFollowUp)
+		followUp(recent, today, 60000)
+		e.mustReach(t, cases.StateClosed)
+		e.mustReach(t, cases.StateVerification)
+		e.mustFile(t)
+
+		zone := time.FixedZone("UTC+8", 8*3600)
+		month := cases.Month{Year: 2026, Month: time.November}
+		end := month.End()
+		until := time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, zone)
+		all, err := svc.CaseHistories(ctx, e.Client.ID, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		since := reports.Window(month, zone)
+		window, err := svc.CaseHistoriesSince(ctx, e.Client.ID, since, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closed, ledgers, err := svc.ClosedBefore(ctx, e.Client.ID, since, until)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paid int64
+		for _, l := range ledgers {
+			for _, p := range l.Payments {
+				paid += p.Amount.Amount
+			}
+		}
+		if len(all) != 6 || len(window) != 4 || closed != 2 || paid != 100000 {
+			t.Fatalf("%d histories, %d in the window, %d closed before it, %d paid for them", len(all), len(window), closed, paid)
+		}
+		want := reports.Build(e.Client.Name, month, zone, all)
+		got := reports.BuildFrom(e.Client.Name, month, zone, cases.DefaultGraceDays, window, reports.Earlier{Closed: closed, Ledgers: ledgers})
+		if len(want.Stipends) == 0 {
+			t.Fatal("no stipends in the figures: the test proves nothing about the ledgers before the window")
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("from the window:\n%+v\nfrom every history:\n%+v", got, want)
+		}
+	})
 }

@@ -24,6 +24,9 @@ const (
 
 // sealedIdentity is the identity's sealed plaintext form. It lives here, not
 // in the domain, so that nothing but the vault ever marshals an identity.
+// The intake narrative travels in it: both are sealed once, together, when
+// a case is filed (one age encryption instead of two). A case filed before
+// keeps its narrative in narrative_sealed, which then wins.
 type sealedIdentity struct {
 	FullName          string           `json:"full_name,omitempty"`
 	OtherNames        []string         `json:"other_names,omitempty"`
@@ -37,6 +40,7 @@ type sealedIdentity struct {
 	Address           string           `json:"address,omitempty"`
 	Phone             string           `json:"phone,omitempty"`
 	Guardians         []sealedGuardian `json:"guardians,omitempty"`
+	Narrative         string           `json:"narrative,omitempty"`
 }
 
 type sealedGuardian struct {
@@ -45,11 +49,14 @@ type sealedGuardian struct {
 	Phone    string `json:"phone,omitempty"`
 }
 
-func sealIdentity(ck *caseKey, caseID uuid.UUID, id cases.Identity) ([]byte, error) {
+// sealIdentity seals an identity with the narrative that travels with it
+// (empty for a case whose narrative has its own column).
+func sealIdentity(ck *caseKey, caseID uuid.UUID, id cases.Identity, narrative cases.Note) ([]byte, error) {
 	s := sealedIdentity{
 		FullName: id.FullName, OtherNames: id.OtherNames, ClaimedBirthDate: id.ClaimedBirthDate,
 		ApparentAge: id.ApparentAge, VerifiedBirthDate: id.VerifiedBirthDate, IDDocumentType: id.IDDocumentType,
 		IDNumber: id.IDNumber, IDSuspected: id.IDSuspected, Hometown: id.Hometown, Address: id.Address, Phone: id.Phone,
+		Narrative: narrative.Text(),
 	}
 	for _, g := range id.Guardians {
 		s.Guardians = append(s.Guardians, sealedGuardian{Name: g.Name, Relation: g.Relation, Phone: g.Phone})
@@ -61,17 +68,18 @@ func sealIdentity(ck *caseKey, caseID uuid.UUID, id cases.Identity) ([]byte, err
 	return ck.seal(caseID, purposeIdentity, plain)
 }
 
-func openIdentity(ck *caseKey, caseID uuid.UUID, sealed []byte) (cases.Identity, error) {
+// openIdentity opens an identity and the narrative sealed with it.
+func openIdentity(ck *caseKey, caseID uuid.UUID, sealed []byte) (cases.Identity, cases.Note, error) {
 	if sealed == nil {
-		return cases.Identity{}, nil
+		return cases.Identity{}, cases.Note{}, nil
 	}
 	plain, err := ck.open(caseID, purposeIdentity, sealed)
 	if err != nil {
-		return cases.Identity{}, err
+		return cases.Identity{}, cases.Note{}, err
 	}
 	var s sealedIdentity
 	if err := json.Unmarshal(plain, &s); err != nil {
-		return cases.Identity{}, ErrSealMismatch
+		return cases.Identity{}, cases.Note{}, ErrSealMismatch
 	}
 	id := cases.Identity{
 		FullName: s.FullName, OtherNames: s.OtherNames, ClaimedBirthDate: s.ClaimedBirthDate,
@@ -81,7 +89,7 @@ func openIdentity(ck *caseKey, caseID uuid.UUID, sealed []byte) (cases.Identity,
 	for _, g := range s.Guardians {
 		id.Guardians = append(id.Guardians, cases.Guardian{Name: g.Name, Relation: g.Relation, Phone: g.Phone})
 	}
-	return id, nil
+	return id, cases.NewNote(s.Narrative), nil
 }
 
 // sealNote seals a note; an empty note is stored as NULL.
@@ -119,14 +127,26 @@ func (db *DB) caseKeyOf(tx *gorm.DB, caseID uuid.UUID) (*caseKey, error) {
 }
 
 // storedIdentity unwraps the case key of row and opens its identity, for an
-// edit that reads the identity or re-seals it under the same key.
-func (db *DB) storedIdentity(tx *gorm.DB, row *caseRow) (*caseKey, cases.Identity, error) {
-	key, err := db.caseKeyOf(tx, row.ID)
+// edit that reads the identity or re-seals it under the same key; narrative
+// is the one sealed with the identity, to seal again with it.
+func (db *DB) storedIdentity(tx *gorm.DB, row *caseRow) (key *caseKey, identity cases.Identity, narrative cases.Note, err error) {
+	key, err = db.caseKeyOf(tx, row.ID)
 	if err != nil {
-		return nil, cases.Identity{}, err
+		return nil, cases.Identity{}, cases.Note{}, err
 	}
-	identity, err := openIdentity(key, row.ID, row.IdentitySealed)
-	return key, identity, err
+	identity, narrative, err = openIdentity(key, row.ID, row.IdentitySealed)
+	return key, identity, narrative, err
+}
+
+// storedNarrative opens the intake narrative of row: from its own column
+// for a case filed before the two were sealed together, from the identity
+// otherwise.
+func storedNarrative(key *caseKey, row *caseRow) (cases.Note, error) {
+	if row.NarrativeSealed != nil {
+		return openNote(key, row.ID, purposeNarrative, row.NarrativeSealed)
+	}
+	_, narrative, err := openIdentity(key, row.ID, row.IdentitySealed)
+	return narrative, err
 }
 
 // lazyKey unwraps a case's key the first time a sealed value needs it, so

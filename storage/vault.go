@@ -2,6 +2,8 @@ package storage
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/google/uuid"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 // Keyring holds the organisation's age keys. Every case has its own X25519
@@ -23,6 +26,7 @@ type Keyring struct {
 	recipients   []age.Recipient // new and re-wrapped case keys are wrapped to these
 	recipientSet string          // the recipients, sorted: marks which keys a rotation has done
 	blindIndex   []byte          // HMAC key of the blind index
+	cache        *keyCache       // recently unwrapped case keys (keycache.go)
 }
 
 // BlindIndexKeySize is the size of the blind-index HMAC key.
@@ -38,7 +42,7 @@ func NewKeyring(identities []age.Identity, recipients []*age.X25519Recipient, bl
 	if len(blindIndexKey) != BlindIndexKeySize {
 		return nil, fmt.Errorf("keyring: the blind-index key must be %d bytes", BlindIndexKeySize)
 	}
-	k := &Keyring{identities: identities, blindIndex: bytes.Clone(blindIndexKey)}
+	k := &Keyring{identities: identities, blindIndex: bytes.Clone(blindIndexKey), cache: newKeyCache()}
 	names := make([]string, len(recipients))
 	for i, r := range recipients {
 		k.recipients = append(k.recipients, r)
@@ -68,7 +72,9 @@ func (k *Keyring) newCaseKey() (*caseKey, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &caseKey{id: id}, wrapped, nil
+	ck := &caseKey{id: id}
+	k.cache.put(wrapped, ck)
+	return ck, wrapped, nil
 }
 
 func (k *Keyring) wrap(id *age.X25519Identity) ([]byte, error) {
@@ -86,8 +92,21 @@ func (k *Keyring) wrap(id *age.X25519Identity) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// unwrap opens a wrapped case key.
+// unwrap opens a wrapped case key, or finds it among those opened lately.
 func (k *Keyring) unwrap(wrapped []byte) (*caseKey, error) {
+	if ck := k.cache.get(wrapped); ck != nil {
+		return ck, nil
+	}
+	ck, err := k.unwrapNow(wrapped)
+	if err != nil {
+		return nil, err
+	}
+	k.cache.put(wrapped, ck)
+	return ck, nil
+}
+
+// unwrapNow opens a wrapped case key with the server's identities.
+func (k *Keyring) unwrapNow(wrapped []byte) (*caseKey, error) {
 	plain, err := decryptAll(wrapped, k.identities...)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: unwrap case key: %w", err)
@@ -101,7 +120,7 @@ func (k *Keyring) unwrap(wrapped []byte) (*caseKey, error) {
 
 // rewrap re-encrypts a wrapped case key to the keyring's current recipients.
 func (k *Keyring) rewrap(wrapped []byte) ([]byte, error) {
-	ck, err := k.unwrap(wrapped)
+	ck, err := k.unwrapNow(wrapped)
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +171,77 @@ func (ck *caseKey) open(caseID uuid.UUID, purpose string, sealed []byte) ([]byte
 	return plain[len(header):], nil
 }
 
-// decryptAll reads the decrypting reader to EOF before returning anything:
-// age authenticates chunk by chunk, so a truncated or altered ciphertext is
-// known for certain only at the end.
+// The age payload (age-encryption.org/v1): a 16-byte nonce, then the
+// plaintext in chunks of 64 KiB, each sealed with ChaCha20-Poly1305 under
+// HKDF-SHA256(file key, nonce, "payload"), the last one flagged.
+const (
+	streamNonceSize = 16
+	streamChunkSize = 64 << 10
+)
+
+// decryptAll returns the whole plaintext of an age file, or an error: it
+// never hands out a part. A sealed value fits in one chunk (identities and
+// notes are a few KiB), and age's streaming reader allocates a 64 KiB chunk
+// buffer for each file it opens, so a one-chunk file is opened here in one
+// step: age itself checks the header and its MAC and unwraps the file key
+// (age.DecryptHeader), and the single chunk, flagged last, is authenticated
+// and decrypted whole. Anything longer goes through age.Decrypt, read to
+// EOF: age authenticates chunk by chunk, so a truncated or altered
+// ciphertext is known for certain only at the end.
 func decryptAll(ciphertext []byte, ids ...age.Identity) ([]byte, error) {
+	if n := headerLength(ciphertext); n > 0 {
+		payload := ciphertext[n:]
+		if len(payload) >= streamNonceSize+chacha20poly1305.Overhead &&
+			len(payload) <= streamNonceSize+streamChunkSize+chacha20poly1305.Overhead {
+			fileKey, err := age.DecryptHeader(ciphertext[:n], ids...)
+			if err != nil {
+				return nil, err
+			}
+			return openChunk(fileKey, payload[:streamNonceSize], payload[streamNonceSize:])
+		}
+	}
+	return decryptStream(ciphertext, ids...)
+}
+
+// headerLength returns the length of the age header that starts ciphertext,
+// up to and including the line of its MAC ("--- " and 43 base64 characters),
+// or 0 if there is none. Recipient lines start with "-> " and their bodies
+// are base64, so the first line that starts with "--- " is the MAC's; what
+// it measures is checked by age.DecryptHeader, which parses the header
+// strictly and verifies the MAC.
+func headerLength(ciphertext []byte) int {
+	i := bytes.Index(ciphertext, []byte("\n--- "))
+	if i < 0 {
+		return 0
+	}
+	j := bytes.IndexByte(ciphertext[i+1:], '\n')
+	if j < 0 {
+		return 0
+	}
+	return i + 1 + j + 1
+}
+
+// openChunk authenticates and decrypts the only chunk of an age payload.
+func openChunk(fileKey, nonce, chunk []byte) ([]byte, error) {
+	key, err := hkdf.Key(sha256.New, fileKey, nonce, "payload", chacha20poly1305.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	aead, err := chacha20poly1305.New(key)
+	if err != nil {
+		return nil, err
+	}
+	var chunkNonce [chacha20poly1305.NonceSize]byte
+	chunkNonce[len(chunkNonce)-1] = 1 // chunk 0, the last one
+	plain, err := aead.Open(nil, chunkNonce[:], chunk, nil)
+	if err != nil {
+		return nil, errors.New("failed to decrypt and authenticate payload chunk")
+	}
+	return plain, nil
+}
+
+// decryptStream reads age's decrypting reader to EOF before returning anything.
+func decryptStream(ciphertext []byte, ids ...age.Identity) ([]byte, error) {
 	r, err := age.Decrypt(bytes.NewReader(ciphertext), ids...)
 	if err != nil {
 		return nil, err

@@ -188,6 +188,16 @@ func TestBackupRestorePostgres(t *testing.T) {
 	t.Cleanup(func() { admin.Exec("DROP DATABASE " + name + " WITH (FORCE)") })
 	restored, _ := url.Parse(base)
 	restored.Path = "/" + name
+	// A dump of one schema leaves out the extensions, which live in public
+	// (pg_trgm, for searching codes); a dump of the database has them.
+	fresh, err := sql.Open("pgx", restored.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := fresh.Exec("CREATE EXTENSION pg_trgm SCHEMA public"); err != nil {
+		t.Fatal(err)
+	}
 	run(t, "pg_restore", "--no-owner", "--dbname="+restored.String(), dump)
 	q := restored.Query()
 	q.Set("search_path", schema)
