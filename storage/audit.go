@@ -127,11 +127,8 @@ func (db *DB) sealPending(tx *gorm.DB, wait bool) (int, error) {
 		var sql strings.Builder
 		args := make([]any, 0, 4*len(chain)+4)
 		sql.WriteString("WITH linked AS (INSERT INTO audit_chain (pos, entry_seq, prev_hash, hash) VALUES ")
-		for i, c := range chain {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(?, ?, ?, ?)")
+		writeTuples(&sql, len(chain), 4)
+		for _, c := range chain {
 			args = append(args, c.Pos, c.EntrySeq, c.PrevHash, c.Hash)
 		}
 		sql.WriteString("), dequeued AS (DELETE FROM audit_pending WHERE seq IN ?) UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1 AND seq = ?")

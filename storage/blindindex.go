@@ -267,11 +267,8 @@ func (s *CaseService) storeFingerprints(tx *gorm.DB, caseID uuid.UUID, fps []fin
 		var sql strings.Builder
 		args := make([]any, 0, 3*len(fps)+2)
 		sql.WriteString("WITH stored AS (INSERT INTO case_fingerprints (case_id, kind, hash) VALUES ")
-		for i, f := range fps {
-			if i > 0 {
-				sql.WriteString(", ")
-			}
-			sql.WriteString("(?, ?, ?)")
+		writeTuples(&sql, len(fps), 3)
+		for _, f := range fps {
 			args = append(args, caseID, f.kind, f.hash)
 		}
 		sql.WriteString(" ON CONFLICT DO NOTHING) SELECT case_id, kind, hash FROM case_fingerprints WHERE hash IN ? AND case_id <> ?")
@@ -329,4 +326,17 @@ func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cas
 		}
 	}
 	return out, nil
+}
+
+// writeTuples writes n comma-separated tuples of width placeholders, the
+// VALUES of a multi-row INSERT: "(?, ?), (?, ?)".
+func writeTuples(sql *strings.Builder, n, width int) {
+	for i := range n {
+		if i > 0 {
+			sql.WriteString(", ")
+		}
+		sql.WriteString("(?")
+		sql.WriteString(strings.Repeat(", ?", width-1))
+		sql.WriteString(")")
+	}
 }

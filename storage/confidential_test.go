@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 )
@@ -24,24 +24,6 @@ import (
 // be found in the database's files, a dump, a log line or an error.
 type canaries struct{ prefix string }
 
-// lockedBuffer is a bytes.Buffer that goroutines may write to at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func (c canaries) new(field string) string { return c.prefix + field + "-" + uuid.NewString()[:8] }
 
 // TestCanary files and works cases whose identities and notes are canaries,
@@ -49,7 +31,7 @@ func (c canaries) new(field string) string { return c.prefix + field + "-" + uui
 func TestCanary(t *testing.T) {
 	for _, dialect := range storagetest.Dialects(t) {
 		t.Run(string(dialect), func(t *testing.T) {
-			var logs lockedBuffer // the audit sealer logs from its own goroutine
+			var logs testkit.SyncBuffer // the audit sealer logs from its own goroutine
 			cfg := storagetest.Config(t, dialect)
 			cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			cfg.TraceSQL = true
