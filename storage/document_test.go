@@ -212,7 +212,9 @@ func TestDocumentCanary(t *testing.T) {
 				haystacks["pg_dump"] = pgDump(t, cfg.DatabaseURL)
 			}
 			for where, data := range haystacks {
-				for _, canary := range []string{nameCanary, contentCanary, "5f3a", "wang_fang"} {
+				// The photo's metadata canaries are "Canary<Field>-5f3a": their
+				// short suffix alone turns up in random hex now and then.
+				for _, canary := range []string{nameCanary, contentCanary, "Canary", "wang_fang"} {
 					if i := bytes.Index(data, []byte(canary)); i >= 0 {
 						t.Errorf("%s leaked into %s: …%q…", canary, where, data[max(0, i-40):min(len(data), i+60)])
 					}
