@@ -59,6 +59,7 @@ func (h *Handler) funcs(loc *locale) template.FuncMap {
 		"time":  loc.Time,
 		"num":   func(n int) string { return loc.Number(int64(n)) },
 		"money": loc.Money,
+		"month": loc.Month,
 		"asset": h.assets.url,
 		"yuan":  formatYuan,
 		"iso":   func(t time.Time) string { return isoDate(t) },
