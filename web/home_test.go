@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/storage"
 )
@@ -196,6 +198,25 @@ func TestHomes(t *testing.T) {
 		sup := e.signIn(e.f.Supervisor, "en")
 		got = sup.get("/cases?assignee=" + e.f.OtherWorker.ID.String()).text()
 		same("by assignee", listed(got), codes(otherWorkers))
+		// By a part of a factory's name, or of a code; and the alert filters.
+		toys, err := storage.NewFactoryService(e.db).CreateFactory(ctx, cases.SystemActor, cases.NewFactory{Name: "宁波星光玩具厂",
+			NameEn: "Ningbo Starlight Toys", Province: "浙江", City: "宁波", ClientIDs: []uuid.UUID{e.f.Client.ID}})
+		must(t, err)
+		r := e.f.Report(found)
+		r.FactoryID = toys.ID
+		atToys, err := e.cases.FileCase(ctx, e.f.Auditor.Actor(), r)
+		must(t, err)
+		same("by factory name", listed(sup.get("/cases?q="+url.QueryEscape("星光")).text()), codes(atToys))
+		same("by English factory name", listed(sup.get("/cases?q=starlight").text()), codes(atToys))
+		same("by a part of a code", listed(sup.get("/cases?q="+atToys.Code[len(atToys.Code)-4:]).text()), codes(atToys))
+		same("unassigned", listed(sup.get("/cases?unassigned=1").text()), codes(unassigned, atToys))
+		same("due to close", listed(sup.get("/cases?due_to_close=1").text()), codes(closing))
+		same("alert", listed(sup.get("/cases?alert=1").text()), codes(alerted))
+		same("arrears", listed(sup.get("/cases?arrears=1").text()), codes(overdue, closing))
+		same("a worker's alerts", listed(b.get("/cases?alert=1").text()), codes(alerted))
+		if got := b.get("/cases?q=" + strings.Repeat("x", 101)).text(); !strings.Contains(got, "Type at most 100 characters.") {
+			t.Error("an overlong search is not explained")
+		}
 		res := sup.get("/cases?overdue=1", "HX-Request", "true", "HX-Target", "results")
 		if !strings.HasPrefix(res.text(), `<section id="results"`) || !strings.Contains(res.text(), overdue.Code) || res.header.Get("Vary") == "" {
 			t.Errorf("htmx results: %s", res.body)
