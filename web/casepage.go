@@ -35,10 +35,12 @@ type caseView struct {
 	PlanMissing []string
 	Stipends    []stipendRow
 	StipendPaid int64
-	Links       []linkView
-	Forms       map[string]*formState
-	Notice      string
-	NoticeKind  string // ok, error
+	// Ledger is the stipend ledger, once a plan was approved.
+	Ledger     *ledgerView
+	Links      []linkView
+	Forms      map[string]*formState
+	Notice     string
+	NoticeKind string // ok, error
 	// The choices the forms offer.
 	Methods      []cases.VerificationMethod
 	Contacts     []cases.Contact
@@ -174,6 +176,9 @@ func (q *request) caseView(c *cases.Case) (*caseView, error) {
 		}
 	}
 	if err := q.timeline(ctx, c, v, names); err != nil {
+		return nil, err
+	}
+	if v.Ledger, err = q.ledger(c, names); err != nil {
 		return nil, err
 	}
 	for _, l := range c.Links {
@@ -318,6 +323,7 @@ func (q *request) defaultForms(c *cases.Case, v *caseView) {
 	if fu.Values.Get("date") == "" {
 		fu.Values.Set("date", isoDate(v.Today))
 	}
+	defaultPayment(set(newForm("payment", paymentFields...)), c, v.Today)
 	for _, f := range v.Forms {
 		f.Values.Set("version", version)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/workflow"
 )
@@ -116,6 +118,12 @@ func (h *Handler) attach(q *request) error {
 			in.Kind = cases.DocumentKind(value)
 		case "step":
 			in.Step = cases.DocumentStep(value)
+		case "payment_id":
+			id, err := uuid.Parse(string(value))
+			if err != nil {
+				return q.attachFailed(c, http.StatusBadRequest, "attach.invalid")
+			}
+			in.PaymentID = uuid.NullUUID{UUID: id, Valid: true}
 		}
 	}
 }

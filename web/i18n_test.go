@@ -168,7 +168,7 @@ func templateTrees(t *testing.T) map[string]*parse.Tree {
 	t.Helper()
 	out := map[string]*parse.Tree{}
 	funcs := map[string]any{}
-	for _, name := range []string{"t", "enum", "fail", "date", "dateP", "time", "num", "money", "month", "asset", "yuan", "iso", "isoP", "fieldID", "has", "inc", "identityData",
+	for _, name := range []string{"t", "enum", "fail", "date", "dateP", "time", "num", "money", "month", "asset", "yuan", "iso", "isoP", "fieldID", "has", "inc", "identityData", "receiptData",
 		"and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "index", "print", "printf", "println", "len", "slice", "html", "js", "urlquery", "call"} {
 		funcs[name] = func(...any) string { return "" }
 	}

@@ -74,6 +74,9 @@ func (h *Handler) funcs(loc *locale) template.FuncMap {
 		"identityData": func(csrf string, c *cases.Case, f *identityForm) identityData {
 			return identityData{CSRF: csrf, Case: c, Identity: f}
 		},
+		"receiptData": func(csrf string, caseID, paymentID uuid.UUID) receiptData {
+			return receiptData{CSRF: csrf, Case: caseID, Payment: paymentID}
+		},
 		"has": func(list []string, v string) bool {
 			for _, s := range list {
 				if s == v {
@@ -161,4 +164,10 @@ type identityData struct {
 	CSRF     string
 	Case     *cases.Case
 	Identity *identityForm
+}
+
+// receiptData is what a payment's receipt form needs.
+type receiptData struct {
+	CSRF          string
+	Case, Payment uuid.UUID
 }
