@@ -35,6 +35,8 @@ type caseView struct {
 	PlanMissing []string
 	Stipends    []stipendRow
 	StipendPaid int64
+	// Documents are the case's sealed files, by kind, never by name.
+	Documents []documentView
 	// Ledger is the stipend ledger, once a plan was approved.
 	Ledger     *ledgerView
 	Links      []linkView
@@ -179,6 +181,9 @@ func (q *request) caseView(c *cases.Case) (*caseView, error) {
 		return nil, err
 	}
 	if v.Ledger, err = q.ledger(c, names); err != nil {
+		return nil, err
+	}
+	if v.Documents, err = q.documents(c, names); err != nil {
 		return nil, err
 	}
 	for _, l := range c.Links {

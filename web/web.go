@@ -127,6 +127,8 @@ func (h *Handler) routes() {
 	m.Handle("POST /cases/{id}/plan", h.private(h.plan))
 	m.Handle("POST /cases/{id}/follow-ups", h.private(h.followUp))
 	m.Handle("POST /cases/{id}/documents", h.private(h.attach))
+	m.Handle("GET /cases/{id}/documents/{document}", h.private(h.documentPage))
+	m.Handle("POST /cases/{id}/documents/{document}", h.private(h.openDocument))
 	m.Handle("POST /cases/{id}/transitions", h.private(h.transition))
 	m.Handle("POST /cases/{id}/payments", h.private(h.payment))
 	m.Handle("POST /cases/{id}/payments/{payment}/reversal", h.private(h.reversePayment))
