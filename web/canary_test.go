@@ -100,6 +100,16 @@ func TestCanary(t *testing.T) {
 	_, payments, err := storage.NewLedgerService(e.db).CaseLedger(ctx, c.ID)
 	must(t, err)
 	record(worker.post(path+"/payments/"+payments[0].ID.String()+"/reversal", nil))
+	// A supervisor's decision on the alert, its reason a canary: stale, then
+	// accepted.
+	alerted, err := e.cases.FindCase(ctx, c.ID)
+	must(t, err)
+	sup.get(path)
+	record(sup.post(path+"/alert", url.Values{"version": {strconv.Itoa(alerted.Version - 1)}, "reason": {canaries[12]}}))
+	record(sup.post(path+"/alert", url.Values{"version": {strconv.Itoa(alerted.Version)}, "reason": {canaries[12]}}, "HX-Request", "true"))
+	if got, _ := e.cases.FindCase(ctx, c.ID); got.Alert() {
+		t.Error("the alert was not decided: the check below would prove little")
+	}
 	docPath := path + "/documents/" + doc.ID.String()
 	record(worker.post(docPath, url.Values{"reason": {"curiosity"}}))
 	opened := record(worker.post(docPath, url.Values{"reason": {"verify_age"}}))

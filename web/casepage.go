@@ -18,19 +18,25 @@ import (
 // this user, the timeline, the plan, the stipends and the links. It holds
 // no identity and no note: their presence only.
 type caseView struct {
-	Case      *cases.Case
-	Client    string
-	Factory   *cases.Factory
-	Assignee  string
-	FiledBy   string
-	Overdue   bool
-	Today     time.Time
-	Actions   []*actionView
-	CanWork   bool
-	CanAssign bool
-	CanReveal bool
-	Workers   []*cases.User
-	Timeline  []timelineItem
+	Case     *cases.Case
+	Client   string
+	Factory  *cases.Factory
+	Assignee string
+	FiledBy  string
+	Overdue  bool
+	// DueToClose: the plan's end date passed; a supervisor closes it.
+	DueToClose bool
+	// Missed are the months of follow-up that went without one.
+	Missed []cases.Month
+	// CanResolve: a supervisor may decide on a working-again alert.
+	CanResolve bool
+	Today      time.Time
+	Actions    []*actionView
+	CanWork    bool
+	CanAssign  bool
+	CanReveal  bool
+	Workers    []*cases.User
+	Timeline   []timelineItem
 	// PlanMissing names, translated, what the plan lacks for approval.
 	PlanMissing []string
 	Stipends    []stipendRow
@@ -172,6 +178,15 @@ func (q *request) caseView(c *cases.Case) (*caseView, error) {
 	v.CanAssign = workflow.CanAssign(q.actor) == nil && c.State != cases.StateClosed
 	v.CanReveal = workflow.CanReadIdentity(c, q.actor) == nil && c.ErasedAt == nil
 	v.Actions = q.actions(c, now)
+	v.DueToClose = c.DueToCloseAsOf(now, q.h.Zone)
+	v.CanResolve = c.Alert() && q.actor.Role == cases.RoleSupervisor
+	if c.State == cases.StateFollowUp {
+		s, err := q.h.Cases.Schedule(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Missed = s.Missed
+	}
 	if c.Plan != nil {
 		for _, f := range c.Plan.Missing() {
 			v.PlanMissing = append(v.PlanMissing, q.loc.Failure(f))
@@ -324,6 +339,7 @@ func (q *request) defaultForms(c *cases.Case, v *caseView) {
 	if p.Values.Get("currency") == "" {
 		p.Values.Set("currency", "CNY")
 	}
+	set(newForm("alert", "reason"))
 	fu := set(newForm("follow-up", followUpFields...))
 	if fu.Values.Get("date") == "" {
 		fu.Values.Set("date", isoDate(v.Today))

@@ -156,6 +156,9 @@ func TestHomes(t *testing.T) {
 		if !strings.Contains(section, "Close as completed") {
 			t.Fatal("no close button on the due-to-close bucket")
 		}
+		if page := sup.get("/cases/" + closing.ID.String()).text(); !strings.Contains(page, "The plan ended on 14 Oct 2026: nothing more is owed") {
+			t.Error("the case page does not say it is due to close")
+		}
 		fresh, err := e.cases.FindCase(ctx, closing.ID)
 		must(t, err)
 		res := sup.post("/cases/"+closing.ID.String()+"/transitions", url.Values{"event": {"close"}, "outcome": {"completed"},

@@ -196,6 +196,16 @@ func (h *Handler) followUp(q *request) error {
 	})
 }
 
+// resolveAlert records a supervisor's decision on a child found working
+// again: the stipend is owed again from now on.
+func (h *Handler) resolveAlert(q *request) error {
+	f := newForm("alert", "reason")
+	return q.work(f, "alert", func(c *cases.Case, r *reader, version int) error {
+		_, err := h.Cases.ResolveAlert(q.r.Context(), q.actor, c.ID, version, cases.NewNote(r.Secret("reason")))
+		return err
+	})
+}
+
 func (h *Handler) transition(q *request) error {
 	event := cases.Event(q.r.PostFormValue("event"))
 	if !event.Valid() {
