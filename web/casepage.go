@@ -54,6 +54,9 @@ type caseView struct {
 	Contacts     []cases.Contact
 	Payers       []cases.Payer
 	LedgerPayers []cases.Payer
+	Presences    []cases.Presence
+	Recruitments []cases.Recruitment
+	Hazards      []string
 }
 
 func (v *caseView) notice() (string, string) { return v.Notice, v.NoticeKind }
@@ -150,7 +153,8 @@ func (q *request) caseView(c *cases.Case) (*caseView, error) {
 	ctx := q.r.Context()
 	now := q.h.Now()
 	v := &caseView{Case: c, Overdue: c.OverdueAsOf(now, q.h.Zone), Today: cases.Date(now.In(q.h.Zone)), Forms: map[string]*formState{},
-		Methods: cases.VerificationMethods, Contacts: cases.Contacts, Payers: cases.Payers, LedgerPayers: cases.LedgerPayers}
+		Methods: cases.VerificationMethods, Contacts: cases.Contacts, Payers: cases.Payers, LedgerPayers: cases.LedgerPayers,
+		Presences: cases.Presences, Recruitments: cases.Recruitments, Hazards: cases.Hazards}
 	users, err := q.h.Users.ListUsers(ctx)
 	if err != nil {
 		return nil, err
@@ -303,6 +307,23 @@ func (q *request) defaultForms(c *cases.Case, v *caseView) {
 	a := set(newForm("assign", assignFields...))
 	if c.AssigneeID.Valid {
 		a.Values.Set("worker", c.AssigneeID.UUID.String())
+	}
+	if fa := set(newForm("facts", factsFields...)); !fa.Failed() {
+		fa.Values.Set("presence", string(c.Presence))
+		fa.Values.Set("job", c.Job)
+		fa.Values["hazards"] = append([]string(nil), c.Hazards...)
+		if c.HoursPerWeek > 0 {
+			fa.Values.Set("hours_per_week", strconv.Itoa(c.HoursPerWeek))
+		}
+		fa.Values.Set("monthly_wage", formatYuan(c.MonthlyWage.Amount))
+		fa.Values.Set("wage_currency", c.MonthlyWage.Currency)
+		if c.MonthlyWage.Currency == "" {
+			fa.Values.Set("wage_currency", "CNY")
+		}
+		fa.Values.Set("recruitment", string(c.Recruitment))
+		fa.Values.Set("other_children_found", strconv.Itoa(c.OtherChildrenFound))
+		fa.Values.Set("labour_agent", string(c.LabourAgent))
+		fa.Values.Set("factory_consent", string(c.FactoryConsent))
 	}
 	r := set(newForm("removal", removalFields...))
 	if c.RemovedFromWork {

@@ -77,6 +77,7 @@ func (h *Handler) funcs(loc *locale) template.FuncMap {
 		"receiptData": func(csrf string, caseID, paymentID uuid.UUID) receiptData {
 			return receiptData{CSRF: csrf, Case: caseID, Payment: paymentID}
 		},
+		"answers": func() []cases.Answer { return cases.Answers },
 		"has": func(list []string, v string) bool {
 			for _, s := range list {
 				if s == v {

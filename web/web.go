@@ -131,6 +131,7 @@ func (h *Handler) routes() {
 	m.Handle("POST /cases/{id}/documents/{document}", h.private(h.openDocument))
 	m.Handle("POST /cases/{id}/transitions", h.private(h.transition))
 	m.Handle("POST /cases/{id}/alert", h.private(h.resolveAlert))
+	m.Handle("POST /cases/{id}/facts", h.private(h.facts))
 	m.Handle("POST /cases/{id}/payments", h.private(h.payment))
 	m.Handle("POST /cases/{id}/payments/{payment}/reversal", h.private(h.reversePayment))
 	m.Handle("GET /cases/{id}/reveal", h.private(h.revealPage))
