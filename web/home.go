@@ -291,12 +291,16 @@ func (q *request) workerHome(v *homeView) error {
 				plan.Cases = append(plan.Cases, r)
 			}
 		case cases.StateFollowUp:
-			switch {
-			case r.EndOn != nil:
+			// A case with a missed month still owes this month's
+			// follow-up: it is in both buckets. One due to close owes none.
+			if r.EndOn != nil {
 				closing.Cases = append(closing.Cases, r)
-			case r.Overdue:
+				break
+			}
+			if r.Overdue {
 				missed.Cases = append(missed.Cases, r)
-			case c.LastFollowUp == nil || c.LastFollowUp.Before(month):
+			}
+			if c.LastFollowUp == nil || c.LastFollowUp.Before(month) {
 				due.Cases = append(due.Cases, r)
 			}
 		}

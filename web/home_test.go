@@ -112,7 +112,8 @@ func TestHomes(t *testing.T) {
 		// Complete and consented, whoever wrote it: it waits for a supervisor.
 		same("waiting", bucketOf(t, page, "waiting"), codes(waiting, own))
 		same("missed", bucketOf(t, page, "missed"), codes(overdue))
-		same("due", bucketOf(t, page, "due"), codes(due))
+		// Missed months do not excuse this month's follow-up.
+		same("due", bucketOf(t, page, "due"), codes(due, overdue))
 		same("due to close", bucketOf(t, page, "due_to_close"), codes(closing))
 		same("working again", bucketOf(t, page, "working_again"), codes(alerted))
 		// October's stipend, due on its first day, unpaid past ten days;
