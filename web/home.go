@@ -220,16 +220,9 @@ func (q *request) inArrears(ctx context.Context) (map[uuid.UUID]bool, error) {
 // recentlyClosed lists the cases closed within reopenWindow, newest
 // closure first: those a supervisor may still want to reopen.
 func (q *request) recentlyClosed(ctx context.Context) ([]*cases.Case, error) {
-	list, err := q.listAll(ctx, cases.CaseFilter{State: cases.StateClosed}, maxHomeCases)
+	out, err := q.listAll(ctx, cases.CaseFilter{ClosedSince: q.h.Now().Add(-reopenWindow)}, maxHomeCases)
 	if err != nil {
 		return nil, err
-	}
-	since := q.h.Now().Add(-reopenWindow)
-	var out []*cases.Case
-	for _, c := range list {
-		if c.ClosedAt != nil && c.ClosedAt.After(since) && c.ErasedAt == nil {
-			out = append(out, c)
-		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ClosedAt.After(*out[j].ClosedAt) })
 	return out, nil
