@@ -25,7 +25,8 @@ type caseRow struct {
 	LastFollowUp *time.Time
 	Overdue      bool
 	Outcome      cases.Outcome
-	// MissedSince is the first month without a follow-up, when overdue.
+	// MissedSince is the first month of the follow-up period without a
+	// follow-up, when overdue (later months may have one).
 	MissedSince *cases.Month
 	// EndOn is the plan's end date, when the case is due to close.
 	EndOn *time.Time

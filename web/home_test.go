@@ -129,7 +129,7 @@ func TestHomes(t *testing.T) {
 		// Each bucket's count, in the summary, in the issue's words.
 		for _, want := range []string{`<span class="count">1</span> 待年龄核实`, `<span class="count">1</span> 漏访月份`,
 			`<span class="count">1</span> 待结案`, `<span class="count">1</span> 警报：再次工作`, `<span class="count">2</span> 警报：生活补助欠付`,
-			"自2026年8月起无回访"} {
+			"首个漏访月份：2026年8月"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the worker's home lacks %q", want)
 			}
