@@ -509,6 +509,9 @@ type CaseFilter struct {
 	// ArrearsAsOf, when set, keeps only cases whose first unpaid month is
 	// late at that time (by the storage's grace days).
 	ArrearsAsOf time.Time
+	// ClosedSince, when set, keeps only cases closed at or after that
+	// time and not erased: those a supervisor may still want to reopen.
+	ClosedSince time.Time
 	// After is the cursor: the id of the last case of the previous page.
 	After uuid.NullUUID
 	Limit int // default 50, at most 200

@@ -385,6 +385,10 @@ func (s *CaseService) listQuery(tx *gorm.DB, f cases.CaseFilter, factories []uui
 		// Late: the first unpaid month began more than the grace days ago.
 		q = q.Where("unpaid_due_on < ?", cases.Today(f.ArrearsAsOf, s.db.Zone).AddDate(0, 0, -s.db.GraceDays))
 	}
+	if !f.ClosedSince.IsZero() {
+		// cases_retention_idx: closed_at of the closed cases not erased.
+		q = q.Where("state = ? AND erased_at IS NULL AND closed_at >= ?", string(cases.StateClosed), f.ClosedSince.UTC())
+	}
 	if f.After.Valid {
 		q = q.Where("id < ?", f.After.UUID)
 	}

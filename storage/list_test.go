@@ -344,3 +344,38 @@ func TestListMatchesFind(t *testing.T) {
 		}
 	})
 }
+
+// TestListClosedSince: the cases closed since a time and not erased, for a
+// supervisor who may reopen them; older closures, erased and open cases
+// are left out.
+func TestListClosedSince(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		at := func(d time.Time) { db.Now = func() time.Time { return d } }
+		at(today.AddDate(0, 0, -40))
+		old := e.mustReach(t, cases.StateClosed)
+		at(today.AddDate(0, 0, -5))
+		recent := e.mustReach(t, cases.StateClosed)
+		erased := e.mustReach(t, cases.StateClosed)
+		if err := e.cases.EraseCase(ctx, cases.SystemActor, erased.ID); err != nil {
+			t.Fatal(err)
+		}
+		open := e.mustReach(t, cases.StateFollowUp)
+		at(today)
+		p, err := e.cases.ListCases(ctx, cases.CaseFilter{ClosedSince: today.AddDate(0, 0, -31)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Cases) != 1 || p.Cases[0].ID != recent.ID || p.Cases[0].ClosedAt == nil {
+			var got []string
+			for _, c := range p.Cases {
+				got = append(got, c.Code)
+			}
+			t.Fatalf("closed since: %v, want only %s (not %s, %s, %s)", got, recent.Code, old.Code, erased.Code, open.Code)
+		}
+		p, err = e.cases.ListCases(ctx, cases.CaseFilter{ClosedSince: today.AddDate(0, 0, -60)})
+		if err != nil || len(p.Cases) != 2 {
+			t.Fatalf("closed in 60 days: %d cases, %v; want 2", len(p.Cases), err)
+		}
+	})
+}

@@ -72,11 +72,42 @@ func BenchmarkWorkerHome(b *testing.B) {
 	seedDemo(b, e)
 	br := e.signIn(e.f.Worker, "zh-CN")
 	total, html := homeWeight(b, br)
+	benchPage(b, br, "/")
+	b.ReportMetric(float64(total), "bytes-transferred")
+	b.ReportMetric(float64(html), "html-bytes-gz")
+}
+
+// BenchmarkSupervisorHome renders the supervisor's home with the demo's
+// data: every open case, the alerts, the recent closures, each load.
+//
+//	go test ./web -run '^$' -bench SupervisorHome -benchtime 200x
+func BenchmarkSupervisorHome(b *testing.B) {
+	e := newEnv(b, storage.SQLite)
+	seedDemo(b, e)
+	benchPage(b, e.signIn(e.f.Supervisor, "zh-CN"), "/")
+}
+
+// BenchmarkCasePage renders a case in follow-up with the demo's data: the
+// facts, the steps, the timeline, the schedule, the ledger, the documents.
+//
+//	go test ./web -run '^$' -bench CasePage -benchtime 200x
+func BenchmarkCasePage(b *testing.B) {
+	e := newEnv(b, storage.SQLite)
+	seedDemo(b, e)
+	list, err := e.cases.ListCases(ctx, cases.CaseFilter{State: cases.StateFollowUp, Limit: 1})
+	must(b, err)
+	benchPage(b, e.signIn(e.f.Supervisor, "zh-CN"), "/cases/"+list.Cases[0].ID.String())
+}
+
+// benchPage gets path b.N times, gzipped, and reports the median and the
+// 90th percentile of one answer.
+func benchPage(b *testing.B, br *browser, path string) {
+	b.Helper()
 	times := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		res := br.get("/", "Accept-Encoding", "gzip")
+		res := br.get(path, "Accept-Encoding", "gzip")
 		times = append(times, time.Since(start))
 		if res.status != 200 {
 			b.Fatalf("status %d", res.status)
@@ -86,6 +117,4 @@ func BenchmarkWorkerHome(b *testing.B) {
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(times[len(times)*9/10].Microseconds())/1000, "p90-ms")
-	b.ReportMetric(float64(total), "bytes-transferred")
-	b.ReportMetric(float64(html), "html-bytes-gz")
 }

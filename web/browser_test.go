@@ -381,6 +381,13 @@ func TestBrowser(t *testing.T) {
 	w.do("save the follow-up", chromedp.Click(chromedp.CSS("#w-follow-up button[type=submit]")))
 	w.waitFor("followed up", "回访已记录")
 	w.audit("case page, follow-up")
+	// The brand's share paid apart from a visit: the ledger's own form.
+	w.do("open the payment form", chromedp.Click(chromedp.CSS("#w-payment > summary")))
+	w.do("fill the payment", fill(map[string]string{"f-payment-payer": "brand", "f-payment-month": "2026-11",
+		"f-payment-amount": "400", "f-payment-method": "bank_transfer", "f-payment-proof_ref": "BT-20261103"})...)
+	w.do("record the payment", chromedp.Click(chromedp.CSS("#w-payment button[type=submit]")))
+	w.waitFor("paid", "付款已记录")
+	w.audit("case page, the ledger")
 	w.signOut()
 
 	// The supervisor closes it with an outcome.
@@ -393,6 +400,8 @@ func TestBrowser(t *testing.T) {
 	w.audit("case page, closed")
 	w.do("search", chromedp.Navigate(w.url("/cases?state=closed")), chromedp.WaitVisible(chromedp.CSS("#results")))
 	w.audit("search")
+	w.do("home after closing", chromedp.Navigate(w.url("/")), chromedp.WaitVisible(chromedp.CSS("#b-reopen")))
+	w.audit("supervisor home, closed cases to reopen")
 
 	c, err := e.cases.FindCase(ctx, caseID)
 	must(t, err)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,7 +17,7 @@ import (
 // canaries are an identity and notes no page but the reveal page may show.
 var canaries = []string{"CANARY-NAME-甲乙", "CANARY-ALIAS", "CANARYID-4419", "CANARY-PHONE-139", "CANARY-ADDRESS",
 	"CANARY-HOMETOWN", "CANARY-GUARDIAN", "CANARY-GPHONE", "CANARY-NARRATIVE", "CANARY-VNOTE", "CANARY-REASON",
-	"CANARY-CONCERN", "CANARY-WEB-NOTE", "CANARY-WEB-NAME", "2009-07-19", "2009年7月19日", "19 Jul 2009"}
+	"CANARY-CONCERN", "CANARY-WEB-NOTE", "CANARY-WEB-NAME", "2009-07-19", "2009年7月19日", "19 Jul 2009", "CANARY-FILE"}
 
 func leaked(s string) []string {
 	var out []string
@@ -76,13 +77,57 @@ func TestCanary(t *testing.T) {
 		t.Fatalf("filing: %d %s", filed.status, filed.body)
 	}
 
+	// A photo named after the child, a plan approved, a follow-up with
+	// concerns that found the child working again, a payment and its
+	// reversal: the ledger, the documents and the alerts show on pages.
+	doc, err := storage.NewDocumentService(e.db).AttachDocument(ctx, e.f.Worker.Actor(), c.ID, cases.NewDocument{Kind: "photo",
+		Step: cases.StepVerification, Name: cases.NewFileName("CANARY-FILE-" + canaries[0] + ".jpg")}, bytes.NewReader(gpsPhoto(t)))
+	must(t, err)
+	c, err = e.cases.FindCase(ctx, c.ID)
+	must(t, err)
+	consent := e.now.AddDate(0, 0, -1)
+	step(e.cases.PutPlan(ctx, e.f.Worker.Actor(), c.ID, c.Version, cases.PlanInput{School: "S", Grade: "8", EnrolmentDate: e.now.AddDate(0, -1, 0),
+		Currency: "CNY", MonthlyStipend: 50000, Payer: cases.PayerBrand, GuardianConsent: true, ConsentDate: &consent}))
+	next, _, err = e.cases.Transition(ctx, e.f.Supervisor.Actor(), c.ID, c.Version, cases.TransitionRequest{Event: cases.EventApprovePlan})
+	step(next, err)
+	_, err = e.cases.AddFollowUp(ctx, e.f.Worker.Actor(), c.ID, cases.FollowUpInput{Date: e.now, Contact: "visit", WorkingAgain: true,
+		Concerns: cases.NewNote(canaries[11])})
+	must(t, err)
+	worker.get(path)
+	record(worker.post(path+"/payments", url.Values{"payer": {"brand"}, "month": {"2026-10"}, "amount": {"500"}, "currency": {"CNY"},
+		"paid_on": {"2026-11-01"}, "method": {"cash"}, "proof_ref": {"R-1"}}))
+	record(worker.post(path+"/payments", url.Values{"payer": {"brand"}, "month": {"1999-01"}, "amount": {"x"}, "proof_ref": {"R-2"}}))
+	_, payments, err := storage.NewLedgerService(e.db).CaseLedger(ctx, c.ID)
+	must(t, err)
+	record(worker.post(path+"/payments/"+payments[0].ID.String()+"/reversal", nil))
+	// A supervisor's decision on the alert, its reason a canary: stale, then
+	// accepted.
+	alerted, err := e.cases.FindCase(ctx, c.ID)
+	must(t, err)
+	sup.get(path)
+	record(sup.post(path+"/alert", url.Values{"version": {strconv.Itoa(alerted.Version - 1)}, "reason": {canaries[12]}}))
+	record(sup.post(path+"/alert", url.Values{"version": {strconv.Itoa(alerted.Version)}, "reason": {canaries[12]}}, "HX-Request", "true"))
+	if got, _ := e.cases.FindCase(ctx, c.ID); got.Alert() {
+		t.Error("the alert was not decided: the check below would prove little")
+	}
+	docPath := path + "/documents/" + doc.ID.String()
+	record(worker.post(docPath, url.Values{"reason": {"curiosity"}}))
+	opened := record(worker.post(docPath, url.Values{"reason": {"verify_age"}}))
+	if opened.status != http.StatusOK || opened.header.Get("Cache-Control") != "no-store, max-age=0" {
+		t.Errorf("opening the document: %d %v", opened.status, opened.header)
+	}
+
 	// Every page, in both languages, plain and through htmx.
 	for _, b := range []*browser{worker, sup} {
 		for _, p := range []string{"/", "/cases", "/cases?state=planning", "/cases?code=" + c.Code, path, path + "/reveal",
-			"/cases/new", filed.header.Get("Location"), "/nothing"} {
+			"/cases/new", filed.header.Get("Location"), "/nothing", "/cases?q=" + url.QueryEscape("华美"),
+			"/cases?alert=1&arrears=1&due_to_close=1&unassigned=1&overdue=1", docPath} {
 			record(b.get(p))
 			record(b.get(p, "HX-Request", "true", "HX-Target", "results"))
 		}
+	}
+	if page := worker.get(path).text(); !strings.Contains(page, "生活补助台账") || !strings.Contains(page, "文件和照片") {
+		t.Error("the case page shows no ledger or documents: the check below would prove little")
 	}
 	for _, res := range seen {
 		where := res.url + " " + res.header.Get("Location")

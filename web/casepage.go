@@ -18,32 +18,45 @@ import (
 // this user, the timeline, the plan, the stipends and the links. It holds
 // no identity and no note: their presence only.
 type caseView struct {
-	Case      *cases.Case
-	Client    string
-	Factory   *cases.Factory
-	Assignee  string
-	FiledBy   string
-	Overdue   bool
-	Today     time.Time
-	Actions   []*actionView
-	CanWork   bool
-	CanAssign bool
-	CanReveal bool
-	Workers   []*cases.User
-	Timeline  []timelineItem
+	Case     *cases.Case
+	Client   string
+	Factory  *cases.Factory
+	Assignee string
+	FiledBy  string
+	Overdue  bool
+	// DueToClose: the plan's end date passed; a supervisor closes it.
+	DueToClose bool
+	// Missed are the months of follow-up that went without one.
+	Missed []cases.Month
+	// CanResolve: a supervisor may decide on a working-again alert.
+	CanResolve bool
+	Today      time.Time
+	Actions    []*actionView
+	CanWork    bool
+	CanAssign  bool
+	CanReveal  bool
+	Workers    []*cases.User
+	Timeline   []timelineItem
 	// PlanMissing names, translated, what the plan lacks for approval.
 	PlanMissing []string
 	Stipends    []stipendRow
 	StipendPaid int64
-	Links       []linkView
-	Forms       map[string]*formState
-	Notice      string
-	NoticeKind  string // ok, error
+	// Documents are the case's sealed files, by kind, never by name.
+	Documents []documentView
+	// Ledger is the stipend ledger, once a plan was approved.
+	Ledger     *ledgerView
+	Links      []linkView
+	Forms      map[string]*formState
+	Notice     string
+	NoticeKind string // ok, error
 	// The choices the forms offer.
 	Methods      []cases.VerificationMethod
 	Contacts     []cases.Contact
 	Payers       []cases.Payer
 	LedgerPayers []cases.Payer
+	Presences    []cases.Presence
+	Recruitments []cases.Recruitment
+	Hazards      []string
 }
 
 func (v *caseView) notice() (string, string) { return v.Notice, v.NoticeKind }
@@ -140,7 +153,8 @@ func (q *request) caseView(c *cases.Case) (*caseView, error) {
 	ctx := q.r.Context()
 	now := q.h.Now()
 	v := &caseView{Case: c, Overdue: c.OverdueAsOf(now, q.h.Zone), Today: cases.Date(now.In(q.h.Zone)), Forms: map[string]*formState{},
-		Methods: cases.VerificationMethods, Contacts: cases.Contacts, Payers: cases.Payers, LedgerPayers: cases.LedgerPayers}
+		Methods: cases.VerificationMethods, Contacts: cases.Contacts, Payers: cases.Payers, LedgerPayers: cases.LedgerPayers,
+		Presences: cases.Presences, Recruitments: cases.Recruitments, Hazards: cases.Hazards}
 	users, err := q.h.Users.ListUsers(ctx)
 	if err != nil {
 		return nil, err
@@ -168,12 +182,27 @@ func (q *request) caseView(c *cases.Case) (*caseView, error) {
 	v.CanAssign = workflow.CanAssign(q.actor) == nil && c.State != cases.StateClosed
 	v.CanReveal = workflow.CanReadIdentity(c, q.actor) == nil && c.ErasedAt == nil
 	v.Actions = q.actions(c, now)
+	v.DueToClose = c.DueToCloseAsOf(now, q.h.Zone)
+	v.CanResolve = c.Alert() && q.actor.Role == cases.RoleSupervisor
+	if c.State == cases.StateFollowUp {
+		s, err := q.h.Cases.Schedule(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		v.Missed = s.Missed
+	}
 	if c.Plan != nil {
 		for _, f := range c.Plan.Missing() {
 			v.PlanMissing = append(v.PlanMissing, q.loc.Failure(f))
 		}
 	}
 	if err := q.timeline(ctx, c, v, names); err != nil {
+		return nil, err
+	}
+	if v.Ledger, err = q.ledger(c, names); err != nil {
+		return nil, err
+	}
+	if v.Documents, err = q.documents(c, names); err != nil {
 		return nil, err
 	}
 	for _, l := range c.Links {
@@ -279,6 +308,23 @@ func (q *request) defaultForms(c *cases.Case, v *caseView) {
 	if c.AssigneeID.Valid {
 		a.Values.Set("worker", c.AssigneeID.UUID.String())
 	}
+	if fa := set(newForm("facts", factsFields...)); !fa.Failed() {
+		fa.Values.Set("presence", string(c.Presence))
+		fa.Values.Set("job", c.Job)
+		fa.Values["hazards"] = append([]string(nil), c.Hazards...)
+		if c.HoursPerWeek > 0 {
+			fa.Values.Set("hours_per_week", strconv.Itoa(c.HoursPerWeek))
+		}
+		fa.Values.Set("monthly_wage", formatYuan(c.MonthlyWage.Amount))
+		fa.Values.Set("wage_currency", c.MonthlyWage.Currency)
+		if c.MonthlyWage.Currency == "" {
+			fa.Values.Set("wage_currency", "CNY")
+		}
+		fa.Values.Set("recruitment", string(c.Recruitment))
+		fa.Values.Set("other_children_found", strconv.Itoa(c.OtherChildrenFound))
+		fa.Values.Set("labour_agent", string(c.LabourAgent))
+		fa.Values.Set("factory_consent", string(c.FactoryConsent))
+	}
 	r := set(newForm("removal", removalFields...))
 	if c.RemovedFromWork {
 		r.Values.Set("removed_from_work", "on")
@@ -314,10 +360,12 @@ func (q *request) defaultForms(c *cases.Case, v *caseView) {
 	if p.Values.Get("currency") == "" {
 		p.Values.Set("currency", "CNY")
 	}
+	set(newForm("alert", "reason"))
 	fu := set(newForm("follow-up", followUpFields...))
 	if fu.Values.Get("date") == "" {
 		fu.Values.Set("date", isoDate(v.Today))
 	}
+	defaultPayment(set(newForm("payment", paymentFields...)), c, v.Today)
 	for _, f := range v.Forms {
 		f.Values.Set("version", version)
 	}

@@ -6,7 +6,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/workflow"
@@ -116,6 +120,12 @@ func (h *Handler) attach(q *request) error {
 			in.Kind = cases.DocumentKind(value)
 		case "step":
 			in.Step = cases.DocumentStep(value)
+		case "payment_id":
+			id, err := uuid.Parse(string(value))
+			if err != nil {
+				return q.attachFailed(c, http.StatusBadRequest, "attach.invalid")
+			}
+			in.PaymentID = uuid.NullUUID{UUID: id, Valid: true}
 		}
 	}
 }
@@ -139,3 +149,119 @@ func (q *request) attachFailed(c *cases.Case, status int, message string) error 
 	}
 	return q.render(status, "case", "", fresh.Code, v)
 }
+
+// documentView is a document as the case page lists it: what it is, for
+// which step, its type and size, who attached it and when; never its name.
+type documentView struct {
+	*cases.Document
+	UploadedBy string
+	KB         int64
+	Type       string // JPEG, PNG or PDF
+}
+
+// documents lists the case's documents for those who may open them.
+func (q *request) documents(c *cases.Case, names map[uuid.UUID]string) ([]documentView, error) {
+	if q.h.Documents == nil || workflow.CanReadIdentity(c, q.actor) != nil || c.ErasedAt != nil {
+		return nil, nil
+	}
+	list, err := q.h.Documents.ListDocuments(q.r.Context(), q.actor, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]documentView, 0, len(list))
+	for _, d := range list {
+		out = append(out, documentView{Document: d, UploadedBy: names[d.UploadedBy], KB: (d.Size + 1023) / 1024,
+			Type: strings.ToUpper(strings.TrimPrefix(extensions[d.ContentType], "."))})
+	}
+	return out, nil
+}
+
+// documentForm asks for a reason before a document is opened.
+type documentForm struct {
+	Case     *cases.Case
+	Document *cases.Document
+	Reasons  []string
+	Form     *formState
+}
+
+// openable loads a case whose documents the user may open, and one of them.
+func (q *request) openable() (*cases.Case, *cases.Document, error) {
+	if q.h.Documents == nil {
+		return nil, nil, cases.Errorf(cases.ENOTFOUND, "No such page.")
+	}
+	c, err := q.revealable()
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := uuid.Parse(q.r.PathValue("document"))
+	if err != nil {
+		return nil, nil, cases.Errorf(cases.ENOTFOUND, "Document not found.")
+	}
+	list, err := q.h.Documents.ListDocuments(q.r.Context(), q.actor, c.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range list {
+		if d.ID == id {
+			return c, d, nil
+		}
+	}
+	return nil, nil, cases.Errorf(cases.ENOTFOUND, "Document not found.")
+}
+
+func (h *Handler) documentPage(q *request) error {
+	c, d, err := q.openable()
+	if err != nil {
+		return err
+	}
+	v := &documentForm{Case: c, Document: d, Reasons: cases.ReadReasons, Form: newForm("document", "reason")}
+	return q.render(http.StatusOK, "document", "", q.loc.T("open_document.title", "Code", c.Code), v)
+}
+
+// openDocument hands out a document for the reason picked from the list:
+// the domain authenticates the sealed copy and audits the read before any
+// byte is sent. The download is named by the case code, the document's
+// kind and a part of its id, never by the name it was uploaded with, and
+// is never stored, compressed or run.
+func (h *Handler) openDocument(q *request) error {
+	c, d, err := q.openable()
+	if err != nil {
+		return err
+	}
+	o, err := h.Documents.OpenDocument(q.r.Context(), q.actor, c.ID, d.ID, cases.ReadReason{Code: q.r.PostFormValue("reason")})
+	if cases.ErrorCode(err) == cases.EINVALID {
+		v := &documentForm{Case: c, Document: d, Reasons: cases.ReadReasons, Form: newForm("document", "reason")}
+		v.Form.addFailures(q.loc, cases.ErrorFailures(err))
+		return q.render(http.StatusUnprocessableEntity, "document", "", q.loc.T("open_document.title", "Code", c.Code), v)
+	} else if err != nil {
+		return err
+	}
+	defer o.Content.Close()
+	hd := q.w.Header()
+	hd.Set("Content-Type", o.ContentType)
+	hd.Set("Content-Length", strconv.FormatInt(o.Size, 10))
+	hd.Set("Content-Disposition", `attachment; filename="`+downloadName(c.Code, &o.Document)+`"`)
+	hd.Set("Cache-Control", "no-store, max-age=0")
+	hd.Set("Pragma", "no-cache")
+	// Opened in a tab after all, a PDF or an image runs no script and
+	// loads nothing.
+	hd.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; sandbox")
+	_ = http.NewResponseController(q.w).SetWriteDeadline(time.Now().Add(transferTimeout))
+	q.w.WriteHeader(http.StatusOK)
+	if _, err := io.CopyBuffer(q.w, o.Content, make([]byte, 32<<10)); err != nil {
+		h.logError(q.r.Context(), q.r, err)
+		// The status is sent: cut the connection rather than end the
+		// response as if the file were whole.
+		panic(http.ErrAbortHandler)
+	}
+	return nil
+}
+
+// downloadName is a document's file name on the user's device: the case
+// code, the kind and the first part of its id, with its type's extension.
+func downloadName(code string, d *cases.Document) string {
+	return code + "-" + string(d.Kind) + "-" + d.ID.String()[:8] + extensions[d.ContentType]
+}
+
+// extensions are the file extensions of the document types.
+var extensions = map[string]string{cases.TypeJPEG: ".jpg", cases.TypePNG: ".png", cases.TypePDF: ".pdf"}

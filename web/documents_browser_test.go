@@ -30,6 +30,10 @@ func TestBrowserCamera(t *testing.T) {
 		chromedp.Click(chromedp.CSS("form.attach button[type=submit]")))
 	w.waitFor("attached", "文件已上传并加密保存")
 	w.audit("case page, a photo attached")
+	// Listed by kind; opening it first asks a reason.
+	w.waitFor("listed", "户口簿")
+	w.do("ask to open it", chromedp.Click(chromedp.CSS(`#documents a.button`)), chromedp.WaitVisible(chromedp.CSS("#f-document-reason")))
+	w.audit("a document's reason page")
 
 	docs := storage.NewDocumentService(e.db)
 	list, err := docs.ListDocuments(ctx, e.f.Worker.Actor(), c.ID)

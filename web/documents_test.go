@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -147,5 +148,112 @@ func TestCamera(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), `/cases/{id}/documents`) {
 		t.Error("the log search saw no upload: it would prove nothing")
+	}
+}
+
+// TestOpenDocument: the case page lists the case's documents by kind,
+// never by name; opening one is a deliberate act like the identity's
+// reveal: a reason from the list, a read the domain audits, then the file,
+// unstored, named by the case code only.
+func TestOpenDocument(t *testing.T) {
+	e := newEnv(t, storage.SQLite)
+	docs := storage.NewDocumentService(e.db)
+	c := e.caseIn(cases.StateVerification, e.f.Report(e.now.AddDate(0, -1, 0)))
+	name := "CANARYNAME-王芳身份证.jpg"
+	d, err := docs.AttachDocument(ctx, e.f.Worker.Actor(), c.ID, cases.NewDocument{Kind: "id_document", Step: cases.StepVerification,
+		Name: cases.NewFileName(name)}, bytes.NewReader(gpsPhoto(t)))
+	must(t, err)
+	path := "/cases/" + c.ID.String()
+	docPath := path + "/documents/" + d.ID.String()
+	b := e.signIn(e.f.Worker, "zh-CN")
+	var seen []response
+
+	page := b.get(path)
+	seen = append(seen, page)
+	for _, want := range []string{"文件和照片", "身份证件", "年龄核实", "JPEG", `href="` + docPath + `"`} {
+		if !strings.Contains(page.text(), want) {
+			t.Errorf("the case page's documents lack %q", want)
+		}
+	}
+	ask := b.get(docPath)
+	seen = append(seen, ask)
+	if ask.status != http.StatusOK || !strings.Contains(ask.text(), `name="reason"`) || !strings.Contains(ask.text(), "<title>"+c.Code+" 的文件") {
+		t.Fatalf("the reason page: %d", ask.status)
+	}
+	reads := func() int {
+		entries, err := storage.NewAuditService(e.db).CaseEntries(ctx, c.ID)
+		must(t, err)
+		n := 0
+		for _, en := range entries {
+			if en.Action == cases.ActionDocumentRead {
+				n++
+			}
+		}
+		return n
+	}
+
+	t.Run("ErrNoReason", func(t *testing.T) {
+		res := b.post(docPath, url.Values{"reason": {"curiosity"}})
+		seen = append(seen, res)
+		if res.status != http.StatusUnprocessableEntity || fieldError(res.text(), "document", "reason") == "" {
+			t.Fatalf("without a listed reason: %d", res.status)
+		}
+		if reads() != 0 {
+			t.Fatal("a refused read was audited as a read")
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		b.get(docPath)
+		res := b.post(docPath, url.Values{"reason": {"verify_age"}}, "Accept-Encoding", "gzip")
+		if res.status != http.StatusOK || !bytes.HasPrefix(res.body, []byte{0xFF, 0xD8}) {
+			t.Fatalf("open: %d %q", res.status, res.body[:min(20, len(res.body))])
+		}
+		want := `attachment; filename="` + c.Code + `-id_document-` + d.ID.String()[:8] + `.jpg"`
+		if got := res.header.Get("Content-Disposition"); got != want {
+			t.Errorf("Content-Disposition %q, want %q", got, want)
+		}
+		if res.header.Get("Content-Type") != "image/jpeg" || res.header.Get("Cache-Control") != "no-store, max-age=0" ||
+			res.header.Get("Content-Encoding") != "" || !strings.Contains(res.header.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("headers: %v", res.header)
+		}
+		if bytes.Contains(res.body, []byte("GPS")) {
+			t.Error("the photo kept its metadata")
+		}
+		if reads() != 1 {
+			t.Errorf("%d audited reads, want 1", reads())
+		}
+		res.body = nil // the photo itself is not a page
+		seen = append(seen, res)
+	})
+	t.Run("ErrNotAllowed", func(t *testing.T) {
+		for _, u := range []*cases.User{e.f.OtherWorker, e.f.Auditor} {
+			o := e.signIn(u, "en")
+			if res := o.get(docPath); res.status != http.StatusNotFound {
+				t.Errorf("%s asks to open: %d", u.Role, res.status)
+			}
+			if res := o.post(docPath, url.Values{"reason": {"verify_age"}}); res.status != http.StatusNotFound {
+				t.Errorf("%s opens: %d", u.Role, res.status)
+			}
+		}
+		if res := b.get(path + "/documents/" + uuid.NewString()); res.status != http.StatusNotFound {
+			t.Errorf("a missing document: %d", res.status)
+		}
+		if reads() != 1 {
+			t.Errorf("%d audited reads, want 1", reads())
+		}
+	})
+	for _, res := range seen {
+		var all strings.Builder
+		all.WriteString(res.url)
+		all.Write(res.body)
+		for k, v := range res.header {
+			all.WriteString(k + ": " + strings.Join(v, ",") + "\n")
+		}
+		if strings.Contains(all.String(), "CANARYNAME") || strings.Contains(all.String(), "王芳") {
+			t.Errorf("%s: the file's name shows", res.url)
+		}
+	}
+	if strings.Contains(e.logs.String(), "CANARYNAME") || !strings.Contains(e.logs.String(), "/cases/{id}/documents/{document}") {
+		t.Error("the log holds the file's name, or saw no request")
 	}
 }

@@ -25,7 +25,7 @@ type fileView struct {
 }
 
 var fileFields = []string{"client_id", "factory_id", "found_on", "gender", "presence", "job", "hazards", "hours_per_week",
-	"monthly_wage", "wage_currency", "recruitment", "removed_from_work", "child_safe", "identity", "full_name",
+	"monthly_wage", "wage_currency", "recruitment", "other_children_found", "labour_agent", "factory_consent", "removed_from_work", "child_safe", "identity", "full_name",
 	"claimed_birth_date", "apparent_age", "id_document_type", "id_number", "id_suspected", "hometown", "address",
 	"phone", "guardians", "narrative"}
 
@@ -41,6 +41,8 @@ func (h *Handler) newCasePage(q *request) error {
 	f := newForm("file", fileFields...)
 	f.Values.Set("wage_currency", "CNY")
 	f.Values.Set("presence", string(cases.PresenceEmployed))
+	f.Values.Set("labour_agent", string(cases.AnswerUnknown))
+	f.Values.Set("factory_consent", string(cases.AnswerUnknown))
 	return q.renderFile(http.StatusOK, f)
 }
 
@@ -82,7 +84,9 @@ func (h *Handler) fileCase(q *request) error {
 		Job: r.Str("job"), HoursPerWeek: r.Int("hours_per_week"), FoundOn: r.Date("found_on"),
 		MonthlyWage: cases.Money{Amount: r.Money("monthly_wage"), Currency: r.Str("wage_currency")},
 		Recruitment: cases.Recruitment(r.Str("recruitment")), RemovedFromWork: r.Bool("removed_from_work"),
-		ChildSafe: r.Bool("child_safe"), Narrative: cases.NewNote(r.Secret("narrative"))}
+		ChildSafe: r.Bool("child_safe"), Narrative: cases.NewNote(r.Secret("narrative")),
+		OtherChildrenFound: r.Int("other_children_found"), LabourAgent: cases.Answer(r.Str("labour_agent")),
+		FactoryConsent: cases.Answer(r.Str("factory_consent"))}
 	if rep.MonthlyWage.Amount == 0 {
 		rep.MonthlyWage.Currency = ""
 	}

@@ -23,6 +23,9 @@ type formState struct {
 	Values  url.Values
 	Errors  map[string]string
 	Summary []string
+	// FailPrefix, when set, is tried before fail.<name> to translate a
+	// refusal: a field name such as method means another thing here.
+	FailPrefix string
 }
 
 func newForm(name string, fields ...string) *formState {
@@ -63,6 +66,9 @@ func (f *formState) hasField(name string) bool {
 func (f *formState) addFailures(loc *locale, failed []cases.Failure) {
 	for _, fl := range failed {
 		msg := loc.Failure(fl)
+		if f.FailPrefix != "" && loc.Has(f.FailPrefix+fl.Name) {
+			msg = loc.T(f.FailPrefix + fl.Name)
+		}
 		name := fl.Name
 		if !f.hasField(name) {
 			name = strings.TrimPrefix(name, "identity.")

@@ -25,6 +25,17 @@ type caseRow struct {
 	LastFollowUp *time.Time
 	Overdue      bool
 	Outcome      cases.Outcome
+	// MissedSince is the first month of the follow-up period without a
+	// follow-up, when overdue (later months may have one).
+	MissedSince *cases.Month
+	// EndOn is the plan's end date, when the case is due to close.
+	EndOn *time.Time
+	// Alert is the date of the follow-up that found the child working again.
+	Alert *time.Time
+	// ClosedAt is when a closed case was closed; Reopen the event that
+	// reopens it (reopen, or reopen_dismissed for a dismissed case).
+	ClosedAt *time.Time
+	Reopen   cases.Event
 	// Missing names, translated, what keeps a plan from approval.
 	Missing []string
 }
@@ -34,7 +45,7 @@ type bucket struct {
 	Key   string // the catalogue key of its heading and hint: home.<key>
 	Cases []caseRow
 	// Action names the inline form each row carries on a supervisor's
-	// home: assign, approve.
+	// home: assign, approve, close, reopen.
 	Action string
 }
 
@@ -47,11 +58,11 @@ type workerLoad struct {
 	ByState map[cases.State]int
 	Open    int
 	Overdue int
+	// Alerts counts the worker's cases with a working-again or arrears alert.
+	Alerts int
 }
 
-// homeView is a home page. Buckets that the domain cannot compute yet
-// (missed months, due to close, working-again and arrears alerts) will
-// join the list as further buckets.
+// homeView is a home page.
 type homeView struct {
 	Role    cases.Role
 	Buckets []*bucket
@@ -171,8 +182,55 @@ func (m *rowMaker) row(c *cases.Case) caseRow {
 	if c.AssigneeID.Valid {
 		r.Assignee = m.users[c.AssigneeID.UUID]
 	}
+	if r.Overdue && c.UncoveredFrom != nil {
+		missed := cases.MonthOf(*c.UncoveredFrom)
+		r.MissedSince = &missed
+	}
+	if c.DueToCloseAsOf(m.now, m.q.h.Zone) {
+		r.EndOn = c.PlanEndOn
+	}
+	if c.Alert() {
+		r.Alert = c.WorkingAgainSince
+	}
+	if c.State == cases.StateClosed {
+		r.ClosedAt = c.ClosedAt
+		r.Reopen = cases.EventReopen
+		if c.Outcome == cases.OutcomeNotChildLabour {
+			r.Reopen = cases.EventReopenDismissed
+		}
+	}
 	return r
 }
+
+// inArrears lists the cases in the user's scope whose first unpaid month
+// is late, by the storage's grace days: the ledger's own answer.
+func (q *request) inArrears(ctx context.Context) (map[uuid.UUID]bool, error) {
+	list, err := q.listAll(ctx, cases.CaseFilter{ArrearsAsOf: q.h.Now()}, maxHomeCases)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]bool, len(list))
+	for _, c := range list {
+		if c.State != cases.StateClosed {
+			out[c.ID] = true
+		}
+	}
+	return out, nil
+}
+
+// recentlyClosed lists the cases closed within reopenWindow, newest
+// closure first: those a supervisor may still want to reopen.
+func (q *request) recentlyClosed(ctx context.Context) ([]*cases.Case, error) {
+	out, err := q.listAll(ctx, cases.CaseFilter{ClosedSince: q.h.Now().Add(-reopenWindow)}, maxHomeCases)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ClosedAt.After(*out[j].ClosedAt) })
+	return out, nil
+}
+
+// reopenWindow is how far back a supervisor's home lists closed cases.
+const reopenWindow = 31 * 24 * time.Hour
 
 // approvable reports whether actor could approve c's plan now, and what
 // refuses it otherwise, by asking the workflow itself.
@@ -187,10 +245,17 @@ func planReady(c *cases.Case, now time.Time) (bool, []cases.Failure) {
 	return approvable(c, cases.Actor{Role: cases.RoleSupervisor}, now)
 }
 
-// workerHome: my cases by what needs doing now.
+// workerHome: my cases by what needs doing now, in the order of the
+// workflow: intake to begin, verification to do, plans to write or
+// awaiting approval, follow-ups due this month, missed months, due to
+// close, and the alerts (working again, arrears).
 func (q *request) workerHome(v *homeView) error {
 	ctx := q.r.Context()
 	open, err := q.openCases(ctx)
+	if err != nil {
+		return err
+	}
+	arrears, err := q.inArrears(ctx)
 	if err != nil {
 		return err
 	}
@@ -200,8 +265,9 @@ func (q *request) workerHome(v *homeView) error {
 	}
 	now := q.h.Now()
 	month := cases.MonthStart(now.In(q.h.Zone))
-	begin, verify, plan, waiting, due, overdue := &bucket{Key: "begin"}, &bucket{Key: "verify"}, &bucket{Key: "plan"},
-		&bucket{Key: "waiting"}, &bucket{Key: "due"}, &bucket{Key: "overdue"}
+	begin, verify, plan, waiting := &bucket{Key: "begin"}, &bucket{Key: "verify"}, &bucket{Key: "plan"}, &bucket{Key: "waiting"}
+	due, missed, closing := &bucket{Key: "due"}, &bucket{Key: "missed"}, &bucket{Key: "due_to_close"}
+	working, late := &bucket{Key: "working_again"}, &bucket{Key: "arrears"}
 	for _, c := range open {
 		r := rows.row(c)
 		switch c.State {
@@ -219,23 +285,45 @@ func (q *request) workerHome(v *homeView) error {
 				plan.Cases = append(plan.Cases, r)
 			}
 		case cases.StateFollowUp:
-			switch {
-			case r.Overdue:
-				overdue.Cases = append(overdue.Cases, r)
-			case c.LastFollowUp == nil || c.LastFollowUp.Before(month):
+			// A case with a missed month still owes this month's
+			// follow-up: it is in both buckets. One due to close owes none.
+			if r.EndOn != nil {
+				closing.Cases = append(closing.Cases, r)
+				break
+			}
+			if r.Overdue {
+				missed.Cases = append(missed.Cases, r)
+			}
+			if c.LastFollowUp == nil || c.LastFollowUp.Before(month) {
 				due.Cases = append(due.Cases, r)
 			}
 		}
+		if r.Alert != nil {
+			working.Cases = append(working.Cases, r)
+		}
+		if arrears[c.ID] {
+			late.Cases = append(late.Cases, r)
+		}
 		v.Open++
 	}
-	v.Buckets = []*bucket{overdue, due, begin, verify, plan, waiting}
+	v.Buckets = []*bucket{begin, verify, plan, waiting, due, missed, closing, working, late}
 	return nil
 }
 
-// supervisorHome: what waits for a supervisor, and each worker's load.
+// supervisorHome: what waits for a supervisor (cases to assign, plans to
+// approve that someone else wrote, missed months, cases due to close,
+// alerts, recent closures to reopen), and each worker's load.
 func (q *request) supervisorHome(v *homeView) error {
 	ctx := q.r.Context()
 	open, err := q.openCases(ctx)
+	if err != nil {
+		return err
+	}
+	arrears, err := q.inArrears(ctx)
+	if err != nil {
+		return err
+	}
+	closed, err := q.recentlyClosed(ctx)
 	if err != nil {
 		return err
 	}
@@ -257,17 +345,24 @@ func (q *request) supervisorHome(v *homeView) error {
 		}
 	}
 	now := q.h.Now()
-	unassigned, approve, overdue := &bucket{Key: "unassigned", Action: "assign"}, &bucket{Key: "approve", Action: "approve"}, &bucket{Key: "overdue"}
+	unassigned, approve := &bucket{Key: "unassigned", Action: "assign"}, &bucket{Key: "approve", Action: "approve"}
+	missed, closing := &bucket{Key: "missed"}, &bucket{Key: "due_to_close", Action: "close"}
+	working, late := &bucket{Key: "working_again"}, &bucket{Key: "arrears"}
+	reopen := &bucket{Key: "reopen", Action: "reopen"}
 	for _, c := range open {
 		r := rows.row(c)
 		v.Open++
+		l := loads[c.AssigneeID.UUID]
 		if !c.AssigneeID.Valid {
 			unassigned.Cases = append(unassigned.Cases, r)
-		} else if l := loads[c.AssigneeID.UUID]; l != nil {
+		} else if l != nil {
 			l.ByState[c.State]++
 			l.Open++
 			if r.Overdue {
 				l.Overdue++
+			}
+			if r.Alert != nil || arrears[c.ID] {
+				l.Alerts++
 			}
 		}
 		if c.State == cases.StatePlanning {
@@ -276,11 +371,23 @@ func (q *request) supervisorHome(v *homeView) error {
 			}
 		}
 		if r.Overdue {
-			overdue.Cases = append(overdue.Cases, r)
+			missed.Cases = append(missed.Cases, r)
+		}
+		if r.EndOn != nil {
+			closing.Cases = append(closing.Cases, r)
+		}
+		if r.Alert != nil {
+			working.Cases = append(working.Cases, r)
+		}
+		if arrears[c.ID] {
+			late.Cases = append(late.Cases, r)
 		}
 	}
+	for _, c := range closed {
+		reopen.Cases = append(reopen.Cases, rows.row(c))
+	}
 	sort.SliceStable(v.Load, func(i, j int) bool { return v.Load[i].Open > v.Load[j].Open })
-	v.Buckets = []*bucket{unassigned, approve, overdue}
+	v.Buckets = []*bucket{unassigned, approve, missed, closing, working, late, reopen}
 	return nil
 }
 

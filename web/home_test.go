@@ -5,10 +5,14 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/storage"
@@ -61,6 +65,25 @@ func TestHomes(t *testing.T) {
 	overdue := e.caseIn(cases.StateFollowUp, e.f.Report(found))
 	e.advance(80 * 24 * time.Hour)
 	due := e.caseIn(cases.StateFollowUp, e.f.Report(found.AddDate(0, 2, 0)))
+	// A plan that ended twenty days ago: due to close, owing nothing more.
+	e.advance(-120 * 24 * time.Hour)
+	closing := e.caseIn(cases.StatePlanning, e.f.Report(e.clock().AddDate(0, 0, -5)))
+	consentThen := e.clock()
+	closing, err = e.cases.PutPlan(ctx, e.f.Worker.Actor(), closing.ID, closing.Version, cases.PlanInput{School: "S", Grade: "9",
+		EnrolmentDate: e.clock().AddDate(0, 0, 5), Currency: "CNY", MonthlyStipend: 50000, Payer: cases.PayerFactory,
+		EndDate: e.clock().AddDate(0, 0, 100), GuardianConsent: true, ConsentDate: &consentThen})
+	must(t, err)
+	closing, _, err = e.cases.Transition(ctx, e.f.Supervisor.Actor(), closing.ID, closing.Version, cases.TransitionRequest{Event: cases.EventApprovePlan})
+	must(t, err)
+	// Closed two months ago: too long ago to be offered for reopening.
+	e.advance(60 * 24 * time.Hour)
+	closedLongAgo := e.caseIn(cases.StateClosed, e.f.Report(found))
+	e.advance(60 * 24 * time.Hour)
+	closedNow := e.caseIn(cases.StateClosed, e.f.Report(found))
+	// A follow-up this month found the child working again: an alert.
+	alerted := e.caseIn(cases.StateFollowUp, e.f.Report(found))
+	_, err = e.cases.AddFollowUp(ctx, e.f.Worker.Actor(), alerted.ID, cases.FollowUpInput{Date: e.now, Contact: "visit", WorkingAgain: true})
+	must(t, err)
 	otherWorkers, err := e.cases.FileCase(ctx, e.f.Auditor.Actor(), e.f.Report(found))
 	must(t, err)
 	_, err = e.cases.Assign(ctx, e.f.Supervisor.Actor(), otherWorkers.ID, otherWorkers.Version, e.f.OtherWorker.ID)
@@ -88,24 +111,79 @@ func TestHomes(t *testing.T) {
 		same("plan", bucketOf(t, page, "plan"), codes(planning))
 		// Complete and consented, whoever wrote it: it waits for a supervisor.
 		same("waiting", bucketOf(t, page, "waiting"), codes(waiting, own))
-		same("overdue", bucketOf(t, page, "overdue"), codes(overdue))
-		same("due", bucketOf(t, page, "due"), codes(due))
-		if strings.Contains(page, otherWorkers.Code) || strings.Contains(page, unassigned.Code) {
-			t.Error("a case worker's home lists cases not theirs")
+		same("missed", bucketOf(t, page, "missed"), codes(overdue))
+		// Missed months do not excuse this month's follow-up.
+		same("due", bucketOf(t, page, "due"), codes(due, overdue))
+		same("due to close", bucketOf(t, page, "due_to_close"), codes(closing))
+		same("working again", bucketOf(t, page, "working_again"), codes(alerted))
+		// October's stipend, due on its first day, unpaid past ten days;
+		// the plan approved this month owes nothing late yet.
+		same("arrears", bucketOf(t, page, "arrears"), codes(overdue, closing))
+		if strings.Contains(page, otherWorkers.Code) || strings.Contains(page, unassigned.Code) ||
+			strings.Contains(page, closedNow.Code) || strings.Contains(page, closedLongAgo.Code) {
+			t.Error("a case worker's home lists cases not theirs, or closed")
 		}
-		if !strings.Contains(page, "进行中的个案：7 个。") {
+		if !strings.Contains(page, "进行中的个案：9 个。") {
 			t.Error("the count of open cases")
+		}
+		// Each bucket's count, in the summary, in the issue's words.
+		for _, want := range []string{`<span class="count">1</span> 待年龄核实`, `<span class="count">1</span> 漏访月份`,
+			`<span class="count">1</span> 待结案`, `<span class="count">1</span> 警报：再次工作`, `<span class="count">2</span> 警报：生活补助欠付`,
+			"首个漏访月份：2026年8月"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the worker's home lacks %q", want)
+			}
 		}
 	})
 	t.Run("supervisor", func(t *testing.T) {
 		page := e.signIn(e.f.Supervisor, "zh-CN").get("/").text()
 		same("unassigned", bucketOf(t, page, "unassigned"), codes(unassigned))
 		same("approve", bucketOf(t, page, "approve"), codes(waiting))
-		same("overdue", bucketOf(t, page, "overdue"), codes(overdue))
+		same("missed", bucketOf(t, page, "missed"), codes(overdue))
+		same("due to close", bucketOf(t, page, "due_to_close"), codes(closing))
+		same("working again", bucketOf(t, page, "working_again"), codes(alerted))
+		same("arrears", bucketOf(t, page, "arrears"), codes(overdue, closing))
+		same("reopen", bucketOf(t, page, "reopen"), codes(closedNow))
 		for _, want := range []string{e.f.Worker.Name, e.f.OtherWorker.Name, `action="/cases/` + unassigned.ID.String() + `/assign"`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the supervisor's home lacks %q", want)
 			}
+		}
+	})
+	t.Run("close and reopen from the supervisor's home", func(t *testing.T) {
+		sup := e.signIn(e.f.Supervisor, "en")
+		page := sup.get("/").text()
+		section := page[strings.Index(page, `id="b-due_to_close"`):]
+		if !strings.Contains(section, "Close as completed") {
+			t.Fatal("no close button on the due-to-close bucket")
+		}
+		if page := sup.get("/cases/" + closing.ID.String()).text(); !strings.Contains(page, "The plan ended on 14 Oct 2026: nothing more is owed") {
+			t.Error("the case page does not say it is due to close")
+		}
+		fresh, err := e.cases.FindCase(ctx, closing.ID)
+		must(t, err)
+		res := sup.post("/cases/"+closing.ID.String()+"/transitions", url.Values{"event": {"close"}, "outcome": {"completed"},
+			"version": {strconv.Itoa(fresh.Version)}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("close: %d", res.status)
+		}
+		fresh, err = e.cases.FindCase(ctx, closing.ID)
+		must(t, err)
+		if fresh.State != cases.StateClosed || fresh.Outcome != cases.OutcomeCompleted {
+			t.Fatalf("closed from home: %s %s", fresh.State, fresh.Outcome)
+		}
+		page = sup.get("/").text()
+		same("reopen after closing", bucketOf(t, page, "reopen"), codes(closedNow, closing))
+		if !strings.Contains(page, `name="event" value="reopen"`) {
+			t.Fatal("no reopen form")
+		}
+		res = sup.post("/cases/"+closing.ID.String()+"/transitions", url.Values{"event": {"reopen"}, "reason": {"closed by mistake"},
+			"version": {strconv.Itoa(fresh.Version)}})
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("reopen: %d", res.status)
+		}
+		if fresh, err = e.cases.FindCase(ctx, closing.ID); err != nil || fresh.State != cases.StateFollowUp {
+			t.Fatalf("reopened from home: %v %v", fresh.State, err)
 		}
 	})
 	t.Run("search", func(t *testing.T) {
@@ -124,6 +202,25 @@ func TestHomes(t *testing.T) {
 		sup := e.signIn(e.f.Supervisor, "en")
 		got = sup.get("/cases?assignee=" + e.f.OtherWorker.ID.String()).text()
 		same("by assignee", listed(got), codes(otherWorkers))
+		// By a part of a factory's name, or of a code; and the alert filters.
+		toys, err := storage.NewFactoryService(e.db).CreateFactory(ctx, cases.SystemActor, cases.NewFactory{Name: "宁波星光玩具厂",
+			NameEn: "Ningbo Starlight Toys", Province: "浙江", City: "宁波", ClientIDs: []uuid.UUID{e.f.Client.ID}})
+		must(t, err)
+		r := e.f.Report(found)
+		r.FactoryID = toys.ID
+		atToys, err := e.cases.FileCase(ctx, e.f.Auditor.Actor(), r)
+		must(t, err)
+		same("by factory name", listed(sup.get("/cases?q="+url.QueryEscape("星光")).text()), codes(atToys))
+		same("by English factory name", listed(sup.get("/cases?q=starlight").text()), codes(atToys))
+		same("by a part of a code", listed(sup.get("/cases?q="+atToys.Code[len(atToys.Code)-4:]).text()), codes(atToys))
+		same("unassigned", listed(sup.get("/cases?unassigned=1").text()), codes(unassigned, atToys))
+		same("due to close", listed(sup.get("/cases?due_to_close=1").text()), codes(closing))
+		same("alert", listed(sup.get("/cases?alert=1").text()), codes(alerted))
+		same("arrears", listed(sup.get("/cases?arrears=1").text()), codes(overdue, closing))
+		same("a worker's alerts", listed(b.get("/cases?alert=1").text()), codes(alerted))
+		if got := b.get("/cases?q=" + strings.Repeat("x", 101)).text(); !strings.Contains(got, "Type at most 100 characters.") {
+			t.Error("an overlong search is not explained")
+		}
 		res := sup.get("/cases?overdue=1", "HX-Request", "true", "HX-Target", "results")
 		if !strings.HasPrefix(res.text(), `<section id="results"`) || !strings.Contains(res.text(), overdue.Code) || res.header.Get("Vary") == "" {
 			t.Errorf("htmx results: %s", res.body)

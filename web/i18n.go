@@ -137,6 +137,11 @@ func (l *locale) Date(t time.Time) string {
 	return t.UTC().Format(l.T("format.date"))
 }
 
+// Month formats a calendar month, such as 2026年11月 or Nov 2026.
+func (l *locale) Month(m cases.Month) string {
+	return m.Start().Format(l.T("format.month"))
+}
+
 // DateP formats a date that may be missing.
 func (l *locale) DateP(t *time.Time) string {
 	if t == nil {

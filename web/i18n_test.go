@@ -108,6 +108,18 @@ func TestCataloguesCoverDomain(t *testing.T) {
 	for _, s := range cases.IDSuspicions {
 		add("suspected", s)
 	}
+	for _, a := range cases.Answers {
+		add("answer", a)
+	}
+	for _, m := range cases.PaymentMethods {
+		add("payment_method", m)
+	}
+	for _, k := range cases.DocumentKinds {
+		add("kind", k)
+	}
+	for _, s := range cases.DocumentSteps {
+		add("step", s)
+	}
 	add("matched", "id_number", "name_birth_date")
 	for _, l := range cases.Locales {
 		add("lang", l)
@@ -168,7 +180,7 @@ func templateTrees(t *testing.T) map[string]*parse.Tree {
 	t.Helper()
 	out := map[string]*parse.Tree{}
 	funcs := map[string]any{}
-	for _, name := range []string{"t", "enum", "fail", "date", "dateP", "time", "num", "money", "asset", "yuan", "iso", "isoP", "fieldID", "has", "inc", "identityData",
+	for _, name := range []string{"t", "enum", "fail", "date", "dateP", "time", "num", "money", "month", "asset", "yuan", "iso", "isoP", "fieldID", "has", "inc", "identityData", "receiptData", "answers",
 		"and", "or", "not", "eq", "ne", "lt", "le", "gt", "ge", "index", "print", "printf", "println", "len", "slice", "html", "js", "urlquery", "call"} {
 		funcs[name] = func(...any) string { return "" }
 	}

@@ -59,6 +59,7 @@ func (h *Handler) funcs(loc *locale) template.FuncMap {
 		"time":  loc.Time,
 		"num":   func(n int) string { return loc.Number(int64(n)) },
 		"money": loc.Money,
+		"month": loc.Month,
 		"asset": h.assets.url,
 		"yuan":  formatYuan,
 		"iso":   func(t time.Time) string { return isoDate(t) },
@@ -73,6 +74,10 @@ func (h *Handler) funcs(loc *locale) template.FuncMap {
 		"identityData": func(csrf string, c *cases.Case, f *identityForm) identityData {
 			return identityData{CSRF: csrf, Case: c, Identity: f}
 		},
+		"receiptData": func(csrf string, caseID, paymentID uuid.UUID) receiptData {
+			return receiptData{CSRF: csrf, Case: caseID, Payment: paymentID}
+		},
+		"answers": func() []cases.Answer { return cases.Answers },
 		"has": func(list []string, v string) bool {
 			for _, s := range list {
 				if s == v {
@@ -160,4 +165,10 @@ type identityData struct {
 	CSRF     string
 	Case     *cases.Case
 	Identity *identityForm
+}
+
+// receiptData is what a payment's receipt form needs.
+type receiptData struct {
+	CSRF          string
+	Case, Payment uuid.UUID
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/remedy-cases/remedy/workflow"
 )
 
-// searchView is the search page: by case code, or by the API's list
-// filters (state, client, factory, assignee, overdue), a page at a time.
+// searchView is the search page: by case code, by a part of a code or of a
+// factory's name, or by the API's list filters (state, client, factory,
+// assignee, unassigned, overdue, due to close, alert, arrears), a page at
+// a time.
 type searchView struct {
 	Query     url.Values
 	Code      string
@@ -24,7 +26,12 @@ type searchView struct {
 	Clients   []*cases.Client
 	Workers   []*cases.User
 	CodeError string
+	// QueryError explains a text search that cannot run.
+	QueryError string
 }
+
+// maxQueryChars bounds the text searched for in codes and factory names.
+const maxQueryChars = 100
 
 func (h *Handler) search(q *request) error {
 	if !staff(q.actor.Role) {
@@ -83,9 +90,23 @@ func (h *Handler) search(q *request) error {
 		f.State = s
 	}
 	f.FactoryID, f.ClientID, f.AssigneeID = id("factory"), id("client"), id("assignee")
+	if len([]rune(keep("q"))) > maxQueryChars {
+		v.QueryError = q.loc.T("search.q_too_long")
+		v.Searched = true
+		return q.renderSearch(v)
+	}
+	f.Query = v.Query.Get("q")
 	if keep("overdue") != "" {
 		f.OverdueAsOf = h.Now()
 	}
+	if keep("due_to_close") != "" {
+		f.DueToCloseAsOf = h.Now()
+	}
+	if keep("arrears") != "" {
+		f.ArrearsAsOf = h.Now()
+	}
+	f.Alert = keep("alert") != ""
+	f.Unassigned = keep("unassigned") != ""
 	v.Searched = len(v.Query) > 0
 	after := id("after")
 	v.Query.Del("after")

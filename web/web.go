@@ -34,6 +34,9 @@ type Services struct {
 	// Documents takes the photos of the verification and follow-up forms;
 	// nil answers their uploads 404.
 	Documents cases.DocumentService
+	// Ledger keeps the stipends the case page shows and records; nil
+	// hides the ledger and answers its forms 404.
+	Ledger cases.LedgerService
 }
 
 // Config is what a Handler needs.
@@ -124,7 +127,13 @@ func (h *Handler) routes() {
 	m.Handle("POST /cases/{id}/plan", h.private(h.plan))
 	m.Handle("POST /cases/{id}/follow-ups", h.private(h.followUp))
 	m.Handle("POST /cases/{id}/documents", h.private(h.attach))
+	m.Handle("GET /cases/{id}/documents/{document}", h.private(h.documentPage))
+	m.Handle("POST /cases/{id}/documents/{document}", h.private(h.openDocument))
 	m.Handle("POST /cases/{id}/transitions", h.private(h.transition))
+	m.Handle("POST /cases/{id}/alert", h.private(h.resolveAlert))
+	m.Handle("POST /cases/{id}/facts", h.private(h.facts))
+	m.Handle("POST /cases/{id}/payments", h.private(h.payment))
+	m.Handle("POST /cases/{id}/payments/{payment}/reversal", h.private(h.reversePayment))
 	m.Handle("GET /cases/{id}/reveal", h.private(h.revealPage))
 	m.Handle("POST /cases/{id}/reveal", h.private(h.reveal))
 	m.Handle("POST /cases/{id}/identity", h.private(h.correctIdentity))

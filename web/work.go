@@ -16,6 +16,8 @@ var (
 	verificationFields = []string{"method", "verified_birth_date", "guardians_contacted", "notes"}
 	planFields         = []string{"school", "grade", "enrolment_date", "currency", "tuition_cost", "travel_cost",
 		"monthly_stipend", "payer", "factory_share_pct", "end_date", "guardian_consent", "consent_date"}
+	factsFields = []string{"presence", "job", "hazards", "hours_per_week", "monthly_wage", "wage_currency", "recruitment",
+		"other_children_found", "labour_agent", "factory_consent"}
 	followUpFields = []string{"date", "contact", "attending_school", "attendance_pct", "stipend_paid",
 		"stipend_paid_on", "stipend_proof_ref", "stipend_payer", "working_again", "concerns"}
 )
@@ -192,6 +194,42 @@ func (h *Handler) followUp(q *request) error {
 			return nil
 		}
 		_, err := h.Cases.AddFollowUp(q.r.Context(), q.actor, c.ID, in)
+		return err
+	})
+}
+
+// facts corrects the facts filed at intake, in intake and verification: a
+// child filed as employed may prove a worker's child.
+func (h *Handler) facts(q *request) error {
+	f := newForm("facts", factsFields...)
+	return q.work(f, "facts", func(c *cases.Case, r *reader, version int) error {
+		in := cases.Facts{Presence: cases.Presence(r.Str("presence")), Job: r.Str("job"), HoursPerWeek: r.Int("hours_per_week"),
+			MonthlyWage: cases.Money{Amount: r.Money("monthly_wage"), Currency: r.Str("wage_currency")},
+			Recruitment: cases.Recruitment(r.Str("recruitment")), OtherChildrenFound: r.Int("other_children_found"),
+			LabourAgent: cases.Answer(r.Str("labour_agent")), FactoryConsent: cases.Answer(r.Str("factory_consent"))}
+		if in.MonthlyWage.Amount == 0 {
+			in.MonthlyWage.Currency = ""
+		}
+		for _, hz := range q.r.PostForm["hazards"] {
+			in.Hazards = append(in.Hazards, hz)
+			f.Values.Add("hazards", hz)
+		}
+		in.Normalize()
+		if err := in.Validate(); err != nil || len(f.Errors) > 0 {
+			f.addFailures(q.loc, cases.ErrorFailures(err))
+			return nil
+		}
+		_, err := h.Cases.CorrectFacts(q.r.Context(), q.actor, c.ID, version, in)
+		return err
+	})
+}
+
+// resolveAlert records a supervisor's decision on a child found working
+// again: the stipend is owed again from now on.
+func (h *Handler) resolveAlert(q *request) error {
+	f := newForm("alert", "reason")
+	return q.work(f, "alert", func(c *cases.Case, r *reader, version int) error {
+		_, err := h.Cases.ResolveAlert(q.r.Context(), q.actor, c.ID, version, cases.NewNote(r.Secret("reason")))
 		return err
 	})
 }
