@@ -95,13 +95,14 @@ func newEnvWith(t testing.TB, db *storage.DB) *env {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
 		Users: e.users, Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
-		Documents: storage.NewDocumentService(db)}
+		Documents: storage.NewDocumentService(db), Ledger: storage.NewLedgerService(db)}
 	authn := auth.New(svc.Users, svc.Audit, e.clock)
 	_, proxy, _ := net.ParseCIDR("127.0.0.1/32")
 	trusted := []*net.IPNet{proxy}
 	h, err := web.New(web.Config{
 		Services: web.Services{Cases: svc.Cases, Clients: svc.Clients, Factories: svc.Factories, Users: svc.Users,
-			Locales: e.users, Sessions: storage.NewSessionService(db), Auth: authn, Documents: svc.Documents},
+			Locales: e.users, Sessions: storage.NewSessionService(db), Auth: authn, Documents: svc.Documents,
+			Reports: svc.Reports, Ledger: svc.Ledger, Audit: svc.Audit},
 		Log: log, Now: e.clock, Zone: time.UTC, TrustedProxies: trusted,
 		MissingMessage: func(locale, id string) { t.Errorf("catalogue %s has no message %q", locale, id) },
 	})

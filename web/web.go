@@ -34,6 +34,11 @@ type Services struct {
 	// Documents takes the photos of the verification and follow-up forms;
 	// nil answers their uploads 404.
 	Documents cases.DocumentService
+	// Reports, Ledger and Audit serve the brand's and the admin's pages
+	// (brand.go, admin.go); nil answers those pages 404.
+	Reports cases.ReportService
+	Ledger  cases.LedgerService
+	Audit   cases.AuditService
 }
 
 // Config is what a Handler needs.
@@ -52,6 +57,9 @@ type Config struct {
 	// MissingMessage, when set, is told of every message id a catalogue
 	// lacks (tests fail on it); otherwise the first of each is logged.
 	MissingMessage func(locale, id string)
+	// GraceDays is how long a month's stipend may stay unpaid before it is
+	// in arrears (REMEDY_ARREARS_DAYS); cases.DefaultGraceDays if zero.
+	GraceDays int
 }
 
 // Handler serves the web app.
@@ -113,7 +121,8 @@ func (h *Handler) routes() {
 	m.Handle("POST /signin", h.public(h.signIn))
 	m.Handle("POST /language", h.public(h.setLanguage))
 	m.Handle("POST /signout", h.private(h.signOut))
-	m.Handle("GET /{$}", h.private(h.home))
+	m.Handle("GET /{$}", h.private(h.roleHome))
+	h.routesPart2()
 	m.Handle("GET /cases", h.private(h.search))
 	m.Handle("GET /cases/new", h.private(h.newCasePage))
 	m.Handle("POST /cases", h.private(h.fileCase))

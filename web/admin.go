@@ -1,0 +1,5 @@
+package web
+
+func (h *Handler) routesAdmin() {}
+
+func (h *Handler) adminHome(q *request) error { return h.home(q) }
