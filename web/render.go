@@ -109,7 +109,9 @@ type layoutData struct {
 	// Bare pages load no htmx: the reveal pages, which must leave nothing
 	// in browser storage (htmx keeps the current path in sessionStorage).
 	Bare bool
-	Page any
+	// Manifest links the offline intake's web app manifest (auditor.go).
+	Manifest bool
+	Page     any
 }
 
 // render writes page with its view v, within the layout, or the named
@@ -120,7 +122,8 @@ func (q *request) render(status int, page, fragment, title string, v any) error 
 	if !ok {
 		return fmt.Errorf("web: no page %s", page)
 	}
-	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: secretPage(page)}
+	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: secretPage(page),
+		Manifest: page == "auditor_intake"}
 	if n, ok := v.(interface{ notice() (string, string) }); ok {
 		data.Notice, data.NoticeKind = n.notice()
 	}

@@ -34,6 +34,9 @@ type Services struct {
 	// Documents takes the photos of the verification and follow-up forms;
 	// nil answers their uploads 404.
 	Documents cases.DocumentService
+	// Intake opens the identity a phone sealed (auditor.go); the case
+	// service's own when nil and it is one.
+	Intake cases.IntakeService
 	// Reports, Ledger and Audit serve the brand's and the admin's pages
 	// (brand.go, admin.go); nil answers those pages 404.
 	Reports cases.ReportService
@@ -172,7 +175,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // contentSecurityPolicy allows nothing but this origin's own files: no
 // inline script or style, no frames, no other origin.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'; worker-src 'self'"
 
 // secure reports whether r came over HTTPS, directly or through a trusted proxy.
 func (h *Handler) secure(r *http.Request) bool {
