@@ -156,7 +156,9 @@ func (q *request) back() string {
 
 // secretPage reports whether a page may show an identity or a note: it is
 // never compressed (BREACH) and loads no htmx (nothing in browser storage).
-func secretPage(page string) bool { return page == "reveal" || page == "revealed" || page == "correct" }
+func secretPage(page string) bool {
+	return page == "reveal" || page == "revealed" || page == "correct" || page == "admin_reset_link" || page == "reset"
+}
 
 // identityData is what the identity correction form needs.
 type identityData struct {

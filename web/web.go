@@ -37,6 +37,9 @@ type Services struct {
 	// Intake opens the identity a phone sealed (auditor.go); the case
 	// service's own when nil and it is one.
 	Intake cases.IntakeService
+	// Accounts changes users' access and issues password links (admin.go);
+	// the user service's own when nil and it is one.
+	Accounts cases.AccountService
 	// Reports, Ledger and Audit serve the brand's and the admin's pages
 	// (brand.go, admin.go); nil answers those pages 404.
 	Reports cases.ReportService
