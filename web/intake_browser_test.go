@@ -110,6 +110,9 @@ func TestIntakeOffline(t *testing.T) {
 	if !strings.Contains(stored, `\"sealed\":`) || strings.Count(stored, `"status":"waiting"`) != 2 {
 		t.Fatalf("IndexedDB does not hold the two sealed reports: %s", stored)
 	}
+	if strings.Count(stored, `"user":"`+e.f.Auditor.ID.String()+`"`) != 2 {
+		t.Errorf("the reports are not bound to their auditor: %s", stored)
+	}
 	for _, s := range []string{"CANARY", "王小明", "李小红"} {
 		if strings.Contains(stored, s) {
 			t.Errorf("IndexedDB holds %q in the clear", s)

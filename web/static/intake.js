@@ -16,6 +16,9 @@
   var endpoint = form.dataset.endpoint;
   var recipient = form.dataset.recipient;
   var csrf = form.dataset.csrf;
+  // A phone may be shared: each report is sent only in its own auditor's
+  // session, and shown only to them.
+  var user = form.dataset.user;
   var DB = "remedy-intake", STORE = "reports", MAGIC = "remedy-intake/v1\n";
   var sending = false;
 
@@ -39,7 +42,7 @@
   }
   function all() {
     return tx("readonly", function (s) { return s.getAll(); }).then(function (list) {
-      return (list || []).sort(function (a, b) { return a.created < b.created ? -1 : 1; });
+      return (list || []).filter(function (r) { return r.user === user; }).sort(function (a, b) { return a.created < b.created ? -1 : 1; });
     });
   }
   function put(entry) { return tx("readwrite", function (s) { s.put(entry); }); }
@@ -115,7 +118,7 @@
     sealing.then(function (sealed) {
       plain = null;
       var body = JSON.stringify({ fields: facts(), sealed: sealed });
-      return put({ key: key, created: new Date().toISOString(), label: label, body: body, status: "waiting" });
+      return put({ key: key, user: user, created: new Date().toISOString(), label: label, body: body, status: "waiting" });
     }).then(function () {
       form.reset();
       document.getElementById("f-intake-summary").textContent = msgs.saved;
@@ -192,12 +195,12 @@
       if (res.status === 200 || res.status === 201) {
         return res.json().then(function (a) {
           // Filed: nothing of the report stays on the phone but its code.
-          return put({ key: r.key, created: r.created, label: r.label, status: "filed", code: a.code });
+          return put({ key: r.key, user: r.user, created: r.created, label: r.label, status: "filed", code: a.code });
         });
       }
       if (res.status === 422) {
         return res.json().then(function (a) {
-          return put({ key: r.key, created: r.created, label: r.label, status: "refused", errors: a.errors, summary: a.summary });
+          return put({ key: r.key, user: r.user, created: r.created, label: r.label, status: "refused", errors: a.errors, summary: a.summary });
         });
       }
       return null; // the server failed: the report waits for the next try
