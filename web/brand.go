@@ -27,7 +27,8 @@ func (h *Handler) routesPart2() {
 	m.Handle("GET /brand/reports", h.private(h.brandReports))
 	m.Handle("GET /brand/reports/{id}", h.private(h.brandReportPDF))
 	m.Handle("GET /brand/ledger", h.private(h.brandLedger))
-	m.Handle("GET /brand/ledger.csv", h.private(h.brandLedgerCSV))
+	m.Handle("GET /brand/ledger.csv", h.private(h.brandLedgerExport))
+	m.Handle("GET /brand/ledger.xlsx", h.private(h.brandLedgerExport))
 	h.routesAuditor()
 	h.routesAdmin()
 }
@@ -370,8 +371,9 @@ func (h *Handler) brandLedger(q *request) error {
 		&brandLedgerView{From: f.From.String(), To: f.To.String(), Ledger: bl})
 }
 
-// brandLedgerCSV exports the ledger by case code, as the API does, audited.
-func (h *Handler) brandLedgerCSV(q *request) error {
+// brandLedgerExport exports the ledger by case code as CSV or XLSX, as the
+// API does, audited.
+func (h *Handler) brandLedgerExport(q *request) error {
 	if err := q.brandOnly(); err != nil {
 		return err
 	}
@@ -382,19 +384,30 @@ func (h *Handler) brandLedgerCSV(q *request) error {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := reports.LedgerCSV(&buf, bl); err != nil {
+	ext, ctype := "csv", "text/csv; charset=utf-8"
+	if strings.HasSuffix(q.r.URL.Path, ".xlsx") {
+		ext, ctype = "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		client, err := h.Clients.FindClientByID(ctx, f.ClientID)
+		if err != nil {
+			return err
+		}
+		err = reports.LedgerXLSX(&buf, client.Name, bl)
+		if err != nil {
+			return err
+		}
+	} else if err := reports.LedgerCSV(&buf, bl); err != nil {
 		return err
 	}
 	if h.Audit != nil {
 		err = h.Audit.Append(ctx, q.actor, cases.ActionLedgerExported, f.ClientID.String(),
-			map[string]string{"client_id": f.ClientID.String(), "from": f.From.String(), "to": f.To.String(), "format": "csv"})
+			map[string]string{"client_id": f.ClientID.String(), "from": f.From.String(), "to": f.To.String(), "format": ext})
 		if err != nil {
 			return err
 		}
 	}
 	hd := q.w.Header()
-	hd.Set("Content-Type", "text/csv; charset=utf-8")
-	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="remedy-ledger-%s-%s.csv"`, f.From, f.To))
+	hd.Set("Content-Type", ctype)
+	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="remedy-ledger-%s-%s.%s"`, f.From, f.To, ext))
 	q.w.WriteHeader(http.StatusOK)
 	_, _ = q.w.Write(buf.Bytes())
 	return nil

@@ -140,6 +140,10 @@ func TestBrandReportsAndLedger(t *testing.T) {
 			if csv.status != http.StatusOK || !strings.Contains(csv.text(), w.mine.Code) || strings.Contains(csv.text(), w.theirs.Code) {
 				t.Errorf("ledger export: %d %s", csv.status, csv.text())
 			}
+			xlsx := b.get("/brand/ledger.xlsx")
+			if xlsx.status != http.StatusOK || !strings.HasPrefix(xlsx.text(), "PK") {
+				t.Errorf("ledger export as XLSX: %d", xlsx.status)
+			}
 			for _, res := range []response{list, pdf, ledger, csv} {
 				if l := leaked(res.text()); l != nil {
 					t.Errorf("%s leaks %v", res.url, l)
@@ -149,8 +153,8 @@ func TestBrandReportsAndLedger(t *testing.T) {
 			for _, action := range []string{cases.ActionReportDownloaded, cases.ActionLedgerExported} {
 				page, err := audit.ListEntries(ctx, cases.AuditFilter{ActorID: uuid.NullUUID{UUID: w.brand.ID, Valid: true}, Action: action})
 				must(t, err)
-				if len(page.Entries) != 1 {
-					t.Errorf("%s audited %d times, want 1", action, len(page.Entries))
+				if want := map[string]int{cases.ActionReportDownloaded: 1, cases.ActionLedgerExported: 2}[action]; len(page.Entries) != want {
+					t.Errorf("%s audited %d times, want %d", action, len(page.Entries), want)
 				}
 			}
 		})
