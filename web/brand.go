@@ -36,12 +36,13 @@ func (h *Handler) routesPart2() {
 // roleHome is each role's home: the brand's dashboard, the admin's
 // overview, or the staff's and auditor's work.
 func (h *Handler) roleHome(q *request) error {
-	switch q.actor.Role {
-	case cases.RoleClient:
+	switch {
+	case q.actor.Role == cases.RoleClient && q.brandOnly() == nil:
 		return h.brandHome(q)
-	case cases.RoleAdmin:
+	case q.actor.Role == cases.RoleAdmin && q.adminOnly() == nil:
 		return h.adminHome(q)
 	}
+	// Without the services their pages need, they get part 1's home.
 	return h.home(q)
 }
 
