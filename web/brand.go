@@ -13,6 +13,7 @@ import (
 
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/reports"
+	"github.com/remedy-cases/remedy/workflow"
 )
 
 // A brand's pages: its cases as the API shows them to a brand, the figures
@@ -24,6 +25,7 @@ import (
 // intake and the admin (issue 17).
 func (h *Handler) routesPart2() {
 	m := h.mux
+	m.Handle("GET /brand/cases/{id}", h.private(h.brandCase))
 	m.Handle("GET /brand/reports", h.private(h.brandReports))
 	m.Handle("GET /brand/reports/{id}", h.private(h.brandReportPDF))
 	m.Handle("GET /brand/ledger", h.private(h.brandLedger))
@@ -56,6 +58,7 @@ func (q *request) brandOnly() error {
 
 // brandRow is one case as a brand sees it: pseudonymised facts only.
 type brandRow struct {
+	ID           uuid.UUID
 	Code         string
 	Factory      string
 	Age          *int
@@ -143,7 +146,7 @@ func (h *Handler) brandHome(q *request) error {
 		if c.ClosedAt != nil && c.ClosedAt.Before(asOf) {
 			end = *c.ClosedAt
 		}
-		row := brandRow{Code: c.Code, Factory: hs.Factory, Age: c.AgeAtFound, Gender: c.Gender, State: c.State,
+		row := brandRow{ID: c.ID, Code: c.Code, Factory: hs.Factory, Age: c.AgeAtFound, Gender: c.Gender, State: c.State,
 			Outcome: c.Outcome, DaysOpen: int(cases.Date(end).Sub(cases.Date(c.CreatedAt)).Hours() / 24),
 			LastFollowUp: c.LastFollowUp}
 		if n := len(hs.FollowUps); n > 0 {
@@ -412,4 +415,78 @@ func (h *Handler) brandLedgerExport(q *request) error {
 	q.w.WriteHeader(http.StatusOK)
 	_, _ = q.w.Write(buf.Bytes())
 	return nil
+}
+
+// brandCaseView is one of the brand's cases as the API shows it to a
+// brand: its facts, the transitions without who made them or why, the
+// follow-ups' school and stipend facts without their concerns or proof,
+// and the case's stipend ledger.
+type brandCaseView struct {
+	Row      brandRow
+	Timeline []brandEvent
+	Ledger   *cases.CaseLedger
+}
+
+// brandEvent is a transition or a follow-up, in date order.
+type brandEvent struct {
+	At         time.Time
+	Transition *cases.Transition
+	FollowUp   *cases.FollowUp
+}
+
+// brandCase shows one of the brand's cases; another brand's case answers
+// exactly as a missing one.
+func (h *Handler) brandCase(q *request) error {
+	if err := q.brandOnly(); err != nil {
+		return err
+	}
+	missing := cases.Errorf(cases.ENOTFOUND, "Case not found.")
+	id, err := uuid.Parse(q.r.PathValue("id"))
+	if err != nil {
+		return missing
+	}
+	ctx := q.r.Context()
+	c, err := h.Cases.FindCase(ctx, id)
+	if cases.ErrorCode(err) == cases.ENOTFOUND || err == nil && !workflow.CanSee(q.actor, c) {
+		return missing
+	} else if err != nil {
+		return err
+	}
+	f, err := h.Factories.FindFactoryByID(ctx, c.FactoryID)
+	if err != nil {
+		return err
+	}
+	now := h.Now()
+	end := now
+	if c.ClosedAt != nil {
+		end = *c.ClosedAt
+	}
+	v := &brandCaseView{Row: brandRow{ID: c.ID, Code: c.Code, Factory: f.Name, Age: c.AgeAtFound, Gender: c.Gender,
+		State: c.State, Outcome: c.Outcome, DaysOpen: int(cases.Date(end).Sub(cases.Date(c.CreatedAt)).Hours() / 24),
+		LastFollowUp: c.LastFollowUp, InArrears: c.ArrearsAsOf(now, h.Zone, h.graceDays())}}
+	if p := c.Plan; p != nil {
+		v.Row.Stipend, v.Row.Currency = p.MonthlyStipend, p.Currency
+	}
+	transitions, err := h.Cases.Transitions(ctx, id)
+	if err != nil {
+		return err
+	}
+	followUps, err := h.Cases.FollowUps(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, t := range transitions {
+		v.Timeline = append(v.Timeline, brandEvent{At: t.At, Transition: t})
+	}
+	for _, fu := range followUps {
+		v.Timeline = append(v.Timeline, brandEvent{At: fu.Date, FollowUp: fu})
+	}
+	if n := len(followUps); n > 0 {
+		v.Row.AttendKnown, v.Row.Attending = true, followUps[n-1].AttendingSchool
+	}
+	slices.SortStableFunc(v.Timeline, func(a, b brandEvent) int { return a.At.Compare(b.At) })
+	if v.Ledger, _, err = h.Ledger.CaseLedger(ctx, id); err != nil {
+		return err
+	}
+	return q.render(http.StatusOK, "brand_case", "", c.Code, v)
 }

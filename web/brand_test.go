@@ -182,6 +182,28 @@ func TestBrandReachesNoStaffPage(t *testing.T) {
 			t.Errorf("worker GET %s: %d, want 404", p, res.status)
 		}
 	}
+	// Its own case's page, pseudonymised; another brand's answers as a missing one.
+	own := b.get("/brand/cases/" + w.mine.ID.String())
+	if own.status != http.StatusOK || !strings.Contains(own.text(), w.mine.Code) || !strings.Contains(own.text(), "CNY 800.00") {
+		t.Errorf("its own case: %d", own.status)
+	}
+	if l := leaked(own.text()); l != nil {
+		t.Errorf("its own case's page leaks %v", l)
+	}
+	for _, staffOnly := range []string{e.f.Worker.Name, e.f.Supervisor.Name, "verification note", "closing note"} {
+		if strings.Contains(own.text(), staffOnly) {
+			t.Errorf("its own case's page shows %q", staffOnly)
+		}
+	}
+	theirs := b.get("/brand/cases/" + w.theirs.ID.String())
+	missing := b.get("/brand/cases/" + uuid.NewString())
+	main := func(r response) string { _, m, _ := strings.Cut(r.text(), "<main"); return m }
+	if theirs.status != http.StatusNotFound || missing.status != http.StatusNotFound || main(theirs) != main(missing) {
+		t.Errorf("another brand's case: %d, a missing one %d", theirs.status, missing.status)
+	}
+	if res := worker.get("/brand/cases/" + w.mine.ID.String()); res.status != http.StatusNotFound {
+		t.Errorf("a worker on a brand's case page: %d", res.status)
+	}
 	// The other brand sees its own case only.
 	o := e.signIn(w.otherBrand, "zh-CN")
 	body := o.get("/").text()

@@ -38,6 +38,11 @@ func TestBrowserBrandAndAdmin(t *testing.T) {
 	}
 	w.audit("brand home")
 	w.screenshot("brand-home")
+	w.do("a case", chromedp.Click(chromedp.CSS("table.brand-cases tbody tr:first-child a")), chromedp.WaitVisible(chromedp.CSS("#h-timeline")))
+	w.audit("brand case")
+	if l := leaked(w.text()); l != nil {
+		t.Errorf("the brand's case page leaks %v", l)
+	}
 	w.do("reports", chromedp.Navigate(w.url("/brand/reports")), chromedp.WaitVisible(chromedp.CSS("h1")))
 	w.audit("brand reports")
 	w.do("ledger", chromedp.Navigate(w.url("/brand/ledger")), chromedp.WaitVisible(chromedp.CSS("#h-totals")))
