@@ -119,6 +119,10 @@ type usersView struct {
 	Self    uuid.UUID
 	Notice  string
 	Kind    string
+	// Row is the user whose access form was refused, RowErrors its
+	// messages by field (role, client_id).
+	Row       uuid.UUID
+	RowErrors map[string]string
 }
 
 func (v *usersView) notice() (string, string) { return v.Notice, v.Kind }
@@ -203,17 +207,28 @@ func (q *request) pathUser() (*cases.User, error) {
 	return q.h.Users.FindUserByID(q.r.Context(), id)
 }
 
-// refuseUsers shows the users page again with the refusal in words.
-func (q *request) refuseUsers(err error) error {
+// refuseUsers shows the users page again with the refusal in words,
+// beside the field of the user's row it is about (role or brand), and in
+// the notice.
+func (q *request) refuseUsers(err error, user uuid.UUID) error {
 	if cases.ErrorCode(err) != cases.EINVALID {
 		return err
 	}
+	v := &usersView{Form: newForm("user", userFields...), Kind: "error", Row: user, RowErrors: map[string]string{}}
 	var msgs []string
 	for _, f := range cases.ErrorFailures(err) {
-		msgs = append(msgs, q.loc.Failure(f))
+		msg := q.loc.Failure(f)
+		msgs = append(msgs, msg)
+		field := "role"
+		if f.Name == "client_id" {
+			field = "client_id"
+		}
+		if v.RowErrors[field] == "" {
+			v.RowErrors[field] = msg
+		}
 	}
-	return q.renderUsers(http.StatusUnprocessableEntity, &usersView{Form: newForm("user", userFields...),
-		Notice: strings.Join(msgs, " "), Kind: "error"})
+	v.Notice = strings.Join(msgs, " ")
+	return q.renderUsers(http.StatusUnprocessableEntity, v)
 }
 
 func (h *Handler) adminUserAccess(q *request) error {
@@ -227,14 +242,14 @@ func (h *Handler) adminUserAccess(q *request) error {
 	f := newForm("access", "role", "client_id")
 	a := readAccess(q.reader(f))
 	if f.Failed() {
-		return q.refuseUsers(&cases.Error{Code: cases.EINVALID, Failed: []cases.Failure{{Name: "client_id"}}})
+		return q.refuseUsers(&cases.Error{Code: cases.EINVALID, Failed: []cases.Failure{{Name: "client_id"}}}, u.ID)
 	}
 	if u.ID == q.actor.UserID && a.Role != cases.RoleAdmin {
 		// An admin who demoted itself could lock the organisation out.
-		return q.refuseUsers(&cases.Error{Code: cases.EINVALID, Failed: []cases.Failure{{Name: "admin.self"}}})
+		return q.refuseUsers(&cases.Error{Code: cases.EINVALID, Failed: []cases.Failure{{Name: "admin.self"}}}, u.ID)
 	}
 	if _, err := h.accounts().SetUserAccess(q.r.Context(), q.actor, u.ID, a); err != nil {
-		return q.refuseUsers(err)
+		return q.refuseUsers(err, u.ID)
 	}
 	q.redirect("/admin/users?done=access")
 	return nil
@@ -249,7 +264,7 @@ func (h *Handler) adminDisableUser(q *request) error {
 		return err
 	}
 	if u.ID == q.actor.UserID {
-		return q.refuseUsers(&cases.Error{Code: cases.EINVALID, Failed: []cases.Failure{{Name: "admin.self"}}})
+		return q.refuseUsers(&cases.Error{Code: cases.EINVALID, Failed: []cases.Failure{{Name: "admin.self"}}}, u.ID)
 	}
 	ctx := q.r.Context()
 	if err := h.Users.DisableUser(ctx, q.actor, u.ID); err != nil {
@@ -279,7 +294,7 @@ func (h *Handler) adminResetLink(q *request) error {
 	}
 	token, expires, err := h.accounts().IssuePasswordReset(q.r.Context(), q.actor, u.ID, resetTTL)
 	if err != nil {
-		return q.refuseUsers(err)
+		return q.refuseUsers(err, u.ID)
 	}
 	scheme := "http"
 	if h.secure(q.r) {

@@ -70,6 +70,14 @@ func TestAdmin(t *testing.T) {
 			if res := b.post("/admin/users/"+admin.ID.String()+"/access", url.Values{"role": {"auditor"}}); res.status != http.StatusUnprocessableEntity {
 				t.Errorf("an admin demotes itself: %d", res.status)
 			}
+			// A brand user without a brand: refused beside the brand, nothing changed.
+			res = b.post("/admin/users/"+u.ID.String()+"/access", url.Values{"role": {"client"}, "client_id": {""}})
+			if !strings.Contains(res.text(), `id="client-`+u.ID.String()+`-error">`+"请选择有效的品牌。") {
+				t.Errorf("a brandless brand user: %d", res.status)
+			}
+			if u, _ = e.users.FindUserByID(ctx, u.ID); u.ClientID.UUID != e.f.OtherClient.ID {
+				t.Error("a refused change changed the user")
+			}
 
 			// The password link works once.
 			link := seen(b.post("/admin/users/"+u.ID.String()+"/reset", nil))
