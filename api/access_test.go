@@ -36,10 +36,11 @@ var calls = map[string]call{
 	"createToken": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
 		return "", map[string]string{"email": e.users["auditor"].Email, "password": password}
 	}},
-	"getWorkflow": {build: noBody},
-	"fileCase":    {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) { return "", e.report(nil) }},
-	"listCases":   {build: noBody},
-	"getCase":     {state: cases.StateIntake, build: noBody},
+	"getWorkflow":        {build: noBody},
+	"getIntakeRecipient": {build: noBody},
+	"fileCase":           {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) { return "", e.report(nil) }},
+	"listCases":          {build: noBody},
+	"getCase":            {state: cases.StateIntake, build: noBody},
 	"transitionCase": {state: cases.StateIntake, build: func(_ *testEnv, c *cases.Case, _ string) (string, any) {
 		return "", map[string]any{"event": "begin_verification", "version": c.Version}
 	}},

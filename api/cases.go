@@ -128,7 +128,13 @@ func (h handlers) FileCase(c echo.Context, params FileCaseParams) error {
 		RemovedFromWork: req.RemovedFromWork, ChildSafe: req.ChildSafe,
 		OtherChildrenFound: deref(req.OtherChildrenFound), LabourAgent: cases.Answer(deref(req.LabourAgent)),
 		FactoryConsent: cases.Answer(deref(req.FactoryConsent)),
-		Identity:       identityIn(req.Identity), Narrative: cases.NewNote(deref(req.Narrative)),
+		Narrative:      cases.NewNote(deref(req.Narrative)),
+	}
+	if req.Identity != nil {
+		r.Identity = identityIn(*req.Identity)
+	}
+	if err := h.sealedReport(&req, params.IdempotencyKey, &r); err != nil {
+		return err
 	}
 	if req.Hazards != nil {
 		for _, hz := range *req.Hazards {

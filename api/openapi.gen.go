@@ -1330,6 +1330,12 @@ type IdentityCorrection struct {
 	Version Version `json:"version"`
 }
 
+// IntakeRecipient defines model for IntakeRecipient.
+type IntakeRecipient struct {
+	// Recipient The age X25519 recipient a device seals a report's identity to.
+	Recipient string `json:"recipient"`
+}
+
 // JWK defines model for JWK.
 type JWK struct {
 	Alg string `json:"alg"`
@@ -1391,7 +1397,12 @@ type MonthlyReportList struct {
 	Items []MonthlyReport `json:"items"`
 }
 
-// NewCase defines model for NewCase.
+// NewCase A report gives the child's identity either in the clear (`identity`, with
+// `narrative`) or sealed on the device (`sealed_identity`): an age file to the
+// server's intake recipient (GET /v1/intake-recipient) whose plaintext is
+// `remedy-intake/v1`, a newline, the request's Idempotency-Key (then required),
+// a newline, and the JSON object `{"identity": Identity, "narrative": string}`.
+// Opened, it is validated as the plaintext one is.
 type NewCase struct {
 	ChildSafe      bool               `json:"child_safe"`
 	ClientId       openapi_types.UUID `json:"client_id"`
@@ -1401,7 +1412,7 @@ type NewCase struct {
 	Gender         Gender             `json:"gender"`
 	Hazards        *[]NewCaseHazards  `json:"hazards,omitempty"`
 	HoursPerWeek   *int               `json:"hours_per_week,omitempty"`
-	Identity       Identity           `json:"identity"`
+	Identity       *Identity          `json:"identity,omitempty"`
 	Job            *string            `json:"job,omitempty"`
 	LabourAgent    *Answer            `json:"labour_agent,omitempty"`
 
@@ -1416,7 +1427,10 @@ type NewCase struct {
 	Presence           NewCasePresence    `json:"presence"`
 	Recruitment        NewCaseRecruitment `json:"recruitment"`
 	RemovedFromWork    bool               `json:"removed_from_work"`
-	WageCurrency       *Currency          `json:"wage_currency,omitempty"`
+
+	// SealedIdentity The identity and narrative sealed with age on the device, in base64.
+	SealedIdentity *[]byte   `json:"sealed_identity,omitempty"`
+	WageCurrency   *Currency `json:"wage_currency,omitempty"`
 }
 
 // NewCaseHazards defines model for NewCase.Hazards.
@@ -2002,6 +2016,9 @@ type ServerInterface interface {
 	// MergeFactory Merge this duplicate factory into another; its cases and brands move over.
 	// (POST /v1/factories/{id}/merge)
 	MergeFactory(ctx echo.Context, id EntityID) error
+	// GetIntakeRecipient The recipient a device seals a report's identity to.
+	// (GET /v1/intake-recipient)
+	GetIntakeRecipient(ctx echo.Context) error
 	// GetBrandLedger A brand's stipend reconciliation over a range of months, by month, payer and case.
 	// (GET /v1/ledger)
 	GetBrandLedger(ctx echo.Context, params GetBrandLedgerParams) error
@@ -2728,6 +2745,15 @@ func (w *ServerInterfaceWrapper) MergeFactory(ctx echo.Context) error {
 	return err
 }
 
+// GetIntakeRecipient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetIntakeRecipient(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetIntakeRecipient(ctx)
+	return err
+}
+
 // GetBrandLedger converts echo context to params.
 func (w *ServerInterfaceWrapper) GetBrandLedger(ctx echo.Context) error {
 	var err error
@@ -2939,6 +2965,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
 	router.POST(options.BaseURL+"/v1/auth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
 	router.GET(options.BaseURL+"/v1/workflow", wrapper.GetWorkflow, options.OperationMiddlewares["getWorkflow"]...)
+	router.GET(options.BaseURL+"/v1/intake-recipient", wrapper.GetIntakeRecipient, options.OperationMiddlewares["getIntakeRecipient"]...)
 	router.GET(options.BaseURL+"/v1/cases", wrapper.ListCases, options.OperationMiddlewares["listCases"]...)
 	router.POST(options.BaseURL+"/v1/cases", wrapper.FileCase, options.OperationMiddlewares["fileCase"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id", wrapper.GetCase, options.OperationMiddlewares["getCase"]...)

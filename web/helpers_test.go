@@ -101,7 +101,8 @@ func newEnvWith(t testing.TB, db *storage.DB) *env {
 	trusted := []*net.IPNet{proxy}
 	h, err := web.New(web.Config{
 		Services: web.Services{Cases: svc.Cases, Clients: svc.Clients, Factories: svc.Factories, Users: svc.Users,
-			Locales: e.users, Sessions: storage.NewSessionService(db), Auth: authn, Documents: svc.Documents, Ledger: svc.Ledger},
+			Locales: e.users, Sessions: storage.NewSessionService(db), Auth: authn, Documents: svc.Documents,
+			Reports: svc.Reports, Ledger: svc.Ledger, Audit: svc.Audit},
 		Log: log, Now: e.clock, Zone: time.UTC, TrustedProxies: trusted,
 		MissingMessage: func(locale, id string) { t.Errorf("catalogue %s has no message %q", locale, id) },
 	})

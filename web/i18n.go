@@ -4,6 +4,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,13 @@ func newTranslator(zone *time.Location, missing func(locale, id string)) (*trans
 	for i, code := range cases.Locales {
 		if _, err := b.LoadMessageFileFS(catalogues, "locales/"+code+".json"); err != nil {
 			return nil, fmt.Errorf("web: catalogue %s: %w", code, err)
+		}
+		// Further catalogues of the same language, such as part2.en.json.
+		more, _ := fs.Glob(catalogues, "locales/*."+code+".json")
+		for _, file := range more {
+			if _, err := b.LoadMessageFileFS(catalogues, file); err != nil {
+				return nil, fmt.Errorf("web: catalogue %s: %w", file, err)
+			}
 		}
 		// Only this language: a missing message is reported, not hidden
 		// behind another language's.

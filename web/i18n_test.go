@@ -32,6 +32,24 @@ func catalogue(t *testing.T, code string) map[string]any {
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatalf("%s: %v", code, err)
 	}
+	// Further catalogues of the language, such as part2.en.json.
+	more, _ := filepath.Glob(filepath.Join("locales", "*."+code+".json"))
+	for _, file := range more {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var part map[string]any
+		if err := json.Unmarshal(data, &part); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for k, v := range part {
+			if _, dup := m[k]; dup {
+				t.Errorf("%s repeats %q", file, k)
+			}
+			m[k] = v
+		}
+	}
 	return m
 }
 

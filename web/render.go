@@ -114,7 +114,9 @@ type layoutData struct {
 	// Bare pages load no htmx: the reveal pages, which must leave nothing
 	// in browser storage (htmx keeps the current path in sessionStorage).
 	Bare bool
-	Page any
+	// Manifest links the offline intake's web app manifest (auditor.go).
+	Manifest bool
+	Page     any
 }
 
 // render writes page with its view v, within the layout, or the named
@@ -125,7 +127,8 @@ func (q *request) render(status int, page, fragment, title string, v any) error 
 	if !ok {
 		return fmt.Errorf("web: no page %s", page)
 	}
-	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: secretPage(page)}
+	data := layoutData{Title: title, Lang: q.loc.Code, User: q.user, CSRF: q.csrf, Page: v, Back: q.back(), Bare: secretPage(page),
+		Manifest: page == "auditor_intake"}
 	if n, ok := v.(interface{ notice() (string, string) }); ok {
 		data.Notice, data.NoticeKind = n.notice()
 	}
@@ -158,7 +161,9 @@ func (q *request) back() string {
 
 // secretPage reports whether a page may show an identity or a note: it is
 // never compressed (BREACH) and loads no htmx (nothing in browser storage).
-func secretPage(page string) bool { return page == "reveal" || page == "revealed" || page == "correct" }
+func secretPage(page string) bool {
+	return page == "reveal" || page == "revealed" || page == "correct" || page == "admin_reset_link" || page == "reset"
+}
 
 // identityData is what the identity correction form needs.
 type identityData struct {

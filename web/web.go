@@ -34,9 +34,19 @@ type Services struct {
 	// Documents takes the photos of the verification and follow-up forms;
 	// nil answers their uploads 404.
 	Documents cases.DocumentService
-	// Ledger keeps the stipends the case page shows and records; nil
-	// hides the ledger and answers its forms 404.
+	// Intake opens the identity a phone sealed (auditor.go); the case
+	// service's own when nil and it is one.
+	Intake cases.IntakeService
+	// Accounts changes users' access and issues password links (admin.go);
+	// the user service's own when nil and it is one.
+	Accounts cases.AccountService
+	// Ledger keeps the stipends the case page shows and records, and the
+	// brand's ledger; nil hides the ledger and answers its forms 404.
 	Ledger cases.LedgerService
+	// Reports and Audit serve the brand's and the admin's pages (brand.go,
+	// admin.go); nil answers those pages 404.
+	Reports cases.ReportService
+	Audit   cases.AuditService
 }
 
 // Config is what a Handler needs.
@@ -55,6 +65,9 @@ type Config struct {
 	// MissingMessage, when set, is told of every message id a catalogue
 	// lacks (tests fail on it); otherwise the first of each is logged.
 	MissingMessage func(locale, id string)
+	// GraceDays is how long a month's stipend may stay unpaid before it is
+	// in arrears (REMEDY_ARREARS_DAYS); cases.DefaultGraceDays if zero.
+	GraceDays int
 }
 
 // Handler serves the web app.
@@ -116,7 +129,8 @@ func (h *Handler) routes() {
 	m.Handle("POST /signin", h.public(h.signIn))
 	m.Handle("POST /language", h.public(h.setLanguage))
 	m.Handle("POST /signout", h.private(h.signOut))
-	m.Handle("GET /{$}", h.private(h.home))
+	m.Handle("GET /{$}", h.private(h.roleHome))
+	h.routesPart2()
 	m.Handle("GET /cases", h.private(h.search))
 	m.Handle("GET /cases/new", h.private(h.newCasePage))
 	m.Handle("POST /cases", h.private(h.fileCase))
@@ -172,7 +186,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // contentSecurityPolicy allows nothing but this origin's own files: no
 // inline script or style, no frames, no other origin.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
-	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'; worker-src 'self'"
 
 // secure reports whether r came over HTTPS, directly or through a trusted proxy.
 func (h *Handler) secure(r *http.Request) bool {

@@ -21,7 +21,8 @@ func webApp(db *storage.DB, svc api.Services, authn *auth.Authenticator, cfg Con
 	return web.New(web.Config{
 		Services: web.Services{Cases: svc.Cases, Clients: svc.Clients, Factories: svc.Factories, Users: svc.Users,
 			Locales: storage.NewUserService(db), Sessions: storage.NewSessionService(db), Auth: authn,
-			Documents: svc.Documents, Ledger: svc.Ledger},
+			Documents: svc.Documents, Reports: svc.Reports, Ledger: svc.Ledger, Audit: svc.Audit},
 		Log: log, Now: func() time.Time { return db.Now() }, Zone: zone, TrustedProxies: cfg.proxies(),
+		GraceDays: cfg.ArrearsDays,
 	})
 }
