@@ -1630,6 +1630,9 @@ type Status struct {
 type Token struct {
 	AccessToken string `json:"access_token"`
 
+	// DeviceToken Send this back as device_token at this account's next sign-in from this client. Keep it like a password; it is valid for 90 days.
+	DeviceToken string `json:"device_token"`
+
 	// ExpiresIn Seconds until the token expires.
 	ExpiresIn int            `json:"expires_in"`
 	TokenType TokenTokenType `json:"token_type"`
@@ -1640,8 +1643,10 @@ type TokenTokenType string
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	// DeviceToken The device_token of this client's last successful sign-in to this account (OWASP's device cookie). A client that sends one is slowed by its own failures at most, never refused, while others fail for this account elsewhere. A value of any other shape is ignored.
+	DeviceToken *string `json:"device_token,omitempty"`
+	Email       string  `json:"email"`
+	Password    string  `json:"password"`
 }
 
 // Transition defines model for Transition.
