@@ -164,6 +164,9 @@ func (s *Server) signIn(c echo.Context) error {
 	if wait, ok := auth.Throttled(err); ok {
 		return &problemError{code: codeTooManyRequests, retryAfter: int(wait.Seconds()) + 1,
 			message: "Too many failed sign-ins; wait before trying again."}
+	} else if errors.Is(err, auth.ErrBusy) {
+		return &problemError{code: codeUnavailable, retryAfter: 1,
+			message: "Too many sign-ins at once; retry in a moment."}
 	} else if err != nil {
 		return err
 	}

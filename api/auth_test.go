@@ -209,3 +209,23 @@ func TestSignInThrottle(t *testing.T) {
 		}
 	})
 }
+
+// TestSignInBusy: while every password-hashing slot is taken, a sign-in is
+// answered 503 with Retry-After and a problem, quickly, without hashing.
+func TestSignInBusy(t *testing.T) {
+	limit := auth.NewHashLimit(1, 10*time.Millisecond)
+	e := newTestEnv(t, storage.SQLite, func(c *api.Config) {
+		c.Auth = auth.New(c.Users, c.Audit, c.SignIns)
+		c.Auth.Hashing = limit
+	})
+	must(t, limit.Acquire(ctx))
+	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": e.users["supervisor"].Email, "password": password})
+	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") != "1" ||
+		res.header.Get("Content-Type") != "application/problem+json" || problemCode(t, res) != "service_unavailable" {
+		t.Fatalf("with every slot taken: %d %s %s", res.status, res.header, res.body)
+	}
+	limit.Release()
+	if res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": e.users["supervisor"].Email, "password": password}); res.status != http.StatusOK {
+		t.Fatalf("with a free slot: %d %s", res.status, res.body)
+	}
+}

@@ -5,11 +5,13 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +99,72 @@ type Authenticator struct {
 	Now func() time.Time
 	// Sleep slows a trusted client; a timer that ends with ctx if nil.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Hashing bounds the password hashes computed at once; nil makes
+	// NewHashLimit(DefaultHashSlots(), time.Second) at the first sign-in.
+	Hashing *HashLimit
+
+	hashingOnce sync.Once
+}
+
+// ErrBusy refuses a sign-in that waited too long for a hashing slot: the server is busy hashing others' passwords. Nothing was checked,
+// counted or audited; the client may retry in a moment.
+var ErrBusy = errors.New("auth: too many sign-ins at once; retry in a moment")
+
+// DefaultHashSlots is how many hashes a default HashLimit computes at
+// once: half of GOMAXPROCS, at least one, so that a storm of sign-ins
+// leaves the other half of the CPUs to case work.
+func DefaultHashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// HashLimit bounds the password hashes computed at once: argon2id takes
+// 19 MiB and tens of milliseconds of a core each, so that unbounded, a
+// storm of sign-ins would fill every core.
+type HashLimit struct {
+	slots chan struct{}
+	wait  time.Duration
+}
+
+// NewHashLimit allows n hashes at once (at least one); a sign-in waits at
+// most wait for a slot.
+func NewHashLimit(n int, wait time.Duration) *HashLimit {
+	return &HashLimit{slots: make(chan struct{}, max(n, 1)), wait: wait}
+}
+
+// Acquire takes a slot, waiting at most the limit's wait; it returns
+// ErrBusy after that, or ctx's error. A nil error must be Released.
+func (l *HashLimit) Acquire(ctx context.Context) error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Release gives back a slot Acquire took.
+func (l *HashLimit) Release() { <-l.slots }
+
+// comparePassword checks password against hash in one of the bounded
+// hashing slots.
+func (a *Authenticator) comparePassword(ctx context.Context, password, hash string) (bool, error) {
+	a.hashingOnce.Do(func() {
+		if a.Hashing == nil {
+			a.Hashing = NewHashLimit(DefaultHashSlots(), time.Second)
+		}
+	})
+	if err := a.Hashing.Acquire(ctx); err != nil {
+		return false, err
+	}
+	defer a.Hashing.Release()
+	return argon2id.ComparePasswordAndHash(password, hash)
 }
 
 // New returns an Authenticator over users, audit and throttle.
@@ -165,8 +233,9 @@ func newDeviceToken() string {
 // seconds, and never refused. Any other client past the limit of failures
 // of the account at its address, or of its address, gets a
 // *ThrottledError whatever the password. A wrong email, password or a
-// disabled account all return ErrBadCredentials. The password is never
-// logged, stored or repeated.
+// disabled account all return ErrBadCredentials. A sign-in that waits
+// longer than its Hashing limit allows for a slot returns ErrBusy. The
+// password is never logged, stored or repeated.
 func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*cases.User, string, error) {
 	email := strings.ToLower(strings.TrimSpace(at.Email))
 	pairKey, addrKey := "pair:"+email+"\x00"+at.Address, "address:"+at.Address
@@ -219,7 +288,11 @@ func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*cases.User, st
 	if hash == "" {
 		hash = dummyHash()
 	}
-	match, cerr := argon2id.ComparePasswordAndHash(at.Password, hash)
+	match, cerr := a.comparePassword(ctx, at.Password, hash)
+	if errors.Is(cerr, ErrBusy) || ctx.Err() != nil {
+		// Nothing was checked: neither a failure to count nor one to audit.
+		return nil, "", cmp.Or(ctx.Err(), cerr)
+	}
 	client := "new"
 	switch {
 	case deviceTrusted:

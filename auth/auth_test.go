@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -262,4 +263,48 @@ func TestThrottle(t *testing.T) {
 func isThrottled(err error) bool {
 	_, ok := auth.Throttled(err)
 	return ok
+}
+
+// TestHashLimit: while every hashing slot is taken, a sign-in waits for the
+// limit's time and is refused with ErrBusy, unchecked, uncounted and
+// unaudited; once a slot is free it goes through.
+func TestHashLimit(t *testing.T) {
+	e := newEnv(t, storagetest.Open(t, storage.SQLite))
+	e.auth.Hashing = auth.NewHashLimit(1, 20*time.Millisecond)
+	if err := e.auth.Hashing.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.auth.Hashing.Acquire(ctx); !errors.Is(err, auth.ErrBusy) {
+		t.Fatalf("a second Acquire of one slot: %v, want ErrBusy", err)
+	}
+	t.Run("ErrBusy", func(t *testing.T) {
+		for _, pw := range []string{password, "wrong"} {
+			if _, _, err := e.signIn(e.f.Worker.Email, pw, "192.0.2.40"); !errors.Is(err, auth.ErrBusy) {
+				t.Fatalf("with every slot taken: %v, want ErrBusy", err)
+			}
+		}
+		if got := e.actions(t, e.f.Worker.ID.String()); len(got) != 0 {
+			t.Fatalf("a busy refusal was audited: %v", got)
+		}
+		got, err := storage.NewSignInThrottleService(e.db).SignInFailures(ctx, time.Hour, "address:192.0.2.40")
+		if err != nil || got[0].Count != 0 {
+			t.Fatalf("a busy refusal was counted: %+v, %v", got, err)
+		}
+	})
+	t.Run("ErrCanceled", func(t *testing.T) {
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, _, err := e.auth.SignIn(c, auth.Attempt{Email: e.f.Worker.Email, Password: password, Address: "192.0.2.40"}); err == nil {
+			t.Fatal("a cancelled sign-in went through")
+		}
+	})
+	t.Run("OK", func(t *testing.T) {
+		e.auth.Hashing.Release()
+		if _, _, err := e.signIn(e.f.Worker.Email, password, "192.0.2.40"); err != nil {
+			t.Fatalf("with a free slot: %v", err)
+		}
+	})
+	if n := auth.DefaultHashSlots(); n < 1 || n > max(1, runtime.GOMAXPROCS(0)) {
+		t.Fatalf("DefaultHashSlots = %d", n)
+	}
 }

@@ -39,6 +39,11 @@ func (h *Handler) signIn(q *request) error {
 		q.w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return q.render(http.StatusTooManyRequests, "signin", "", q.loc.T("signin.title"), v)
 	}
+	if errors.Is(err, auth.ErrBusy) {
+		v.Error = q.loc.T("signin.busy")
+		q.w.Header().Set("Retry-After", "1")
+		return q.render(http.StatusServiceUnavailable, "signin", "", q.loc.T("signin.title"), v)
+	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		v.Error = q.loc.T("signin.wrong")
 		return q.render(http.StatusUnauthorized, "signin", "", q.loc.T("signin.title"), v)
