@@ -541,11 +541,14 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 		v.DueThisMonth = &sched.DueThisMonth
 	}
 	// What the auditor reported.
-	hazards := append([]string{}, cs.Hazards...)
+	hazards := make([]CaseHazards, len(cs.Hazards))
+	for i, hz := range cs.Hazards {
+		hazards[i] = CaseHazards(hz)
+	}
 	v.FiledBy, v.FoundOn = ptr(cs.FiledBy), ptr(date(cs.FoundOn))
-	v.Presence, v.Job, v.Hazards = ptr(string(cs.Presence)), &cs.Job, &hazards
+	v.Presence, v.Job, v.Hazards = ptr(CasePresence(cs.Presence)), &cs.Job, &hazards
 	v.HoursPerWeek, v.MonthlyWage, v.WageCurrency = &cs.HoursPerWeek, &cs.MonthlyWage.Amount, &cs.MonthlyWage.Currency
-	v.Recruitment, v.RemovedFromWork, v.ChildSafe = ptr(string(cs.Recruitment)), &cs.RemovedFromWork, &cs.ChildSafe
+	v.Recruitment, v.RemovedFromWork, v.ChildSafe = ptr(CaseRecruitment(cs.Recruitment)), &cs.RemovedFromWork, &cs.ChildSafe
 	v.OtherChildrenFound, v.LabourAgent, v.FactoryConsent = &cs.OtherChildrenFound, ptr(Answer(cs.LabourAgent)), ptr(Answer(cs.FactoryConsent))
 	v.Version = &cs.Version
 	if role == cases.RoleAuditor {
@@ -554,7 +557,9 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 	if cs.AssigneeID.Valid {
 		v.AssigneeId = &cs.AssigneeID.UUID
 	}
-	v.VerificationMethod = ptr(string(cs.VerificationMethod))
+	if cs.VerificationMethod != "" {
+		v.VerificationMethod = ptr(CaseVerificationMethod(cs.VerificationMethod))
+	}
 	v.IdChecksumValid = cs.IDChecksumValid
 	v.GuardiansContacted, v.GuardiansContactedOn = &cs.GuardiansContacted, datePtr(cs.GuardiansContactedOn)
 	if cs.GuardiansContactMethod != "" {
@@ -612,7 +617,7 @@ func transitionView(t *cases.Transition, staff bool) Transition {
 		v.Outcome = &o
 	}
 	if staff {
-		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(string(t.ActorRole)), ptr(t.HasReason)
+		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(TransitionActorRole(t.ActorRole)), ptr(t.HasReason)
 	}
 	return v
 }
@@ -620,7 +625,7 @@ func transitionView(t *cases.Transition, staff bool) Transition {
 // followUpView gives a client the follow-up and stipend facts only.
 func followUpView(f *cases.FollowUp, staff bool) FollowUp {
 	v := FollowUp{
-		Id: f.ID, Date: date(f.Date), Contact: string(f.Contact), AttendingSchool: f.AttendingSchool,
+		Id: f.ID, Date: date(f.Date), Contact: FollowUpContact(f.Contact), AttendingSchool: f.AttendingSchool,
 		AttendancePct: f.AttendancePct, StipendPaid: f.StipendPaid.Amount, StipendPaidOn: datePtr(f.StipendPaidOn),
 		WorkingAgain: f.WorkingAgain, Month: f.Month().String(), Extra: f.Extra,
 	}
@@ -628,7 +633,7 @@ func followUpView(f *cases.FollowUp, staff bool) FollowUp {
 		v.StipendCurrency = &f.StipendPaid.Currency
 	}
 	if f.StipendPayer != "" {
-		v.StipendPayer = ptr(string(f.StipendPayer))
+		v.StipendPayer = ptr(FollowUpStipendPayer(f.StipendPayer))
 	}
 	if staff {
 		v.StipendProofRef, v.RecordedBy, v.HasConcerns = &f.StipendProofRef, &f.RecordedBy, ptr(f.HasConcerns)

@@ -167,7 +167,7 @@ func (h handlers) ListAuditEntries(c echo.Context, params ListAuditEntriesParams
 	}
 	out := AuditList{Items: make([]AuditEntry, len(page.Entries))}
 	for i, e := range page.Entries {
-		out.Items[i] = AuditEntry{Seq: e.Seq, At: e.At, ActorRole: string(e.ActorRole), Action: e.Action,
+		out.Items[i] = AuditEntry{Seq: e.Seq, At: e.At, ActorRole: AuditEntryActorRole(e.ActorRole), Action: e.Action,
 			Subject: e.Subject, Details: e.Details}
 		if e.ActorID.Valid {
 			out.Items[i].ActorId = &e.ActorID.UUID

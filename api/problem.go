@@ -99,7 +99,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: &message, Code: &code}
+	pcode := ProblemCode(code)
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: &message, Code: &pcode}
 	if id := requestID(c); id != "" {
 		p.RequestId = &id
 	}
