@@ -83,7 +83,7 @@ func (h handlers) ListClients(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := ClientList{Items: make([]Client, len(list))}
+	out := ClientList{Items: make([]ClientOrg, len(list))}
 	for i, cl := range list {
 		out.Items[i] = clientView(cl)
 	}
@@ -91,7 +91,7 @@ func (h handlers) ListClients(c echo.Context) error {
 }
 
 func (h handlers) CreateClient(c echo.Context) error {
-	var req NewClient
+	var req NewClientOrg
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -233,8 +233,8 @@ func NewPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func clientView(cl *cases.Client) Client {
-	return Client{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt}
+func clientView(cl *cases.Client) ClientOrg {
+	return ClientOrg{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt}
 }
 
 func userView(u *cases.User) User {

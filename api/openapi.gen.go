@@ -1375,8 +1375,8 @@ type CaseNotes struct {
 	VerificationNotes *string `json:"verification_notes,omitempty"`
 }
 
-// Client defines model for Client.
-type Client struct {
+// ClientOrg defines model for Client.
+type ClientOrg struct {
 	Active    bool               `json:"active"`
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
@@ -1385,7 +1385,7 @@ type Client struct {
 
 // ClientList defines model for ClientList.
 type ClientList struct {
-	Items []Client `json:"items"`
+	Items []ClientOrg `json:"items"`
 }
 
 // Clock defines model for Clock.
@@ -1735,8 +1735,8 @@ type NewCasePresence string
 // NewCaseRecruitment defines model for NewCase.Recruitment.
 type NewCaseRecruitment string
 
-// NewClient defines model for NewClient.
-type NewClient struct {
+// NewClientOrg defines model for NewClient.
+type NewClientOrg struct {
 	Name string `json:"name"`
 }
 
@@ -2199,7 +2199,7 @@ type TransitionCaseJSONRequestBody = TransitionRequest
 type RecordVerificationJSONRequestBody = Verification
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
-type CreateClientJSONRequestBody = NewClient
+type CreateClientJSONRequestBody = NewClientOrg
 
 // PutReportContactsJSONRequestBody defines body for PutReportContacts for application/json ContentType.
 type PutReportContactsJSONRequestBody = ReportContacts
