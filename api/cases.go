@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -314,7 +313,7 @@ func (h handlers) AddFollowUp(c echo.Context, id CaseID) error {
 	return c.JSON(http.StatusCreated, followUpView(f, true))
 }
 
-func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
+func (h handlers) ListCaseEvents(c echo.Context, id CaseID, params ListCaseEventsParams) error {
 	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
@@ -337,7 +336,20 @@ func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
 		v := followUpView(f, staff)
 		out.Items = append(out.Items, CaseEvent{Type: CaseEventTypeFollowUp, At: f.Date, FollowUp: &v})
 	}
-	sort.SliceStable(out.Items, func(i, j int) bool { return out.Items[i].At.Before(out.Items[j].At) })
+	// Oldest first; at the same instant a transition before a follow-up.
+	page, next, err := keysetPage(out.Items, func(e CaseEvent) string {
+		kind, id := "1", ""
+		if e.Transition != nil {
+			kind, id = "0", e.Transition.Id.String()
+		} else if e.FollowUp != nil {
+			id = e.FollowUp.Id.String()
+		}
+		return e.At.UTC().Format("2006-01-02T15:04:05.000000000") + "\x00" + kind + "\x00" + id
+	}, false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out.Items, out.NextCursor = page, next
 	return c.JSON(http.StatusOK, out)
 }
 

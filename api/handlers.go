@@ -78,12 +78,17 @@ func (h handlers) GetWorkflow(c echo.Context) error {
 
 // Admin.
 
-func (h handlers) ListClients(c echo.Context) error {
-	list, err := h.Clients.ListClients(c.Request().Context())
+func (h handlers) ListClients(c echo.Context, params ListClientsParams) error {
+	all, err := h.Clients.ListClients(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := ClientList{Items: make([]ClientOrg, len(list))}
+	list, next, err := keysetPage(all, func(cl *cases.Client) string { return cl.Name + "\x00" + cl.ID.String() },
+		false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := ClientList{Items: make([]ClientOrg, len(list)), NextCursor: next}
 	for i, cl := range list {
 		out.Items[i] = clientView(cl)
 	}
@@ -109,12 +114,17 @@ func (h handlers) DisableClient(c echo.Context, id EntityID) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (h handlers) ListFactories(c echo.Context) error {
-	list, err := h.Factories.ListFactories(c.Request().Context())
+func (h handlers) ListFactories(c echo.Context, params ListFactoriesParams) error {
+	all, err := h.Factories.ListFactories(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := FactoryList{Items: make([]Factory, len(list))}
+	list, next, err := keysetPage(all, func(f *cases.Factory) string { return f.Name + "\x00" + f.ID.String() },
+		false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := FactoryList{Items: make([]Factory, len(list)), NextCursor: next}
 	for i, f := range list {
 		out.Items[i] = factoryView(f)
 	}
@@ -185,12 +195,16 @@ func (h handlers) ListAuditEntries(c echo.Context, params ListAuditEntriesParams
 	return c.JSON(http.StatusOK, out)
 }
 
-func (h handlers) ListUsers(c echo.Context) error {
-	list, err := h.Users.ListUsers(c.Request().Context())
+func (h handlers) ListUsers(c echo.Context, params ListUsersParams) error {
+	all, err := h.Users.ListUsers(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := UserList{Items: make([]User, len(list))}
+	list, next, err := keysetPage(all, func(u *cases.User) string { return u.Email }, false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := UserList{Items: make([]User, len(list)), NextCursor: next}
 	for i, u := range list {
 		out.Items[i] = userView(u)
 	}

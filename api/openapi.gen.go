@@ -1386,6 +1386,9 @@ type ClientOrg struct {
 // ClientList defines model for ClientList.
 type ClientList struct {
 	Items []ClientOrg `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Clock defines model for Clock.
@@ -1474,6 +1477,9 @@ type Event string
 // EventList defines model for EventList.
 type EventList struct {
 	Items []CaseEvent `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Factory defines model for Factory.
@@ -1496,6 +1502,9 @@ type Factory struct {
 // FactoryList defines model for FactoryList.
 type FactoryList struct {
 	Items []Factory `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // FactoryMerge defines model for FactoryMerge.
@@ -1696,6 +1705,9 @@ type MonthlyReport struct {
 // MonthlyReportList defines model for MonthlyReportList.
 type MonthlyReportList struct {
 	Items []MonthlyReport `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // NewCase defines model for NewCase.
@@ -1768,6 +1780,9 @@ type NewUser struct {
 	Name     string              `json:"name"`
 	Role     Role                `json:"role"`
 }
+
+// NextCursor Send it as cursor for the next page; null on the last page.
+type NextCursor = string
 
 // Note Free text; sealed with age before it is stored, never shown to a client.
 type Note = string
@@ -2012,6 +2027,9 @@ type User struct {
 // UserList defines model for UserList.
 type UserList struct {
 	Items []User `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Verification defines model for Verification.
@@ -2055,8 +2073,14 @@ type Workflow struct {
 // CaseID defines model for CaseID.
 type CaseID = openapi_types.UUID
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // EntityID defines model for EntityID.
 type EntityID = openapi_types.UUID
+
+// Limit defines model for Limit.
+type Limit = int
 
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = Problem
@@ -2124,6 +2148,15 @@ type ReadDocumentParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
 }
 
+// ListCaseEventsParams defines parameters for ListCaseEvents.
+type ListCaseEventsParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ReadIdentityParams defines parameters for ReadIdentity.
 type ReadIdentityParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
@@ -2132,6 +2165,24 @@ type ReadIdentityParams struct {
 // ReadNotesParams defines parameters for ReadNotes.
 type ReadNotesParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
+}
+
+// ListClientsParams defines parameters for ListClients.
+type ListClientsParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListFactoriesParams defines parameters for ListFactories.
+type ListFactoriesParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetBrandLedgerParams defines parameters for GetBrandLedger.
@@ -2157,6 +2208,21 @@ type ExportBrandLedgerParamsFormat string
 // ListMonthlyReportsParams defines parameters for ListMonthlyReports.
 type ListMonthlyReportsParams struct {
 	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
@@ -2265,7 +2331,7 @@ type ServerInterface interface {
 	ReadDocument(ctx echo.Context, id CaseID, documentId openapi_types.UUID, params ReadDocumentParams) error
 	// ListCaseEvents The case's transitions and follow-ups, oldest first; notes stay sealed.
 	// (GET /v1/cases/{id}/events)
-	ListCaseEvents(ctx echo.Context, id CaseID) error
+	ListCaseEvents(ctx echo.Context, id CaseID, params ListCaseEventsParams) error
 	// CorrectFacts Correct the facts filed at intake (in intake and verification).
 	// (PUT /v1/cases/{id}/facts)
 	CorrectFacts(ctx echo.Context, id CaseID) error
@@ -2302,9 +2368,9 @@ type ServerInterface interface {
 	// RecordVerification Record how the age was verified and the verified date of birth (sealed).
 	// (PUT /v1/cases/{id}/verification)
 	RecordVerification(ctx echo.Context, id CaseID) error
-	// ListClients Every client (brand).
+	// ListClients The clients (brands), by name.
 	// (GET /v1/clients)
-	ListClients(ctx echo.Context) error
+	ListClients(ctx echo.Context, params ListClientsParams) error
 	// CreateClient Create a client.
 	// (POST /v1/clients)
 	CreateClient(ctx echo.Context) error
@@ -2317,9 +2383,9 @@ type ServerInterface interface {
 	// PutReportContacts Replace the addresses a client's monthly reports are emailed to.
 	// (PUT /v1/clients/{id}/report-contacts)
 	PutReportContacts(ctx echo.Context, id EntityID) error
-	// ListFactories Every factory.
+	// ListFactories The factories, by name.
 	// (GET /v1/factories)
-	ListFactories(ctx echo.Context) error
+	ListFactories(ctx echo.Context, params ListFactoriesParams) error
 	// CreateFactory Add a factory, with the brands it supplies.
 	// (POST /v1/factories)
 	CreateFactory(ctx echo.Context) error
@@ -2341,9 +2407,9 @@ type ServerInterface interface {
 	// DownloadMonthlyReport Download a report's PDF; every download is audited.
 	// (GET /v1/monthly-reports/{id}/pdf)
 	DownloadMonthlyReport(ctx echo.Context, id EntityID) error
-	// ListUsers Every user.
+	// ListUsers The users, by email.
 	// (GET /v1/users)
-	ListUsers(ctx echo.Context) error
+	ListUsers(ctx echo.Context, params ListUsersParams) error
 	// CreateUser Create a user; the answer holds its first password, once.
 	// (POST /v1/users)
 	CreateUser(ctx echo.Context) error
@@ -2729,8 +2795,24 @@ func (w *ServerInterfaceWrapper) ListCaseEvents(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCaseEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListCaseEvents(ctx, id)
+	err = w.Handler.ListCaseEvents(ctx, id, params)
 	return err
 }
 
@@ -2956,8 +3038,24 @@ func (w *ServerInterfaceWrapper) RecordVerification(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListClients(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListClients(ctx)
+	err = w.Handler.ListClients(ctx, params)
 	return err
 }
 
@@ -3022,8 +3120,24 @@ func (w *ServerInterfaceWrapper) PutReportContacts(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListFactories(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFactoriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListFactories(ctx)
+	err = w.Handler.ListFactories(ctx, params)
 	return err
 }
 
@@ -3136,6 +3250,20 @@ func (w *ServerInterfaceWrapper) ListMonthlyReports(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
 	}
 
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMonthlyReports(ctx, params)
 	return err
@@ -3170,8 +3298,24 @@ func (w *ServerInterfaceWrapper) DownloadMonthlyReport(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListUsers(ctx)
+	err = w.Handler.ListUsers(ctx, params)
 	return err
 }
 

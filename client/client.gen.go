@@ -1393,6 +1393,9 @@ type ClientOrg struct {
 // ClientList defines model for ClientList.
 type ClientList struct {
 	Items []ClientOrg `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Clock defines model for Clock.
@@ -1481,6 +1484,9 @@ type Event string
 // EventList defines model for EventList.
 type EventList struct {
 	Items []CaseEvent `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Factory defines model for Factory.
@@ -1503,6 +1509,9 @@ type Factory struct {
 // FactoryList defines model for FactoryList.
 type FactoryList struct {
 	Items []Factory `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // FactoryMerge defines model for FactoryMerge.
@@ -1703,6 +1712,9 @@ type MonthlyReport struct {
 // MonthlyReportList defines model for MonthlyReportList.
 type MonthlyReportList struct {
 	Items []MonthlyReport `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // NewCase defines model for NewCase.
@@ -1775,6 +1787,9 @@ type NewUser struct {
 	Name     string              `json:"name"`
 	Role     Role                `json:"role"`
 }
+
+// NextCursor Send it as cursor for the next page; null on the last page.
+type NextCursor = string
 
 // Note Free text; sealed with age before it is stored, never shown to a client.
 type Note = string
@@ -2019,6 +2034,9 @@ type User struct {
 // UserList defines model for UserList.
 type UserList struct {
 	Items []User `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Verification defines model for Verification.
@@ -2062,8 +2080,14 @@ type Workflow struct {
 // CaseID defines model for CaseID.
 type CaseID = openapi_types.UUID
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // EntityID defines model for EntityID.
 type EntityID = openapi_types.UUID
+
+// Limit defines model for Limit.
+type Limit = int
 
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = Problem
@@ -2131,6 +2155,15 @@ type ReadDocumentParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
 }
 
+// ListCaseEventsParams defines parameters for ListCaseEvents.
+type ListCaseEventsParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ReadIdentityParams defines parameters for ReadIdentity.
 type ReadIdentityParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
@@ -2139,6 +2172,24 @@ type ReadIdentityParams struct {
 // ReadNotesParams defines parameters for ReadNotes.
 type ReadNotesParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
+}
+
+// ListClientsParams defines parameters for ListClients.
+type ListClientsParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListFactoriesParams defines parameters for ListFactories.
+type ListFactoriesParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetBrandLedgerParams defines parameters for GetBrandLedger.
@@ -2164,6 +2215,21 @@ type ExportBrandLedgerParamsFormat string
 // ListMonthlyReportsParams defines parameters for ListMonthlyReports.
 type ListMonthlyReportsParams struct {
 	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
@@ -2459,8 +2525,10 @@ type ClientInterface interface {
 
 	// ListCaseEvents The case's transitions and follow-ups, oldest first; notes stay sealed.
 	//
+	// A page of at most limit events; next_cursor asks for the next.
+	//
 	// Corresponds with GET /v1/cases/{id}/events (the `ListCaseEvents` operationId).
-	ListCaseEvents(ctx context.Context, id CaseID, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListCaseEvents(ctx context.Context, id CaseID, params *ListCaseEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CorrectFactsWithBody Correct the facts filed at intake (in intake and verification).
 	//
@@ -2626,10 +2694,12 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/cases/{id}/verification (the `RecordVerification` operationId).
 	RecordVerification(ctx context.Context, id CaseID, body RecordVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListClients Every client (brand).
+	// ListClients The clients (brands), by name.
+	//
+	// A page of at most limit clients; next_cursor asks for the next.
 	//
 	// Corresponds with GET /v1/clients (the `ListClients` operationId).
-	ListClients(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListClients(ctx context.Context, params *ListClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateClientWithBody Create a client.
 	//
@@ -2669,10 +2739,12 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/clients/{id}/report-contacts (the `PutReportContacts` operationId).
 	PutReportContacts(ctx context.Context, id EntityID, body PutReportContactsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListFactories Every factory.
+	// ListFactories The factories, by name.
+	//
+	// A page of at most limit factories; next_cursor asks for the next.
 	//
 	// Corresponds with GET /v1/factories (the `ListFactories` operationId).
-	ListFactories(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListFactories(ctx context.Context, params *ListFactoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateFactoryWithBody Add a factory, with the brands it supplies.
 	//
@@ -2750,12 +2822,12 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/monthly-reports/{id}/pdf (the `DownloadMonthlyReport` operationId).
 	DownloadMonthlyReport(ctx context.Context, id EntityID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// ListUsers Every user.
+	// ListUsers The users, by email.
 	//
-	// Supervisors read it to find the case workers they assign.
+	// Supervisors read it to find the case workers they assign. A page of at most limit users; next_cursor asks for the next.
 	//
 	// Corresponds with GET /v1/users (the `ListUsers` operationId).
-	ListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateUserWithBody Create a user; the answer holds its first password, once.
 	//
@@ -3134,9 +3206,11 @@ func (c *Client) ReadDocument(ctx context.Context, id CaseID, documentId openapi
 
 // ListCaseEvents The case's transitions and follow-ups, oldest first; notes stay sealed.
 //
+// A page of at most limit events; next_cursor asks for the next.
+//
 // Corresponds with GET /v1/cases/{id}/events (the `ListCaseEvents` operationId).
-func (c *Client) ListCaseEvents(ctx context.Context, id CaseID, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListCaseEventsRequest(c.Server, id)
+func (c *Client) ListCaseEvents(ctx context.Context, id CaseID, params *ListCaseEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListCaseEventsRequest(c.Server, id, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3511,11 +3585,13 @@ func (c *Client) RecordVerification(ctx context.Context, id CaseID, body RecordV
 	return c.Client.Do(req)
 }
 
-// ListClients Every client (brand).
+// ListClients The clients (brands), by name.
+//
+// A page of at most limit clients; next_cursor asks for the next.
 //
 // Corresponds with GET /v1/clients (the `ListClients` operationId).
-func (c *Client) ListClients(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListClientsRequest(c.Server)
+func (c *Client) ListClients(ctx context.Context, params *ListClientsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListClientsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3624,11 +3700,13 @@ func (c *Client) PutReportContacts(ctx context.Context, id EntityID, body PutRep
 	return c.Client.Do(req)
 }
 
-// ListFactories Every factory.
+// ListFactories The factories, by name.
+//
+// A page of at most limit factories; next_cursor asks for the next.
 //
 // Corresponds with GET /v1/factories (the `ListFactories` operationId).
-func (c *Client) ListFactories(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListFactoriesRequest(c.Server)
+func (c *Client) ListFactories(ctx context.Context, params *ListFactoriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListFactoriesRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3815,13 +3893,13 @@ func (c *Client) DownloadMonthlyReport(ctx context.Context, id EntityID, reqEdit
 	return c.Client.Do(req)
 }
 
-// ListUsers Every user.
+// ListUsers The users, by email.
 //
-// Supervisors read it to find the case workers they assign.
+// Supervisors read it to find the case workers they assign. A page of at most limit users; next_cursor asks for the next.
 //
 // Corresponds with GET /v1/users (the `ListUsers` operationId).
-func (c *Client) ListUsers(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewListUsersRequest(c.Server)
+func (c *Client) ListUsers(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListUsersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4713,7 +4791,7 @@ func NewReadDocumentRequest(server string, id CaseID, documentId openapi_types.U
 }
 
 // NewListCaseEventsRequest constructs an http.Request for the ListCaseEvents method
-func NewListCaseEventsRequest(server string, id CaseID) (*http.Request, error) {
+func NewListCaseEventsRequest(server string, id CaseID, params *ListCaseEventsParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -4736,6 +4814,45 @@ func NewListCaseEventsRequest(server string, id CaseID) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5312,7 +5429,7 @@ func NewRecordVerificationRequestWithBody(server string, id CaseID, contentType 
 }
 
 // NewListClientsRequest constructs an http.Request for the ListClients method
-func NewListClientsRequest(server string) (*http.Request, error) {
+func NewListClientsRequest(server string, params *ListClientsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5328,6 +5445,45 @@ func NewListClientsRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5494,7 +5650,7 @@ func NewPutReportContactsRequestWithBody(server string, id EntityID, contentType
 }
 
 // NewListFactoriesRequest constructs an http.Request for the ListFactories method
-func NewListFactoriesRequest(server string) (*http.Request, error) {
+func NewListFactoriesRequest(server string, params *ListFactoriesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5510,6 +5666,45 @@ func NewListFactoriesRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -5795,6 +5990,30 @@ func NewListMonthlyReportsRequest(server string, params *ListMonthlyReportsParam
 
 		}
 
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5884,7 +6103,7 @@ func NewDownloadMonthlyReportRequest(server string, id EntityID) (*http.Request,
 }
 
 // NewListUsersRequest constructs an http.Request for the ListUsers method
-func NewListUsersRequest(server string) (*http.Request, error) {
+func NewListUsersRequest(server string, params *ListUsersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -5900,6 +6119,45 @@ func NewListUsersRequest(server string) (*http.Request, error) {
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -6237,10 +6495,12 @@ type ClientWithResponsesInterface interface {
 
 	// ListCaseEventsWithResponse The case's transitions and follow-ups, oldest first; notes stay sealed.
 	//
+	// A page of at most limit events; next_cursor asks for the next.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/cases/{id}/events (the `ListCaseEvents` operationId).
-	ListCaseEventsWithResponse(ctx context.Context, id CaseID, reqEditors ...RequestEditorFn) (*ListCaseEventsResponse, error)
+	ListCaseEventsWithResponse(ctx context.Context, id CaseID, params *ListCaseEventsParams, reqEditors ...RequestEditorFn) (*ListCaseEventsResponse, error)
 
 	// CorrectFactsWithBodyWithResponse Correct the facts filed at intake (in intake and verification).
 	//
@@ -6414,12 +6674,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/cases/{id}/verification (the `RecordVerification` operationId).
 	RecordVerificationWithResponse(ctx context.Context, id CaseID, body RecordVerificationJSONRequestBody, reqEditors ...RequestEditorFn) (*RecordVerificationResponse, error)
 
-	// ListClientsWithResponse Every client (brand).
+	// ListClientsWithResponse The clients (brands), by name.
+	//
+	// A page of at most limit clients; next_cursor asks for the next.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/clients (the `ListClients` operationId).
-	ListClientsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListClientsResponse, error)
+	ListClientsWithResponse(ctx context.Context, params *ListClientsParams, reqEditors ...RequestEditorFn) (*ListClientsResponse, error)
 
 	// CreateClientWithBodyWithResponse Create a client.
 	//
@@ -6463,12 +6725,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/clients/{id}/report-contacts (the `PutReportContacts` operationId).
 	PutReportContactsWithResponse(ctx context.Context, id EntityID, body PutReportContactsJSONRequestBody, reqEditors ...RequestEditorFn) (*PutReportContactsResponse, error)
 
-	// ListFactoriesWithResponse Every factory.
+	// ListFactoriesWithResponse The factories, by name.
+	//
+	// A page of at most limit factories; next_cursor asks for the next.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/factories (the `ListFactories` operationId).
-	ListFactoriesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFactoriesResponse, error)
+	ListFactoriesWithResponse(ctx context.Context, params *ListFactoriesParams, reqEditors ...RequestEditorFn) (*ListFactoriesResponse, error)
 
 	// CreateFactoryWithBodyWithResponse Add a factory, with the brands it supplies.
 	//
@@ -6554,14 +6818,14 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/monthly-reports/{id}/pdf (the `DownloadMonthlyReport` operationId).
 	DownloadMonthlyReportWithResponse(ctx context.Context, id EntityID, reqEditors ...RequestEditorFn) (*DownloadMonthlyReportResponse, error)
 
-	// ListUsersWithResponse Every user.
+	// ListUsersWithResponse The users, by email.
 	//
-	// Supervisors read it to find the case workers they assign.
+	// Supervisors read it to find the case workers they assign. A page of at most limit users; next_cursor asks for the next.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /v1/users (the `ListUsers` operationId).
-	ListUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
+	ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error)
 
 	// CreateUserWithBodyWithResponse Create a user; the answer holds its first password, once.
 	//
@@ -13677,11 +13941,13 @@ func (c *ClientWithResponses) ReadDocumentWithResponse(ctx context.Context, id C
 
 // ListCaseEventsWithResponse The case's transitions and follow-ups, oldest first; notes stay sealed.
 //
+// A page of at most limit events; next_cursor asks for the next.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/cases/{id}/events (the `ListCaseEvents` operationId).
-func (c *ClientWithResponses) ListCaseEventsWithResponse(ctx context.Context, id CaseID, reqEditors ...RequestEditorFn) (*ListCaseEventsResponse, error) {
-	rsp, err := c.ListCaseEvents(ctx, id, reqEditors...)
+func (c *ClientWithResponses) ListCaseEventsWithResponse(ctx context.Context, id CaseID, params *ListCaseEventsParams, reqEditors ...RequestEditorFn) (*ListCaseEventsResponse, error) {
+	rsp, err := c.ListCaseEvents(ctx, id, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -13980,13 +14246,15 @@ func (c *ClientWithResponses) RecordVerificationWithResponse(ctx context.Context
 	return ParseRecordVerificationResponse(rsp)
 }
 
-// ListClientsWithResponse Every client (brand).
+// ListClientsWithResponse The clients (brands), by name.
+//
+// A page of at most limit clients; next_cursor asks for the next.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/clients (the `ListClients` operationId).
-func (c *ClientWithResponses) ListClientsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListClientsResponse, error) {
-	rsp, err := c.ListClients(ctx, reqEditors...)
+func (c *ClientWithResponses) ListClientsWithResponse(ctx context.Context, params *ListClientsParams, reqEditors ...RequestEditorFn) (*ListClientsResponse, error) {
+	rsp, err := c.ListClients(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14071,13 +14339,15 @@ func (c *ClientWithResponses) PutReportContactsWithResponse(ctx context.Context,
 	return ParsePutReportContactsResponse(rsp)
 }
 
-// ListFactoriesWithResponse Every factory.
+// ListFactoriesWithResponse The factories, by name.
+//
+// A page of at most limit factories; next_cursor asks for the next.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/factories (the `ListFactories` operationId).
-func (c *ClientWithResponses) ListFactoriesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListFactoriesResponse, error) {
-	rsp, err := c.ListFactories(ctx, reqEditors...)
+func (c *ClientWithResponses) ListFactoriesWithResponse(ctx context.Context, params *ListFactoriesParams, reqEditors ...RequestEditorFn) (*ListFactoriesResponse, error) {
+	rsp, err := c.ListFactories(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -14228,15 +14498,15 @@ func (c *ClientWithResponses) DownloadMonthlyReportWithResponse(ctx context.Cont
 	return ParseDownloadMonthlyReportResponse(rsp)
 }
 
-// ListUsersWithResponse Every user.
+// ListUsersWithResponse The users, by email.
 //
-// Supervisors read it to find the case workers they assign.
+// Supervisors read it to find the case workers they assign. A page of at most limit users; next_cursor asks for the next.
 //
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /v1/users (the `ListUsers` operationId).
-func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
-	rsp, err := c.ListUsers(ctx, reqEditors...)
+func (c *ClientWithResponses) ListUsersWithResponse(ctx context.Context, params *ListUsersParams, reqEditors ...RequestEditorFn) (*ListUsersResponse, error) {
+	rsp, err := c.ListUsers(ctx, params, reqEditors...)
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func TestClient(t *testing.T) {
 				r.Header.Set("Authorization", "Bearer "+tok.JSON200.AccessToken)
 				return nil
 			}
-			orgs, err := c.ListClientsWithResponse(ctx, bearer)
+			orgs, err := c.ListClientsWithResponse(ctx, nil, bearer)
 			if err != nil {
 				t.Fatal(err)
 			}
