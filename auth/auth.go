@@ -106,8 +106,9 @@ type Authenticator struct {
 	hashingOnce sync.Once
 }
 
-// ErrBusy refuses a sign-in that waited too long for a hashing slot: the server is busy hashing others' passwords. Nothing was checked,
-// counted or audited; the client may retry in a moment.
+// ErrBusy refuses a sign-in that waited too long for a hashing slot: the
+// server is busy hashing others' passwords. Nothing was checked, counted
+// or audited; the client may retry in a moment.
 var ErrBusy = errors.New("auth: too many sign-ins at once; retry in a moment")
 
 // DefaultHashSlots is how many hashes a default HashLimit computes at
