@@ -156,10 +156,17 @@ func (s *Server) signIn(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	u, err := s.Auth.SignIn(c.Request().Context(), req.Email, req.Password, c.RealIP())
+	at := auth.Attempt{Email: req.Email, Password: req.Password, Address: c.RealIP()}
+	if req.DeviceToken != nil {
+		at.Device = *req.DeviceToken
+	}
+	u, device, err := s.Auth.SignIn(c.Request().Context(), at)
 	if wait, ok := auth.Throttled(err); ok {
 		return &problemError{code: codeTooManyRequests, retryAfter: int(wait.Seconds()) + 1,
 			message: "Too many failed sign-ins; wait before trying again."}
+	} else if errors.Is(err, auth.ErrBusy) {
+		return &problemError{code: codeUnavailable, retryAfter: 1,
+			message: "Too many sign-ins at once; retry in a moment."}
 	} else if err != nil {
 		return err
 	}
@@ -167,5 +174,6 @@ func (s *Server) signIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, Token{AccessToken: token, TokenType: Bearer, ExpiresIn: int(s.tokens.ttl.Seconds())})
+	return c.JSON(http.StatusOK, Token{AccessToken: token, TokenType: Bearer, ExpiresIn: int(s.tokens.ttl.Seconds()),
+		DeviceToken: device})
 }

@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,8 +15,11 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/remedy-cases/remedy/api"
+	"github.com/remedy-cases/remedy/auth"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
+	"github.com/remedy-cases/remedy/storage/storagetest"
 )
 
 // TestTokenAttacks forges tokens every way the issue lists; each must be
@@ -124,40 +129,103 @@ func TestSignIn(t *testing.T) {
 		t.Errorf("claims %v", c)
 	}
 
-	victim := e.users["other_auditor"]
-	wrong := map[string]string{"email": victim.Email, "password": "not the password"}
-	for i := range 5 {
-		if res := e.do("POST", "/v1/auth/token", "", wrong); res.status != http.StatusUnauthorized {
-			t.Fatalf("failure %d: status %d, want 401", i+1, res.status)
-		}
-	}
-	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": victim.Email, "password": password})
-	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
-		t.Fatalf("after 5 failures, even the right password: status %d, Retry-After %q; want 429",
-			res.status, res.header.Get("Retry-After"))
-	}
-	// Time passes: the back-off ends and the right password works again.
-	later := e.now.Add(20 * time.Minute)
-	e.db.Now = func() time.Time { return later }
-	res = e.do("POST", "/v1/auth/token", "", map[string]string{"email": victim.Email, "password": password})
-	if res.status != http.StatusOK {
-		t.Fatalf("after the back-off: status %d, want 200", res.status)
-	}
-
-	entries := 0
-	n, err := storage.NewAuditService(e.db).Verify(ctx)
-	must(t, err)
-	var rows []struct{ Action, Subject string }
-	must(t, e.db.Gorm().Raw("SELECT action, subject FROM audit_log WHERE subject = ?", victim.ID.String()).Scan(&rows).Error)
-	for _, r := range rows {
-		if r.Action == cases.ActionSignInFailed {
-			entries++
-		}
-	}
-	if entries != 5 || n == 0 {
-		t.Fatalf("%d failed sign-ins audited for the victim, want 5", entries)
-	}
 	if strings.Contains(e.logs.String(), "not the password") {
 		t.Fatal("a password reached the log")
+	}
+}
+
+// TestSignInThrottle: a stranger failing on purpose for someone's email is
+// refused at its own address, while the owner signs in from elsewhere, and
+// from the stranger's address with the device token of an earlier sign-in
+// (slowed, never refused); the counts are in the database, so a second
+// server refuses the stranger too. On both databases, through the API.
+func TestSignInThrottle(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		var slept []time.Duration
+		_, loopback, _ := net.ParseCIDR("127.0.0.1/32")
+		options := func(c *api.Config) {
+			c.TrustedProxies = []*net.IPNet{loopback} // the test is the proxy: X-Forwarded-For names the client
+			c.Auth = auth.New(c.Users, c.Audit, c.SignIns)
+			c.Auth.Now = c.Now
+			c.Auth.Sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+		}
+		e := newTestEnvOn(t, db, options)
+		victim := e.users["other_auditor"]
+		signIn := func(pw, addr string, device ...string) response {
+			body := map[string]string{"email": victim.Email, "password": pw}
+			if len(device) > 0 {
+				body["device_token"] = device[0]
+			}
+			return e.do("POST", "/v1/auth/token", "", body, "X-Forwarded-For", addr)
+		}
+		// The owner signs in from home and keeps its device token.
+		res := signIn(password, "198.51.100.4")
+		var tok api.Token
+		res.decode(t, &tok)
+		if res.status != http.StatusOK || len(tok.DeviceToken) != 43 {
+			t.Fatalf("the owner's first sign-in: %d %s", res.status, res.body)
+		}
+		for i := range 5 {
+			if res := signIn("not the password", "203.0.113.9"); res.status != http.StatusUnauthorized {
+				t.Fatalf("the stranger's failure %d: status %d, want 401", i+1, res.status)
+			}
+		}
+		res = signIn(password, "203.0.113.9")
+		if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" || problemCode(t, res) != "too_many_requests" {
+			t.Fatalf("the stranger after 5 failures, even with the right password: %d %s; want 429", res.status, res.body)
+		}
+		// A second server over the same database refuses the stranger.
+		second := newServerOn(t, e, options)
+		res2 := testkit.MustDo(t, second.Client(), testkit.MustRequest(t, "POST", second.URL+"/v1/auth/token", "",
+			map[string]string{"email": victim.Email, "password": password}, "X-Forwarded-For", "203.0.113.9"))
+		if res2.Status != http.StatusTooManyRequests {
+			t.Fatalf("the second server let the stranger in: %d", res2.Status)
+		}
+		// The owner is not locked out: from home, from a new address, and
+		// from the stranger's address with its device token.
+		for _, try := range [][]string{{"198.51.100.4"}, {"192.0.2.33"}, {"203.0.113.9", tok.DeviceToken}} {
+			if res := signIn(password, try[0], try[1:]...); res.status != http.StatusOK {
+				t.Fatalf("the owner from %s: %d %s", try[0], res.status, res.body)
+			}
+		}
+		if len(slept) != 1 || slept[0] > 3*time.Second {
+			t.Fatalf("slowed %v; want the device at the stranger's address slowed once, at most 3s", slept)
+		}
+		entries := 0
+		n, err := storage.NewAuditService(e.db).Verify(ctx)
+		must(t, err)
+		var rows []struct{ Action, Subject string }
+		must(t, e.db.Gorm().Raw("SELECT action, subject FROM audit_log WHERE subject = ?", victim.ID.String()).Scan(&rows).Error)
+		for _, r := range rows {
+			if r.Action == cases.ActionSignInFailed {
+				entries++
+			}
+		}
+		if entries != 5 || n == 0 {
+			t.Fatalf("%d failed sign-ins audited for the victim, want 5", entries)
+		}
+		if strings.Contains(e.logs.String(), "not the password") {
+			t.Fatal("a password reached the log")
+		}
+	})
+}
+
+// TestSignInBusy: while every password-hashing slot is taken, a sign-in is
+// answered 503 with Retry-After and a problem, quickly, without hashing.
+func TestSignInBusy(t *testing.T) {
+	limit := auth.NewHashLimit(1, 10*time.Millisecond)
+	e := newTestEnv(t, storage.SQLite, func(c *api.Config) {
+		c.Auth = auth.New(c.Users, c.Audit, c.SignIns)
+		c.Auth.Hashing = limit
+	})
+	must(t, limit.Acquire(ctx))
+	res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": e.users["supervisor"].Email, "password": password})
+	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") != "1" ||
+		res.header.Get("Content-Type") != "application/problem+json" || problemCode(t, res) != "service_unavailable" {
+		t.Fatalf("with every slot taken: %d %s %s", res.status, res.header, res.body)
+	}
+	limit.Release()
+	if res := e.do("POST", "/v1/auth/token", "", map[string]string{"email": e.users["supervisor"].Email, "password": password}); res.status != http.StatusOK {
+		t.Fatalf("with a free slot: %d %s", res.status, res.body)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -320,7 +319,7 @@ func (h handlers) AddFollowUp(c echo.Context, id CaseID) error {
 	return c.JSON(http.StatusCreated, followUpView(f, true))
 }
 
-func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
+func (h handlers) ListCaseEvents(c echo.Context, id CaseID, params ListCaseEventsParams) error {
 	if _, err := h.caseFactsFor(c, id); err != nil {
 		return err
 	}
@@ -343,7 +342,20 @@ func (h handlers) ListCaseEvents(c echo.Context, id CaseID) error {
 		v := followUpView(f, staff)
 		out.Items = append(out.Items, CaseEvent{Type: CaseEventTypeFollowUp, At: f.Date, FollowUp: &v})
 	}
-	sort.SliceStable(out.Items, func(i, j int) bool { return out.Items[i].At.Before(out.Items[j].At) })
+	// Oldest first; at the same instant a transition before a follow-up.
+	page, next, err := keysetPage(out.Items, func(e CaseEvent) string {
+		kind, id := "1", ""
+		if e.Transition != nil {
+			kind, id = "0", e.Transition.Id.String()
+		} else if e.FollowUp != nil {
+			id = e.FollowUp.Id.String()
+		}
+		return e.At.UTC().Format("2006-01-02T15:04:05.000000000") + "\x00" + kind + "\x00" + id
+	}, false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out.Items, out.NextCursor = page, next
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -547,11 +559,14 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 		v.DueThisMonth = &sched.DueThisMonth
 	}
 	// What the auditor reported.
-	hazards := append([]string{}, cs.Hazards...)
+	hazards := make([]CaseHazards, len(cs.Hazards))
+	for i, hz := range cs.Hazards {
+		hazards[i] = CaseHazards(hz)
+	}
 	v.FiledBy, v.FoundOn = ptr(cs.FiledBy), ptr(date(cs.FoundOn))
-	v.Presence, v.Job, v.Hazards = ptr(string(cs.Presence)), &cs.Job, &hazards
+	v.Presence, v.Job, v.Hazards = ptr(CasePresence(cs.Presence)), &cs.Job, &hazards
 	v.HoursPerWeek, v.MonthlyWage, v.WageCurrency = &cs.HoursPerWeek, &cs.MonthlyWage.Amount, &cs.MonthlyWage.Currency
-	v.Recruitment, v.RemovedFromWork, v.ChildSafe = ptr(string(cs.Recruitment)), &cs.RemovedFromWork, &cs.ChildSafe
+	v.Recruitment, v.RemovedFromWork, v.ChildSafe = ptr(CaseRecruitment(cs.Recruitment)), &cs.RemovedFromWork, &cs.ChildSafe
 	v.OtherChildrenFound, v.LabourAgent, v.FactoryConsent = &cs.OtherChildrenFound, ptr(Answer(cs.LabourAgent)), ptr(Answer(cs.FactoryConsent))
 	v.Version = &cs.Version
 	if role == cases.RoleAuditor {
@@ -560,7 +575,9 @@ func (h handlers) view(c echo.Context, cs *cases.Case, factoryName func(uuid.UUI
 	if cs.AssigneeID.Valid {
 		v.AssigneeId = &cs.AssigneeID.UUID
 	}
-	v.VerificationMethod = ptr(string(cs.VerificationMethod))
+	if cs.VerificationMethod != "" {
+		v.VerificationMethod = ptr(CaseVerificationMethod(cs.VerificationMethod))
+	}
 	v.IdChecksumValid = cs.IDChecksumValid
 	v.GuardiansContacted, v.GuardiansContactedOn = &cs.GuardiansContacted, datePtr(cs.GuardiansContactedOn)
 	if cs.GuardiansContactMethod != "" {
@@ -618,7 +635,7 @@ func transitionView(t *cases.Transition, staff bool) Transition {
 		v.Outcome = &o
 	}
 	if staff {
-		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(string(t.ActorRole)), ptr(t.HasReason)
+		v.ActorId, v.ActorRole, v.HasReason = &t.ActorID, ptr(TransitionActorRole(t.ActorRole)), ptr(t.HasReason)
 	}
 	return v
 }
@@ -626,7 +643,7 @@ func transitionView(t *cases.Transition, staff bool) Transition {
 // followUpView gives a client the follow-up and stipend facts only.
 func followUpView(f *cases.FollowUp, staff bool) FollowUp {
 	v := FollowUp{
-		Id: f.ID, Date: date(f.Date), Contact: string(f.Contact), AttendingSchool: f.AttendingSchool,
+		Id: f.ID, Date: date(f.Date), Contact: FollowUpContact(f.Contact), AttendingSchool: f.AttendingSchool,
 		AttendancePct: f.AttendancePct, StipendPaid: f.StipendPaid.Amount, StipendPaidOn: datePtr(f.StipendPaidOn),
 		WorkingAgain: f.WorkingAgain, Month: f.Month().String(), Extra: f.Extra,
 	}
@@ -634,7 +651,7 @@ func followUpView(f *cases.FollowUp, staff bool) FollowUp {
 		v.StipendCurrency = &f.StipendPaid.Currency
 	}
 	if f.StipendPayer != "" {
-		v.StipendPayer = ptr(string(f.StipendPayer))
+		v.StipendPayer = ptr(FollowUpStipendPayer(f.StipendPayer))
 	}
 	if staff {
 		v.StipendProofRef, v.RecordedBy, v.HasConcerns = &f.StipendProofRef, &f.RecordedBy, ptr(f.HasConcerns)

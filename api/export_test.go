@@ -33,3 +33,15 @@ func (t *TestLimiter) Len() int {
 	defer t.l.mu.Unlock()
 	return t.l.keys.Len()
 }
+
+// ProblemCodes lists every problem code the API answers with.
+func ProblemCodes() []string {
+	var out []string
+	for code := range statusOf {
+		out = append(out, code)
+	}
+	return out
+}
+
+// SpecYAML is the embedded API document.
+func SpecYAML() []byte { return specYAML }

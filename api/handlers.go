@@ -78,12 +78,17 @@ func (h handlers) GetWorkflow(c echo.Context) error {
 
 // Admin.
 
-func (h handlers) ListClients(c echo.Context) error {
-	list, err := h.Clients.ListClients(c.Request().Context())
+func (h handlers) ListClients(c echo.Context, params ListClientsParams) error {
+	all, err := h.Clients.ListClients(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := ClientList{Items: make([]Client, len(list))}
+	list, next, err := keysetPage(all, func(cl *cases.Client) string { return cl.Name + "\x00" + cl.ID.String() },
+		false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := ClientList{Items: make([]ClientOrg, len(list)), NextCursor: next}
 	for i, cl := range list {
 		out.Items[i] = clientView(cl)
 	}
@@ -91,7 +96,7 @@ func (h handlers) ListClients(c echo.Context) error {
 }
 
 func (h handlers) CreateClient(c echo.Context) error {
-	var req NewClient
+	var req NewClientOrg
 	if err := decode(c, &req); err != nil {
 		return err
 	}
@@ -109,12 +114,17 @@ func (h handlers) DisableClient(c echo.Context, id EntityID) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (h handlers) ListFactories(c echo.Context) error {
-	list, err := h.Factories.ListFactories(c.Request().Context())
+func (h handlers) ListFactories(c echo.Context, params ListFactoriesParams) error {
+	all, err := h.Factories.ListFactories(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := FactoryList{Items: make([]Factory, len(list))}
+	list, next, err := keysetPage(all, func(f *cases.Factory) string { return f.Name + "\x00" + f.ID.String() },
+		false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := FactoryList{Items: make([]Factory, len(list)), NextCursor: next}
 	for i, f := range list {
 		out.Items[i] = factoryView(f)
 	}
@@ -167,7 +177,7 @@ func (h handlers) ListAuditEntries(c echo.Context, params ListAuditEntriesParams
 	}
 	out := AuditList{Items: make([]AuditEntry, len(page.Entries))}
 	for i, e := range page.Entries {
-		out.Items[i] = AuditEntry{Seq: e.Seq, At: e.At, ActorRole: string(e.ActorRole), Action: e.Action,
+		out.Items[i] = AuditEntry{Seq: e.Seq, At: e.At, ActorRole: AuditEntryActorRole(e.ActorRole), Action: e.Action,
 			Subject: e.Subject, Details: e.Details}
 		if e.ActorID.Valid {
 			out.Items[i].ActorId = &e.ActorID.UUID
@@ -185,12 +195,16 @@ func (h handlers) ListAuditEntries(c echo.Context, params ListAuditEntriesParams
 	return c.JSON(http.StatusOK, out)
 }
 
-func (h handlers) ListUsers(c echo.Context) error {
-	list, err := h.Users.ListUsers(c.Request().Context())
+func (h handlers) ListUsers(c echo.Context, params ListUsersParams) error {
+	all, err := h.Users.ListUsers(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	out := UserList{Items: make([]User, len(list))}
+	list, next, err := keysetPage(all, func(u *cases.User) string { return u.Email }, false, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := UserList{Items: make([]User, len(list)), NextCursor: next}
 	for i, u := range list {
 		out.Items[i] = userView(u)
 	}
@@ -233,8 +247,8 @@ func NewPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func clientView(cl *cases.Client) Client {
-	return Client{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt}
+func clientView(cl *cases.Client) ClientOrg {
+	return ClientOrg{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt}
 }
 
 func userView(u *cases.User) User {

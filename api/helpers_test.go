@@ -63,24 +63,55 @@ func (n generateNow) GenerateNow(ctx context.Context, a cases.Actor, client uuid
 	return r, err
 }
 
+// config is the configuration of a server over e's database.
+func (e *testEnv) config() api.Config {
+	db := e.db
+	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
+		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
+		Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db),
+		SignIns: storage.NewSignInThrottleService(db)}
+	if e.generator == nil {
+		e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
+			Zone: time.UTC, Now: db.Now}
+	}
+	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return api.Config{Services: svc, DB: db, Log: log, SigningKey: e.key, Issuer: "remedy-test",
+		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}}
+}
+
 // newTestEnv starts a server over a fresh database of dialect; options
 // change its configuration before it is built.
 func newTestEnv(t testing.TB, dialect storage.Dialect, options ...func(*api.Config)) *testEnv {
 	t.Helper()
-	db := storagetest.Open(t, dialect)
+	return newTestEnvOn(t, storagetest.Open(t, dialect), options...)
+}
+
+// newServerOn starts another server over e's database, as a second replica
+// would run.
+func newServerOn(t testing.TB, e *testEnv, options ...func(*api.Config)) *httptest.Server {
+	t.Helper()
+	cfg := e.config()
+	for _, o := range options {
+		o(&cfg)
+	}
+	srv, err := api.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httptest.NewServer(srv.Handler())
+	t.Cleanup(h.Close)
+	return h
+}
+
+// newTestEnvOn is newTestEnv over an open database.
+func newTestEnvOn(t testing.TB, db *storage.DB, options ...func(*api.Config)) *testEnv {
+	t.Helper()
 	now := time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	e := &testEnv{t: t, db: db, key: key, cases: storage.NewCaseService(db), now: now, logs: &testkit.SyncBuffer{},
 		fixture: storagetest.NewFixture(t, db), users: map[string]*cases.User{}, tokens: map[string]string{}}
-	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
-		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
-		Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db)}
-	e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
-		Zone: time.UTC, Now: db.Now}
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := api.Config{Services: svc, DB: db, Log: log, SigningKey: key, Issuer: "remedy-test",
-		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}}
+	cfg := e.config()
 	for _, o := range options {
 		o(&cfg)
 	}

@@ -34,6 +34,36 @@ func (e Answer) Valid() bool {
 	}
 }
 
+// Defines values for AuditEntryActorRole.
+const (
+	AuditEntryActorRoleAdmin      AuditEntryActorRole = "admin"
+	AuditEntryActorRoleAuditor    AuditEntryActorRole = "auditor"
+	AuditEntryActorRoleCaseworker AuditEntryActorRole = "caseworker"
+	AuditEntryActorRoleClient     AuditEntryActorRole = "client"
+	AuditEntryActorRoleSupervisor AuditEntryActorRole = "supervisor"
+	AuditEntryActorRoleSystem     AuditEntryActorRole = "system"
+)
+
+// Valid indicates whether the value is a known member of the AuditEntryActorRole enum.
+func (e AuditEntryActorRole) Valid() bool {
+	switch e {
+	case AuditEntryActorRoleAdmin:
+		return true
+	case AuditEntryActorRoleAuditor:
+		return true
+	case AuditEntryActorRoleCaseworker:
+		return true
+	case AuditEntryActorRoleClient:
+		return true
+	case AuditEntryActorRoleSupervisor:
+		return true
+	case AuditEntryActorRoleSystem:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CaseGuardiansContactMethod.
 const (
 	CaseGuardiansContactMethodMessage CaseGuardiansContactMethod = "message"
@@ -52,6 +82,141 @@ func (e CaseGuardiansContactMethod) Valid() bool {
 	case CaseGuardiansContactMethodVideo:
 		return true
 	case CaseGuardiansContactMethodVisit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseHazards.
+const (
+	CaseHazardsChemicals   CaseHazards = "chemicals"
+	CaseHazardsDust        CaseHazards = "dust"
+	CaseHazardsElectricity CaseHazards = "electricity"
+	CaseHazardsHeat        CaseHazards = "heat"
+	CaseHazardsHeavyLoads  CaseHazards = "heavy_loads"
+	CaseHazardsHeights     CaseHazards = "heights"
+	CaseHazardsLongHours   CaseHazards = "long_hours"
+	CaseHazardsMachinery   CaseHazards = "machinery"
+	CaseHazardsNightWork   CaseHazards = "night_work"
+	CaseHazardsNoise       CaseHazards = "noise"
+	CaseHazardsOther       CaseHazards = "other"
+	CaseHazardsSharpTools  CaseHazards = "sharp_tools"
+)
+
+// Valid indicates whether the value is a known member of the CaseHazards enum.
+func (e CaseHazards) Valid() bool {
+	switch e {
+	case CaseHazardsChemicals:
+		return true
+	case CaseHazardsDust:
+		return true
+	case CaseHazardsElectricity:
+		return true
+	case CaseHazardsHeat:
+		return true
+	case CaseHazardsHeavyLoads:
+		return true
+	case CaseHazardsHeights:
+		return true
+	case CaseHazardsLongHours:
+		return true
+	case CaseHazardsMachinery:
+		return true
+	case CaseHazardsNightWork:
+		return true
+	case CaseHazardsNoise:
+		return true
+	case CaseHazardsOther:
+		return true
+	case CaseHazardsSharpTools:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CasePresence.
+const (
+	CasePresenceAccompanying CasePresence = "accompanying"
+	CasePresenceEmployed     CasePresence = "employed"
+)
+
+// Valid indicates whether the value is a known member of the CasePresence enum.
+func (e CasePresence) Valid() bool {
+	switch e {
+	case CasePresenceAccompanying:
+		return true
+	case CasePresenceEmployed:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseRecruitment.
+const (
+	CaseRecruitmentBorrowedId       CaseRecruitment = "borrowed_id"
+	CaseRecruitmentForgedId         CaseRecruitment = "forged_id"
+	CaseRecruitmentHolidayWork      CaseRecruitment = "holiday_work"
+	CaseRecruitmentLabourAgent      CaseRecruitment = "labour_agent"
+	CaseRecruitmentNoIdCheck        CaseRecruitment = "no_id_check"
+	CaseRecruitmentOther            CaseRecruitment = "other"
+	CaseRecruitmentRelativeOrFriend CaseRecruitment = "relative_or_friend"
+	CaseRecruitmentSchoolInternship CaseRecruitment = "school_internship"
+	CaseRecruitmentUnknown          CaseRecruitment = "unknown"
+)
+
+// Valid indicates whether the value is a known member of the CaseRecruitment enum.
+func (e CaseRecruitment) Valid() bool {
+	switch e {
+	case CaseRecruitmentBorrowedId:
+		return true
+	case CaseRecruitmentForgedId:
+		return true
+	case CaseRecruitmentHolidayWork:
+		return true
+	case CaseRecruitmentLabourAgent:
+		return true
+	case CaseRecruitmentNoIdCheck:
+		return true
+	case CaseRecruitmentOther:
+		return true
+	case CaseRecruitmentRelativeOrFriend:
+		return true
+	case CaseRecruitmentSchoolInternship:
+		return true
+	case CaseRecruitmentUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CaseVerificationMethod.
+const (
+	CaseVerificationMethodBirthCertificate  CaseVerificationMethod = "birth_certificate"
+	CaseVerificationMethodFamilyStatement   CaseVerificationMethod = "family_statement"
+	CaseVerificationMethodHouseholdRegister CaseVerificationMethod = "household_register"
+	CaseVerificationMethodIdCard            CaseVerificationMethod = "id_card"
+	CaseVerificationMethodMedicalEstimate   CaseVerificationMethod = "medical_estimate"
+	CaseVerificationMethodSchoolRecord      CaseVerificationMethod = "school_record"
+)
+
+// Valid indicates whether the value is a known member of the CaseVerificationMethod enum.
+func (e CaseVerificationMethod) Valid() bool {
+	switch e {
+	case CaseVerificationMethodBirthCertificate:
+		return true
+	case CaseVerificationMethodFamilyStatement:
+		return true
+	case CaseVerificationMethodHouseholdRegister:
+		return true
+	case CaseVerificationMethodIdCard:
+		return true
+	case CaseVerificationMethodMedicalEstimate:
+		return true
+	case CaseVerificationMethodSchoolRecord:
 		return true
 	default:
 		return false
@@ -310,6 +475,45 @@ func (e FactsRecruitment) Valid() bool {
 	case FactsRecruitmentSchoolInternship:
 		return true
 	case FactsRecruitmentUnknown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FollowUpContact.
+const (
+	FollowUpContactPhone FollowUpContact = "phone"
+	FollowUpContactVideo FollowUpContact = "video"
+	FollowUpContactVisit FollowUpContact = "visit"
+)
+
+// Valid indicates whether the value is a known member of the FollowUpContact enum.
+func (e FollowUpContact) Valid() bool {
+	switch e {
+	case FollowUpContactPhone:
+		return true
+	case FollowUpContactVideo:
+		return true
+	case FollowUpContactVisit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FollowUpStipendPayer.
+const (
+	FollowUpStipendPayerBrand   FollowUpStipendPayer = "brand"
+	FollowUpStipendPayerFactory FollowUpStipendPayer = "factory"
+)
+
+// Valid indicates whether the value is a known member of the FollowUpStipendPayer enum.
+func (e FollowUpStipendPayer) Valid() bool {
+	switch e {
+	case FollowUpStipendPayerBrand:
+		return true
+	case FollowUpStipendPayerFactory:
 		return true
 	default:
 		return false
@@ -661,6 +865,54 @@ func (e PaymentMethod) Valid() bool {
 	}
 }
 
+// Defines values for ProblemCode.
+const (
+	ProblemCodeBadRequest           ProblemCode = "bad_request"
+	ProblemCodeConflict             ProblemCode = "conflict"
+	ProblemCodeForbidden            ProblemCode = "forbidden"
+	ProblemCodeInternal             ProblemCode = "internal"
+	ProblemCodeInvalid              ProblemCode = "invalid"
+	ProblemCodeMethodNotAllowed     ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound             ProblemCode = "not_found"
+	ProblemCodePayloadTooLarge      ProblemCode = "payload_too_large"
+	ProblemCodeServiceUnavailable   ProblemCode = "service_unavailable"
+	ProblemCodeTooManyRequests      ProblemCode = "too_many_requests"
+	ProblemCodeUnauthorized         ProblemCode = "unauthorized"
+	ProblemCodeUnsupportedMediaType ProblemCode = "unsupported_media_type"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeBadRequest:
+		return true
+	case ProblemCodeConflict:
+		return true
+	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeInternal:
+		return true
+	case ProblemCodeInvalid:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodeServiceUnavailable:
+		return true
+	case ProblemCodeTooManyRequests:
+		return true
+	case ProblemCodeUnauthorized:
+		return true
+	case ProblemCodeUnsupportedMediaType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReadReason.
 const (
 	ArrangeSchooling ReadReason = "arrange_schooling"
@@ -766,6 +1018,36 @@ func (e TokenTokenType) Valid() bool {
 	}
 }
 
+// Defines values for TransitionActorRole.
+const (
+	TransitionActorRoleAdmin      TransitionActorRole = "admin"
+	TransitionActorRoleAuditor    TransitionActorRole = "auditor"
+	TransitionActorRoleCaseworker TransitionActorRole = "caseworker"
+	TransitionActorRoleClient     TransitionActorRole = "client"
+	TransitionActorRoleSupervisor TransitionActorRole = "supervisor"
+	TransitionActorRoleSystem     TransitionActorRole = "system"
+)
+
+// Valid indicates whether the value is a known member of the TransitionActorRole enum.
+func (e TransitionActorRole) Valid() bool {
+	switch e {
+	case TransitionActorRoleAdmin:
+		return true
+	case TransitionActorRoleAuditor:
+		return true
+	case TransitionActorRoleCaseworker:
+		return true
+	case TransitionActorRoleClient:
+		return true
+	case TransitionActorRoleSupervisor:
+		return true
+	case TransitionActorRoleSystem:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for VerificationGuardiansContactMethod.
 const (
 	VerificationGuardiansContactMethodMessage VerificationGuardiansContactMethod = "message"
@@ -792,28 +1074,28 @@ func (e VerificationGuardiansContactMethod) Valid() bool {
 
 // Defines values for VerificationMethod.
 const (
-	BirthCertificate  VerificationMethod = "birth_certificate"
-	FamilyStatement   VerificationMethod = "family_statement"
-	HouseholdRegister VerificationMethod = "household_register"
-	IdCard            VerificationMethod = "id_card"
-	MedicalEstimate   VerificationMethod = "medical_estimate"
-	SchoolRecord      VerificationMethod = "school_record"
+	VerificationMethodBirthCertificate  VerificationMethod = "birth_certificate"
+	VerificationMethodFamilyStatement   VerificationMethod = "family_statement"
+	VerificationMethodHouseholdRegister VerificationMethod = "household_register"
+	VerificationMethodIdCard            VerificationMethod = "id_card"
+	VerificationMethodMedicalEstimate   VerificationMethod = "medical_estimate"
+	VerificationMethodSchoolRecord      VerificationMethod = "school_record"
 )
 
 // Valid indicates whether the value is a known member of the VerificationMethod enum.
 func (e VerificationMethod) Valid() bool {
 	switch e {
-	case BirthCertificate:
+	case VerificationMethodBirthCertificate:
 		return true
-	case FamilyStatement:
+	case VerificationMethodFamilyStatement:
 		return true
-	case HouseholdRegister:
+	case VerificationMethodHouseholdRegister:
 		return true
-	case IdCard:
+	case VerificationMethodIdCard:
 		return true
-	case MedicalEstimate:
+	case VerificationMethodMedicalEstimate:
 		return true
-	case SchoolRecord:
+	case VerificationMethodSchoolRecord:
 		return true
 	default:
 		return false
@@ -865,7 +1147,7 @@ type Assignment struct {
 type AuditEntry struct {
 	Action    string              `json:"action"`
 	ActorId   *openapi_types.UUID `json:"actor_id,omitempty"`
-	ActorRole string              `json:"actor_role"`
+	ActorRole AuditEntryActorRole `json:"actor_role"`
 	At        time.Time           `json:"at"`
 	CaseId    *openapi_types.UUID `json:"case_id,omitempty"`
 
@@ -876,6 +1158,9 @@ type AuditEntry struct {
 	// Subject A public id or case code.
 	Subject string `json:"subject"`
 }
+
+// AuditEntryActorRole defines model for AuditEntry.ActorRole.
+type AuditEntryActorRole string
 
 // AuditList defines model for AuditList.
 type AuditList struct {
@@ -954,7 +1239,7 @@ type Case struct {
 	GuardiansContactMethod *CaseGuardiansContactMethod `json:"guardians_contact_method,omitempty"`
 	GuardiansContacted     *bool                       `json:"guardians_contacted,omitempty"`
 	GuardiansContactedOn   *openapi_types.Date         `json:"guardians_contacted_on,omitempty"`
-	Hazards                *[]string                   `json:"hazards,omitempty"`
+	Hazards                *[]CaseHazards              `json:"hazards,omitempty"`
 	HoursPerWeek           *int                        `json:"hours_per_week,omitempty"`
 	Id                     openapi_types.UUID          `json:"id"`
 
@@ -976,25 +1261,39 @@ type Case struct {
 	Outcome            *Outcome           `json:"outcome,omitempty"`
 
 	// Overdue A month of the current follow-up period ended without a follow-up (one is owed for every month from approval to the end date).
-	Overdue         bool    `json:"overdue"`
-	Payer           *Payer  `json:"payer,omitempty"`
-	Plan            *Plan   `json:"plan,omitempty"`
-	Presence        *string `json:"presence,omitempty"`
-	Recruitment     *string `json:"recruitment,omitempty"`
-	RemovedFromWork *bool   `json:"removed_from_work,omitempty"`
-	State           State   `json:"state"`
-	StipendCurrency *string `json:"stipend_currency,omitempty"`
+	Overdue         bool             `json:"overdue"`
+	Payer           *Payer           `json:"payer,omitempty"`
+	Plan            *Plan            `json:"plan,omitempty"`
+	Presence        *CasePresence    `json:"presence,omitempty"`
+	Recruitment     *CaseRecruitment `json:"recruitment,omitempty"`
+	RemovedFromWork *bool            `json:"removed_from_work,omitempty"`
+	State           State            `json:"state"`
+	StipendCurrency *string          `json:"stipend_currency,omitempty"`
 
 	// UnpaidDueOn The day the first month the ledger still owes fell due (past or future); null when nothing more is owed.
-	UnpaidDueOn        *openapi_types.Date `json:"unpaid_due_on,omitempty"`
-	VerificationMethod *string             `json:"verification_method,omitempty"`
-	Version            *int                `json:"version,omitempty"`
-	WageCurrency       *string             `json:"wage_currency,omitempty"`
-	WorkingAgainSince  *openapi_types.Date `json:"working_again_since,omitempty"`
+	UnpaidDueOn *openapi_types.Date `json:"unpaid_due_on,omitempty"`
+
+	// VerificationMethod Absent until the age is verified.
+	VerificationMethod *CaseVerificationMethod `json:"verification_method,omitempty"`
+	Version            *int                    `json:"version,omitempty"`
+	WageCurrency       *string                 `json:"wage_currency,omitempty"`
+	WorkingAgainSince  *openapi_types.Date     `json:"working_again_since,omitempty"`
 }
 
 // CaseGuardiansContactMethod defines model for Case.GuardiansContactMethod.
 type CaseGuardiansContactMethod string
+
+// CaseHazards defines model for Case.Hazards.
+type CaseHazards string
+
+// CasePresence defines model for Case.Presence.
+type CasePresence string
+
+// CaseRecruitment defines model for Case.Recruitment.
+type CaseRecruitment string
+
+// CaseVerificationMethod Absent until the age is verified.
+type CaseVerificationMethod string
 
 // CaseEvent defines model for CaseEvent.
 type CaseEvent struct {
@@ -1076,8 +1375,8 @@ type CaseNotes struct {
 	VerificationNotes *string `json:"verification_notes,omitempty"`
 }
 
-// Client defines model for Client.
-type Client struct {
+// ClientOrg defines model for Client.
+type ClientOrg struct {
 	Active    bool               `json:"active"`
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
@@ -1086,7 +1385,10 @@ type Client struct {
 
 // ClientList defines model for ClientList.
 type ClientList struct {
-	Items []Client `json:"items"`
+	Items []ClientOrg `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Clock defines model for Clock.
@@ -1175,6 +1477,9 @@ type Event string
 // EventList defines model for EventList.
 type EventList struct {
 	Items []CaseEvent `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Factory defines model for Factory.
@@ -1197,6 +1502,9 @@ type Factory struct {
 // FactoryList defines model for FactoryList.
 type FactoryList struct {
 	Items []Factory `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // FactoryMerge defines model for FactoryMerge.
@@ -1245,7 +1553,7 @@ type Failure struct {
 type FollowUp struct {
 	AttendancePct   *int               `json:"attendance_pct,omitempty"`
 	AttendingSchool bool               `json:"attending_school"`
-	Contact         string             `json:"contact"`
+	Contact         FollowUpContact    `json:"contact"`
 	Date            openapi_types.Date `json:"date"`
 
 	// Extra A second or later follow-up in a month another one covered: an extra visit, counted once.
@@ -1259,10 +1567,18 @@ type FollowUp struct {
 	StipendCurrency *string             `json:"stipend_currency,omitempty"`
 	StipendPaid     int64               `json:"stipend_paid"`
 	StipendPaidOn   *openapi_types.Date `json:"stipend_paid_on,omitempty"`
-	StipendPayer    *string             `json:"stipend_payer,omitempty"`
-	StipendProofRef *string             `json:"stipend_proof_ref,omitempty"`
-	WorkingAgain    bool                `json:"working_again"`
+
+	// StipendPayer Absent when no stipend was paid at the visit.
+	StipendPayer    *FollowUpStipendPayer `json:"stipend_payer,omitempty"`
+	StipendProofRef *string               `json:"stipend_proof_ref,omitempty"`
+	WorkingAgain    bool                  `json:"working_again"`
 }
+
+// FollowUpContact defines model for FollowUp.Contact.
+type FollowUpContact string
+
+// FollowUpStipendPayer Absent when no stipend was paid at the visit.
+type FollowUpStipendPayer string
 
 // FollowUpInput defines model for FollowUpInput.
 type FollowUpInput struct {
@@ -1395,6 +1711,9 @@ type MonthlyReport struct {
 // MonthlyReportList defines model for MonthlyReportList.
 type MonthlyReportList struct {
 	Items []MonthlyReport `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // NewCase A report gives the child's identity either in the clear (`identity`, with
@@ -1442,8 +1761,8 @@ type NewCasePresence string
 // NewCaseRecruitment defines model for NewCase.Recruitment.
 type NewCaseRecruitment string
 
-// NewClient defines model for NewClient.
-type NewClient struct {
+// NewClientOrg defines model for NewClient.
+type NewClientOrg struct {
 	Name string `json:"name"`
 }
 
@@ -1475,6 +1794,9 @@ type NewUser struct {
 	Name     string              `json:"name"`
 	Role     Role                `json:"role"`
 }
+
+// NextCursor Send it as cursor for the next page; null on the last page.
+type NextCursor = string
 
 // Note Free text; sealed with age before it is stored, never shown to a client.
 type Note = string
@@ -1600,15 +1922,18 @@ type PlanInput struct {
 
 // Problem defines model for Problem.
 type Problem struct {
-	// Code conflict, internal, invalid, not_found, forbidden, unauthorized, too_many_requests, payload_too_large, unsupported_media_type, bad_request
-	Code      *string    `json:"code,omitempty"`
-	Detail    *string    `json:"detail,omitempty"`
-	Errors    *[]Failure `json:"errors,omitempty"`
-	RequestId *string    `json:"request_id,omitempty"`
-	Status    int        `json:"status"`
-	Title     string     `json:"title"`
-	Type      string     `json:"type"`
+	// Code The machine-readable reason; one status each.
+	Code      *ProblemCode `json:"code,omitempty"`
+	Detail    *string      `json:"detail,omitempty"`
+	Errors    *[]Failure   `json:"errors,omitempty"`
+	RequestId *string      `json:"request_id,omitempty"`
+	Status    int          `json:"status"`
+	Title     string       `json:"title"`
+	Type      string       `json:"type"`
 }
+
+// ProblemCode The machine-readable reason; one status each.
+type ProblemCode string
 
 // ReadReason defines model for ReadReason.
 type ReadReason string
@@ -1644,6 +1969,9 @@ type Status struct {
 type Token struct {
 	AccessToken string `json:"access_token"`
 
+	// DeviceToken Send this back as device_token at this account's next sign-in from this client. Keep it like a password; it is valid for 90 days.
+	DeviceToken string `json:"device_token"`
+
 	// ExpiresIn Seconds until the token expires.
 	ExpiresIn int            `json:"expires_in"`
 	TokenType TokenTokenType `json:"token_type"`
@@ -1654,22 +1982,27 @@ type TokenTokenType string
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	// DeviceToken The device_token of this client's last successful sign-in to this account (OWASP's device cookie). A client that sends one is slowed by its own failures at most, never refused, while others fail for this account elsewhere. A value of any other shape is ignored.
+	DeviceToken *string `json:"device_token,omitempty"`
+	Email       string  `json:"email"`
+	Password    string  `json:"password"`
 }
 
 // Transition defines model for Transition.
 type Transition struct {
-	ActorId   *openapi_types.UUID `json:"actor_id,omitempty"`
-	ActorRole *string             `json:"actor_role,omitempty"`
-	At        time.Time           `json:"at"`
-	Event     Event               `json:"event"`
-	From      State               `json:"from"`
-	HasReason *bool               `json:"has_reason,omitempty"`
-	Id        openapi_types.UUID  `json:"id"`
-	Outcome   *Outcome            `json:"outcome,omitempty"`
-	To        State               `json:"to"`
+	ActorId   *openapi_types.UUID  `json:"actor_id,omitempty"`
+	ActorRole *TransitionActorRole `json:"actor_role,omitempty"`
+	At        time.Time            `json:"at"`
+	Event     Event                `json:"event"`
+	From      State                `json:"from"`
+	HasReason *bool                `json:"has_reason,omitempty"`
+	Id        openapi_types.UUID   `json:"id"`
+	Outcome   *Outcome             `json:"outcome,omitempty"`
+	To        State                `json:"to"`
 }
+
+// TransitionActorRole defines model for Transition.ActorRole.
+type TransitionActorRole string
 
 // TransitionRequest defines model for TransitionRequest.
 type TransitionRequest struct {
@@ -1708,6 +2041,9 @@ type User struct {
 // UserList defines model for UserList.
 type UserList struct {
 	Items []User `json:"items"`
+
+	// NextCursor Send it as cursor for the next page; null on the last page.
+	NextCursor *NextCursor `json:"next_cursor,omitempty"`
 }
 
 // Verification defines model for Verification.
@@ -1751,8 +2087,20 @@ type Workflow struct {
 // CaseID defines model for CaseID.
 type CaseID = openapi_types.UUID
 
+// Cursor defines model for Cursor.
+type Cursor = string
+
 // EntityID defines model for EntityID.
 type EntityID = openapi_types.UUID
+
+// Limit defines model for Limit.
+type Limit = int
+
+// TooManyRequests defines model for TooManyRequests.
+type TooManyRequests = Problem
+
+// Unavailable defines model for Unavailable.
+type Unavailable = Problem
 
 // ListAuditEntriesParams defines parameters for ListAuditEntries.
 type ListAuditEntriesParams struct {
@@ -1814,6 +2162,15 @@ type ReadDocumentParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
 }
 
+// ListCaseEventsParams defines parameters for ListCaseEvents.
+type ListCaseEventsParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ReadIdentityParams defines parameters for ReadIdentity.
 type ReadIdentityParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
@@ -1822,6 +2179,24 @@ type ReadIdentityParams struct {
 // ReadNotesParams defines parameters for ReadNotes.
 type ReadNotesParams struct {
 	Reason ReadReason `form:"reason" json:"reason"`
+}
+
+// ListClientsParams defines parameters for ListClients.
+type ListClientsParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListFactoriesParams defines parameters for ListFactories.
+type ListFactoriesParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // GetBrandLedgerParams defines parameters for GetBrandLedger.
@@ -1847,6 +2222,21 @@ type ExportBrandLedgerParamsFormat string
 // ListMonthlyReportsParams defines parameters for ListMonthlyReports.
 type ListMonthlyReportsParams struct {
 	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Limit The most items a page holds.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
@@ -1889,7 +2279,7 @@ type TransitionCaseJSONRequestBody = TransitionRequest
 type RecordVerificationJSONRequestBody = Verification
 
 // CreateClientJSONRequestBody defines body for CreateClient for application/json ContentType.
-type CreateClientJSONRequestBody = NewClient
+type CreateClientJSONRequestBody = NewClientOrg
 
 // PutReportContactsJSONRequestBody defines body for PutReportContacts for application/json ContentType.
 type PutReportContactsJSONRequestBody = ReportContacts
@@ -1955,7 +2345,7 @@ type ServerInterface interface {
 	ReadDocument(ctx echo.Context, id CaseID, documentId openapi_types.UUID, params ReadDocumentParams) error
 	// ListCaseEvents The case's transitions and follow-ups, oldest first; notes stay sealed.
 	// (GET /v1/cases/{id}/events)
-	ListCaseEvents(ctx echo.Context, id CaseID) error
+	ListCaseEvents(ctx echo.Context, id CaseID, params ListCaseEventsParams) error
 	// CorrectFacts Correct the facts filed at intake (in intake and verification).
 	// (PUT /v1/cases/{id}/facts)
 	CorrectFacts(ctx echo.Context, id CaseID) error
@@ -1992,9 +2382,9 @@ type ServerInterface interface {
 	// RecordVerification Record how the age was verified and the verified date of birth (sealed).
 	// (PUT /v1/cases/{id}/verification)
 	RecordVerification(ctx echo.Context, id CaseID) error
-	// ListClients Every client (brand).
+	// ListClients The clients (brands), by name.
 	// (GET /v1/clients)
-	ListClients(ctx echo.Context) error
+	ListClients(ctx echo.Context, params ListClientsParams) error
 	// CreateClient Create a client.
 	// (POST /v1/clients)
 	CreateClient(ctx echo.Context) error
@@ -2007,9 +2397,9 @@ type ServerInterface interface {
 	// PutReportContacts Replace the addresses a client's monthly reports are emailed to.
 	// (PUT /v1/clients/{id}/report-contacts)
 	PutReportContacts(ctx echo.Context, id EntityID) error
-	// ListFactories Every factory.
+	// ListFactories The factories, by name.
 	// (GET /v1/factories)
-	ListFactories(ctx echo.Context) error
+	ListFactories(ctx echo.Context, params ListFactoriesParams) error
 	// CreateFactory Add a factory, with the brands it supplies.
 	// (POST /v1/factories)
 	CreateFactory(ctx echo.Context) error
@@ -2034,9 +2424,9 @@ type ServerInterface interface {
 	// DownloadMonthlyReport Download a report's PDF; every download is audited.
 	// (GET /v1/monthly-reports/{id}/pdf)
 	DownloadMonthlyReport(ctx echo.Context, id EntityID) error
-	// ListUsers Every user.
+	// ListUsers The users, by email.
 	// (GET /v1/users)
-	ListUsers(ctx echo.Context) error
+	ListUsers(ctx echo.Context, params ListUsersParams) error
 	// CreateUser Create a user; the answer holds its first password, once.
 	// (POST /v1/users)
 	CreateUser(ctx echo.Context) error
@@ -2422,8 +2812,24 @@ func (w *ServerInterfaceWrapper) ListCaseEvents(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCaseEventsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListCaseEvents(ctx, id)
+	err = w.Handler.ListCaseEvents(ctx, id, params)
 	return err
 }
 
@@ -2649,8 +3055,24 @@ func (w *ServerInterfaceWrapper) RecordVerification(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListClients(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListClientsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListClients(ctx)
+	err = w.Handler.ListClients(ctx, params)
 	return err
 }
 
@@ -2715,8 +3137,24 @@ func (w *ServerInterfaceWrapper) PutReportContacts(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListFactories(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListFactoriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListFactories(ctx)
+	err = w.Handler.ListFactories(ctx, params)
 	return err
 }
 
@@ -2838,6 +3276,20 @@ func (w *ServerInterfaceWrapper) ListMonthlyReports(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
 	}
 
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListMonthlyReports(ctx, params)
 	return err
@@ -2872,8 +3324,24 @@ func (w *ServerInterfaceWrapper) DownloadMonthlyReport(ctx echo.Context) error {
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListUsers(ctx)
+	err = w.Handler.ListUsers(ctx, params)
 	return err
 }
 

@@ -17,6 +17,7 @@ const (
 	codeTooLarge        = "payload_too_large"
 	codeTooManyRequests = "too_many_requests"
 	codeMethod          = "method_not_allowed"
+	codeUnavailable     = "service_unavailable"
 )
 
 // statusOf maps each domain error code to its one HTTP status.
@@ -32,6 +33,7 @@ var statusOf = map[string]int{
 	cases.EUNSUPPORTED:  http.StatusUnsupportedMediaType,
 	codeTooManyRequests: http.StatusTooManyRequests,
 	codeMethod:          http.StatusMethodNotAllowed,
+	codeUnavailable:     http.StatusServiceUnavailable,
 }
 
 // problemError is an error the API itself raises before the domain is
@@ -41,7 +43,7 @@ type problemError struct {
 	code       string
 	message    string
 	failed     []cases.Failure
-	retryAfter int // seconds, for 429
+	retryAfter int // seconds, for 429 and 503
 }
 
 func (e *problemError) Error() string { return e.code + ": " + e.message }
@@ -97,7 +99,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: &message, Code: &code}
+	pcode := ProblemCode(code)
+	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: &message, Code: &pcode}
 	if id := requestID(c); id != "" {
 		p.RequestId = &id
 	}

@@ -36,7 +36,7 @@ func problemCode(t *testing.T, r response) string {
 	if p.Code == nil {
 		return ""
 	}
-	return *p.Code
+	return string(*p.Code)
 }
 
 // TestRateLimitPerUser: each signed-in user has a quota of its own; the

@@ -48,11 +48,18 @@ func (h handlers) ListMonthlyReports(c echo.Context, params ListMonthlyReportsPa
 		}
 		filter = a.ClientID
 	}
-	list, err := h.Reports.ListReports(c.Request().Context(), filter)
+	all, err := h.Reports.ListReports(c.Request().Context(), filter)
 	if err != nil {
 		return err
 	}
-	out := MonthlyReportList{Items: make([]MonthlyReport, len(list))}
+	// Newest month and version first.
+	list, next, err := keysetPage(all, func(r *cases.MonthlyReport) string {
+		return fmt.Sprintf("%s\x00%010d\x00%s", r.Month, r.Version, r.ClientID)
+	}, true, params.Limit, params.Cursor)
+	if err != nil {
+		return err
+	}
+	out := MonthlyReportList{Items: make([]MonthlyReport, len(list)), NextCursor: next}
 	for i, r := range list {
 		out.Items[i] = reportView(r)
 	}

@@ -41,6 +41,8 @@ type Services struct {
 	Ledger    cases.LedgerService
 	// Documents attaches and opens files; nil answers its operations 404.
 	Documents cases.DocumentService
+	// SignIns keeps the sign-in throttle's counts, shared by the servers.
+	SignIns cases.SignInThrottleService
 }
 
 // ReportGenerator generates a client's report for a month on demand, as a
@@ -94,7 +96,7 @@ type Config struct {
 	ArrearsDays int
 	// Auth checks passwords, throttles and audits sign-ins; shared with the
 	// web app so that both doors count the same failures. Nil makes one
-	// over Users and Audit with an in-memory throttle.
+	// over Users, Audit and SignIns.
 	Auth *auth.Authenticator
 	// Web serves every path the API does not own (see apiPath); nil
 	// answers them 404 like any unknown route.
@@ -162,7 +164,8 @@ func NewServer(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	if cfg.Auth == nil {
-		cfg.Auth = auth.New(cfg.Users, cfg.Audit, cfg.Now)
+		cfg.Auth = auth.New(cfg.Users, cfg.Audit, cfg.SignIns)
+		cfg.Auth.Now = cfg.Now
 	}
 	s := &Server{Config: cfg, echo: e, spec: spec, tokens: tokens, metrics: newMetrics(cfg.Build),
 		byAddress: newLimiter(policyAddress, cfg.AddressLimit, cfg.Now), byUser: newLimiter(policyUser, cfg.UserLimit, cfg.Now)}

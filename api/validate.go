@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/mail"
 	"regexp"
 	"sort"
 	"strconv"
@@ -26,6 +27,14 @@ func init() {
 	// kin-openapi checks "date" and "date-time" itself; "uuid" needs a
 	// pattern, and any version is valid (Remedy's ids are UUIDv7).
 	openapi3.DefineStringFormat("uuid", `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// "email": one bare address as net/mail reads it (no display name, no
+	// angle brackets), which the handlers then take as a plain string.
+	openapi3.DefineStringFormatValidator("email", openapi3.NewCallbackValidator(func(s string) error {
+		if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
+			return errors.New("is not an email address")
+		}
+		return nil
+	}))
 }
 
 var validationOptions = &openapi3filter.Options{

@@ -5,9 +5,13 @@
 package auth
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -61,140 +65,278 @@ func Throttled(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// Throttle counts failed sign-ins per key (an account, an address) and
-// says how long a key must wait. The memory throttle lives in one process;
-// a shared one can replace it behind this interface.
-type Throttle interface {
-	// Blocked returns how long the most throttled of keys must still wait.
-	Blocked(keys ...string) time.Duration
-	// Fail counts a failure against each key.
-	Fail(keys ...string)
-	// Reset forgets a key's failures.
-	Reset(key string)
+// The throttle's rules. Failures are counted per account at an address
+// and per address, never per account alone: a stranger who fails on
+// purpose from elsewhere cannot lock the owner out. A client that signed
+// in to the account before (OWASP's device cookie, or an address the
+// account signed in from) is never refused, only slowed.
+const (
+	pairFreeFailures    = 5                   // per account at one address, before any back-off
+	addressFreeFailures = 20                  // per address, whatever the account (offices share one)
+	failureWindow       = 15 * time.Minute    // failures are forgotten this long after the latest
+	maxBackoff          = 15 * time.Minute    // the longest an untrusted client is refused
+	maxTrustedDelay     = 3 * time.Second     // the longest a trusted client is slowed
+	trustLifetime       = 90 * 24 * time.Hour // how long a device or an address stays trusted
+	deviceTokenLength   = 43                  // 32 random bytes, base64url without padding
+)
+
+// Attempt is one sign-in: the credentials, the client's address, and the
+// device token an earlier successful sign-in gave this client, if any.
+type Attempt struct {
+	Email, Password string
+	Address         string
+	Device          string
 }
 
 // Authenticator checks an email and password, audits the attempt, and
-// throttles repeated failures per account and per address.
+// throttles repeated failures per account and address and per address,
+// with counts the database shares between servers.
 type Authenticator struct {
 	Users    cases.UserService
 	Audit    cases.AuditService
-	Throttle Throttle
+	Throttle cases.SignInThrottleService
+	// Now is the clock of the back-offs; time.Now if nil.
+	Now func() time.Time
+	// Sleep slows a trusted client; a timer that ends with ctx if nil.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Hashing bounds the password hashes computed at once; nil makes
+	// NewHashLimit(DefaultHashSlots(), time.Second) at the first sign-in.
+	Hashing *HashLimit
+
+	hashingOnce sync.Once
 }
 
-// New returns an Authenticator over users and audit with a memory
-// throttle on the clock now.
-func New(users cases.UserService, audit cases.AuditService, now func() time.Time) *Authenticator {
-	return &Authenticator{Users: users, Audit: audit, Throttle: NewMemoryThrottle(now)}
+// ErrBusy refuses a sign-in that waited too long for a hashing slot: the
+// server is busy hashing others' passwords. Nothing was checked, counted
+// or audited; the client may retry in a moment.
+var ErrBusy = errors.New("auth: too many sign-ins at once; retry in a moment")
+
+// DefaultHashSlots is how many hashes a default HashLimit computes at
+// once: half of GOMAXPROCS, at least one, so that a storm of sign-ins
+// leaves the other half of the CPUs to case work.
+func DefaultHashSlots() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+
+// HashLimit bounds the password hashes computed at once: argon2id takes
+// 19 MiB and tens of milliseconds of a core each, so that unbounded, a
+// storm of sign-ins would fill every core.
+type HashLimit struct {
+	slots chan struct{}
+	wait  time.Duration
 }
 
-// SignIn returns the enabled user whose email and password these are, and
-// audits the sign-in (auth.sign_in) or its failure (auth.sign_in_failed)
-// with the caller's address. Past the limit of failures it returns a
-// *ThrottledError whatever the password; a wrong email, password or a
-// disabled account all return ErrBadCredentials. The password is never
-// logged, stored or repeated.
-func (a *Authenticator) SignIn(ctx context.Context, email, password, addr string) (*cases.User, error) {
-	email = strings.ToLower(strings.TrimSpace(email))
-	keys := []string{"account:" + email, "address:" + addr}
-	if wait := a.Throttle.Blocked(keys...); wait > 0 {
-		return nil, &ThrottledError{Wait: wait}
+// NewHashLimit allows n hashes at once (at least one); a sign-in waits at
+// most wait for a slot.
+func NewHashLimit(n int, wait time.Duration) *HashLimit {
+	return &HashLimit{slots: make(chan struct{}, max(n, 1)), wait: wait}
+}
+
+// Acquire takes a slot, waiting at most the limit's wait; it returns
+// ErrBusy after that, or ctx's error. A nil error must be Released.
+func (l *HashLimit) Acquire(ctx context.Context) error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	default:
 	}
+	t := time.NewTimer(l.wait)
+	defer t.Stop()
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Release gives back a slot Acquire took.
+func (l *HashLimit) Release() { <-l.slots }
+
+// comparePassword checks password against hash in one of the bounded
+// hashing slots.
+func (a *Authenticator) comparePassword(ctx context.Context, password, hash string) (bool, error) {
+	a.hashingOnce.Do(func() {
+		if a.Hashing == nil {
+			a.Hashing = NewHashLimit(DefaultHashSlots(), time.Second)
+		}
+	})
+	if err := a.Hashing.Acquire(ctx); err != nil {
+		return false, err
+	}
+	defer a.Hashing.Release()
+	return argon2id.ComparePasswordAndHash(password, hash)
+}
+
+// New returns an Authenticator over users, audit and throttle.
+func New(users cases.UserService, audit cases.AuditService, throttle cases.SignInThrottleService) *Authenticator {
+	return &Authenticator{Users: users, Audit: audit, Throttle: throttle}
+}
+
+func (a *Authenticator) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Authenticator) sleep(ctx context.Context, d time.Duration) error {
+	if a.Sleep != nil {
+		return a.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// backoff is how long a key with f failures must still wait at now: none
+// for the first free ones, then a second, doubling up to maxBackoff.
+func backoff(f cases.SignInFailures, free int, now time.Time) time.Duration {
+	if f.Count < free {
+		return 0
+	}
+	d := min(time.Second<<min(f.Count-free, 20), maxBackoff)
+	return max(f.Last.Add(d).Sub(now), 0)
+}
+
+// validDevice reports whether token has the shape of a device token; any
+// other value is ignored, as if none were sent.
+func validDevice(token string) bool {
+	if len(token) != deviceTokenLength {
+		return false
+	}
+	for _, r := range token {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func newDeviceToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SignIn returns the enabled user whose email and password these are,
+// with the device token the client should present at its next sign-in,
+// and audits the sign-in (auth.sign_in) or its failure
+// (auth.sign_in_failed) with the caller's address.
+//
+// A client the account trusts (its device token, or an address the account
+// signed in from within 90 days) is slowed by its own failures, at most 3
+// seconds, and never refused. Any other client past the limit of failures
+// of the account at its address, or of its address, gets a
+// *ThrottledError whatever the password. A wrong email, password or a
+// disabled account all return ErrBadCredentials. A sign-in that waits
+// longer than its Hashing limit allows for a slot returns ErrBusy. The
+// password is never logged, stored or repeated.
+func (a *Authenticator) SignIn(ctx context.Context, at Attempt) (*cases.User, string, error) {
+	email := strings.ToLower(strings.TrimSpace(at.Email))
+	pairKey, addrKey := "pair:"+email+"\x00"+at.Address, "address:"+at.Address
+	knownKey := "known:" + email + "\x00" + at.Address
+	var deviceKey string
+	if validDevice(at.Device) {
+		deviceKey = "device:" + email + "\x00" + at.Device
+	}
+	deviceTrusted := false
+	if deviceKey != "" {
+		ok, err := a.Throttle.SignInClientTrusted(ctx, deviceKey)
+		if err != nil {
+			return nil, "", err
+		}
+		deviceTrusted = ok
+	}
+	known, err := a.Throttle.SignInClientTrusted(ctx, knownKey)
+	if err != nil {
+		return nil, "", err
+	}
+	counted := []string{pairKey, addrKey}
+	if deviceTrusted {
+		counted = append(counted, deviceKey)
+	}
+	fails, err := a.Throttle.SignInFailures(ctx, failureWindow, counted...)
+	if err != nil {
+		return nil, "", err
+	}
+	now := a.now()
+	if deviceTrusted || known {
+		// Slowed by its own failures (the account at this address, this
+		// device), never by the address's: others share it.
+		wait := backoff(fails[0], pairFreeFailures, now)
+		if deviceTrusted {
+			wait = max(wait, backoff(fails[2], pairFreeFailures, now))
+		}
+		if wait = min(wait, maxTrustedDelay); wait > 0 {
+			if err := a.sleep(ctx, wait); err != nil {
+				return nil, "", err
+			}
+		}
+	} else if wait := max(backoff(fails[0], pairFreeFailures, now), backoff(fails[1], addressFreeFailures, now)); wait > 0 {
+		return nil, "", &ThrottledError{Wait: wait}
+	}
+
 	u, hash, err := a.Users.Credentials(ctx, email)
 	if err != nil && cases.ErrorCode(err) != cases.ENOTFOUND {
-		return nil, err
+		return nil, "", err
 	}
 	if hash == "" {
 		hash = dummyHash()
 	}
-	match, cerr := argon2id.ComparePasswordAndHash(password, hash)
+	match, cerr := a.comparePassword(ctx, at.Password, hash)
+	if errors.Is(cerr, ErrBusy) || ctx.Err() != nil {
+		// Nothing was checked: neither a failure to count nor one to audit.
+		return nil, "", cmp.Or(ctx.Err(), cerr)
+	}
+	client := "new"
+	switch {
+	case deviceTrusted:
+		client = "known_device"
+	case known:
+		client = "known_address"
+	}
+	details := map[string]string{"address": at.Address, "client": client}
 	if err != nil || cerr != nil || !match || u.Disabled {
-		a.Throttle.Fail(keys...)
+		if ferr := a.Throttle.FailSignIn(ctx, failureWindow, counted...); ferr != nil {
+			return nil, "", ferr
+		}
 		actor := cases.Actor{Role: cases.RoleSystem}
 		subject := "unknown"
 		if u != nil {
 			actor, subject = u.Actor(), u.ID.String()
 		}
-		if aerr := a.Audit.Append(ctx, actor, cases.ActionSignInFailed, subject, map[string]string{"address": addr}); aerr != nil {
-			return nil, aerr
+		if aerr := a.Audit.Append(ctx, actor, cases.ActionSignInFailed, subject, details); aerr != nil {
+			return nil, "", aerr
 		}
-		return nil, ErrBadCredentials
+		return nil, "", ErrBadCredentials
 	}
-	a.Throttle.Reset(keys[0])
-	if err := a.Audit.Append(ctx, u.Actor(), cases.ActionSignIn, u.ID.String(), map[string]string{"address": addr}); err != nil {
-		return nil, err
+	// The address's count stays: one good password must not clear the
+	// way for guessing others' from the same address.
+	reset := []string{pairKey}
+	device := at.Device
+	if deviceTrusted {
+		reset = append(reset, deviceKey)
+	} else {
+		device = newDeviceToken()
+		deviceKey = "device:" + email + "\x00" + device
 	}
-	return u, nil
-}
-
-// memoryThrottle counts recent sign-in failures per key in this process:
-// with several servers, each applies the limit to what it sees.
-type memoryThrottle struct {
-	mu       sync.Mutex
-	failures map[string]*failures
-	now      func() time.Time
-}
-
-type failures struct {
-	count int
-	last  time.Time
-}
-
-const (
-	freeFailures   = 5                // failures before any back-off
-	failureWindow  = 15 * time.Minute // a key is forgotten after this long without failure
-	maxBackoff     = 15 * time.Minute
-	throttleMaxKey = 100_000
-)
-
-// NewMemoryThrottle returns a throttle kept in memory: five free failures
-// per key, then a back-off that doubles from a second up to 15 minutes; a
-// key is forgotten 15 minutes after its last failure.
-func NewMemoryThrottle(now func() time.Time) Throttle {
-	return &memoryThrottle{failures: map[string]*failures{}, now: now}
-}
-
-func (t *memoryThrottle) Blocked(keys ...string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	var wait time.Duration
-	for _, k := range keys {
-		f := t.failures[k]
-		if f == nil || f.count < freeFailures {
-			continue
-		}
-		backoff := min(time.Second<<min(f.count-freeFailures, 20), maxBackoff)
-		if w := f.last.Add(backoff).Sub(now); w > wait {
-			wait = w
+	if err := a.Throttle.ResetSignInFailures(ctx, reset...); err != nil {
+		return nil, "", err
+	}
+	until := now.Add(trustLifetime)
+	for _, k := range []string{knownKey, deviceKey} {
+		if err := a.Throttle.TrustSignInClient(ctx, k, until); err != nil {
+			return nil, "", err
 		}
 	}
-	return wait
-}
-
-func (t *memoryThrottle) Fail(keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	if len(t.failures) > throttleMaxKey {
-		for k, f := range t.failures {
-			if now.Sub(f.last) > failureWindow {
-				delete(t.failures, k)
-			}
-		}
+	if err := a.Audit.Append(ctx, u.Actor(), cases.ActionSignIn, u.ID.String(), details); err != nil {
+		return nil, "", err
 	}
-	for _, k := range keys {
-		f := t.failures[k]
-		if f == nil || now.Sub(f.last) > failureWindow {
-			f = &failures{}
-			t.failures[k] = f
-		}
-		f.count++
-		f.last = now
-	}
-}
-
-func (t *memoryThrottle) Reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.failures, key)
+	return u, device, nil
 }

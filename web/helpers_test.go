@@ -96,7 +96,8 @@ func newEnvWith(t testing.TB, db *storage.DB) *env {
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
 		Users: e.users, Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
 		Documents: storage.NewDocumentService(db), Ledger: storage.NewLedgerService(db)}
-	authn := auth.New(svc.Users, svc.Audit, e.clock)
+	authn := auth.New(svc.Users, svc.Audit, storage.NewSignInThrottleService(db))
+	authn.Now = e.clock
 	_, proxy, _ := net.ParseCIDR("127.0.0.1/32")
 	trusted := []*net.IPNet{proxy}
 	h, err := web.New(web.Config{

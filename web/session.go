@@ -18,7 +18,12 @@ const (
 	sessionCookie    = "remedy_session"
 	presessionCookie = "remedy_presession" // the CSRF secret of a browser not signed in
 	languageCookie   = "remedy_lang"       // a signed-out browser's language choice
+	deviceCookie     = "remedy_device"     // this browser signed in before (OWASP's device cookie)
 )
+
+// deviceCookieAge is the device cookie's lifetime in seconds: as long as
+// the throttle trusts it, 90 days.
+const deviceCookieAge = 90 * 24 * 60 * 60
 
 func (h *Handler) cookieName(r *http.Request, name string) string {
 	if h.secure(r) {

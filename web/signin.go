@@ -32,11 +32,17 @@ func (h *Handler) signIn(q *request) error {
 	password := q.r.PostFormValue("password")
 	v := &signInView{Email: email}
 	ctx := q.r.Context()
-	u, err := h.Auth.SignIn(ctx, email, password, h.clientAddr(q.r))
+	u, device, err := h.Auth.SignIn(ctx, auth.Attempt{Email: email, Password: password, Address: h.clientAddr(q.r),
+		Device: h.cookie(q.r, deviceCookie)})
 	if wait, ok := auth.Throttled(err); ok {
 		v.Error = q.loc.T("signin.throttled", "Minutes", int(wait/time.Minute)+1)
 		q.w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return q.render(http.StatusTooManyRequests, "signin", "", q.loc.T("signin.title"), v)
+	}
+	if errors.Is(err, auth.ErrBusy) {
+		v.Error = q.loc.T("signin.busy")
+		q.w.Header().Set("Retry-After", "1")
+		return q.render(http.StatusServiceUnavailable, "signin", "", q.loc.T("signin.title"), v)
 	}
 	if errors.Is(err, auth.ErrBadCredentials) {
 		v.Error = q.loc.T("signin.wrong")
@@ -61,6 +67,11 @@ func (h *Handler) signIn(q *request) error {
 		return err
 	}
 	h.setCookie(q.w, q.r, sessionCookie, token, 0, http.SameSiteLaxMode)
+	// OWASP's device cookie: this browser signed in to this account, so
+	// the throttle slows it at most, never refuses it, while strangers
+	// fail on purpose elsewhere. It names no one; the database keeps
+	// only its hash.
+	h.setCookie(q.w, q.r, deviceCookie, device, deviceCookieAge, http.SameSiteLaxMode)
 	q.redirect("/")
 	return nil
 }

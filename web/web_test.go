@@ -200,6 +200,22 @@ func TestThrottleShared(t *testing.T) {
 	if api.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("the API after 5 web failures: %d, want 429", api.StatusCode)
 	}
+
+	// A successful sign-in leaves OWASP's device cookie: random, naming no
+	// one, sent back at the next sign-in.
+	w := e.browser("en")
+	w.get("/signin")
+	w.post("/signin", url.Values{"email": {e.f.Worker.Email}, "password": {password}})
+	site, _ := url.Parse(e.srv.URL)
+	var device *http.Cookie
+	for _, c := range w.client.Jar.Cookies(site) {
+		if c.Name == "remedy_device" {
+			device = c
+		}
+	}
+	if device == nil || len(device.Value) != 43 || strings.Contains(device.Value, "worker") {
+		t.Fatalf("device cookie %+v", device)
+	}
 }
 
 func TestCSRF(t *testing.T) {

@@ -446,7 +446,7 @@ func newRemedyTarget(ctx context.Context, o options) (*remedyTarget, error) {
 		if t.workerToken, err = signIn(ctx, o.url, o.workerEmail, o.password); err != nil {
 			return nil, err
 		}
-		data, err := send(ctx, http.DefaultClient, "GET", o.url+"/v1/users", t.token, nil, http.StatusOK)
+		data, err := send(ctx, http.DefaultClient, "GET", o.url+"/v1/users?limit=200", t.token, nil, http.StatusOK)
 		if err != nil {
 			return nil, err
 		}

@@ -393,7 +393,8 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	}()
 	byAddress, byUser := cfg.rateLimits()
 	svc := services(db)
-	authn := auth.New(svc.Users, svc.Audit, func() time.Time { return db.Now() })
+	authn := auth.New(svc.Users, svc.Audit, svc.SignIns)
+	authn.Now = func() time.Time { return db.Now() }
 	webh, err := webApp(db, svc, authn, cfg, log)
 	if err != nil {
 		return err
@@ -426,5 +427,6 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
 		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
-		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db)}
+		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db),
+		SignIns: storage.NewSignInThrottleService(db)}
 }
