@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 	"github.com/remedy-cases/remedy/storage/strip"
@@ -150,7 +151,7 @@ func TestDocumentRoundTrip(t *testing.T) {
 func TestDocumentCanary(t *testing.T) {
 	for _, dialect := range storagetest.Dialects(t) {
 		t.Run(string(dialect), func(t *testing.T) {
-			var logs bytes.Buffer
+			var logs testkit.SyncBuffer // the audit sealer logs from its own goroutine
 			cfg := storagetest.Config(t, dialect)
 			cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			cfg.TraceSQL = true
@@ -184,7 +185,7 @@ func TestDocumentCanary(t *testing.T) {
 			_, err := docs.OpenDocument(ctx, e.actor(e.Worker), c.ID, photo.ID, cases.ReadReason{Code: nameCanary})
 			errs = append(errs, err)
 
-			haystacks := map[string][]byte{"logs": logs.Bytes()}
+			haystacks := map[string][]byte{"logs": []byte(logs.String())}
 			for path, data := range blobFiles(t, db) {
 				haystacks["blob "+path] = data
 			}
@@ -223,7 +224,7 @@ func TestDocumentCanary(t *testing.T) {
 					t.Errorf("%s holds a file in the clear", where)
 				}
 			}
-			if !bytes.Contains(logs.Bytes(), []byte("INSERT INTO")) {
+			if !strings.Contains(logs.String(), "INSERT INTO") {
 				t.Fatal("the SQL trace logged nothing: the log search would prove nothing")
 			}
 			// The reasoned read gives everything back.

@@ -189,6 +189,7 @@ type demoWalk struct {
 	ledger              *storage.LedgerService
 	db                  *storage.DB
 	rng                 *rand.Rand
+	intakes             int // cases left in intake so far: every other one is assigned
 	today               time.Time
 	auditor, supervisor *cases.User
 	factories           []*cases.Factory
@@ -261,7 +262,9 @@ func (w *demoWalk) walk(ctx context.Context, p demoPlan, brand *cases.Client, fa
 		return step(next, err)
 	}
 	if p.state == cases.StateIntake {
-		if rng.IntN(2) == 0 {
+		// Every other one, not a random draw: the draws before depend on
+		// today's date, and the demo must always have unassigned cases.
+		if w.intakes++; w.intakes%2 == 0 {
 			clock(1)
 			return step(w.svc.Assign(ctx, w.supervisor.Actor(), c.ID, c.Version, worker.ID))
 		}
