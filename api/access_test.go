@@ -28,11 +28,16 @@ func noBody(*testEnv, *cases.Case, string) (string, any) { return "", nil }
 // calls has one entry per operation of the document; the matrix test fails
 // if an operation is missing.
 var calls = map[string]call{
-	"getHealth":  {build: noBody},
-	"getReady":   {build: noBody},
-	"getMetrics": {build: noBody},
-	"getOpenAPI": {build: noBody},
-	"getJWKS":    {build: noBody},
+	"getHealth":     {build: noBody},
+	"getReady":      {build: noBody},
+	"getMetrics":    {build: noBody},
+	"getOpenAPI":    {build: noBody},
+	"getJWKS":       {build: noBody},
+	"getReportKeys": {build: noBody},
+	"verifyReport": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
+		return "", uploadBody(e.t, nil, "report.pdf", e.signedReport())
+	}},
+	"downloadMonthlyReportSignature": {build: noBody},
 	"createToken": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
 		return "", map[string]string{"email": e.users["auditor"].Email, "password": password}
 	}},
@@ -141,7 +146,7 @@ func expectedStatus(op *api.Operation, role, tenant string) int {
 		return op.SuccessStatus()
 	case strings.HasPrefix(op.Path, "/v1/cases/{id}") && role != "supervisor" && tenant == "other":
 		return http.StatusNotFound
-	case op.ID == "downloadMonthlyReport" && role == "client" && tenant == "other":
+	case (op.ID == "downloadMonthlyReport" || op.ID == "downloadMonthlyReportSignature") && role == "client" && tenant == "other":
 		return http.StatusNotFound
 	case (op.ID == "getBrandLedger" || op.ID == "exportBrandLedger") && role == "client" && tenant == "other":
 		return http.StatusNotFound
@@ -166,9 +171,12 @@ func (e *testEnv) prepare(t *testing.T, op *api.Operation, spec call, tenant str
 		path = strings.Replace(path, "{id}", cl.ID.String(), 1)
 	case "getReportContacts", "putReportContacts":
 		path = strings.Replace(path, "{id}", e.client(tenant).ID.String(), 1)
-	case "downloadMonthlyReport":
+	case "downloadMonthlyReport", "downloadMonthlyReportSignature":
 		r, _, err := storage.NewReportService(e.db).StoreReport(ctx, cases.SystemActor,
-			cases.NewMonthlyReport{ClientID: e.client(tenant).ID, Month: cases.Month{Year: 2026, Month: 9}, PDF: []byte("%PDF-1.3")}, false)
+			cases.NewMonthlyReport{ClientID: e.client(tenant).ID, Month: cases.Month{Year: 2026, Month: 9}, PDF: []byte("%PDF-1.3"),
+				Sign: func(pdf []byte, _ int) ([]byte, []byte, string, error) {
+					return pdf, []byte("a signature\n"), "remedy-reports+00000000", nil
+				}}, false)
 		must(t, err)
 		path = strings.Replace(path, "{id}", r.ID.String(), 1)
 	case "reversePayment":

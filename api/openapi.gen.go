@@ -1372,6 +1372,9 @@ type MonthlyReport struct {
 	GeneratedAt time.Time          `json:"generated_at"`
 	Id          openapi_types.UUID `json:"id"`
 
+	// KeyId The key that signed it (name+hash); absent for a report stored unsigned.
+	KeyId *string `json:"key_id,omitempty"`
+
 	// Month Example: 2026-10
 	Month string `json:"month"`
 
@@ -1615,6 +1618,24 @@ type ReportContacts struct {
 	Emails []string `json:"emails"`
 }
 
+// ReportVerification defines model for ReportVerification.
+type ReportVerification struct {
+	ClientId openapi_types.UUID `json:"client_id"`
+
+	// ClientName The client's name as the report shows it.
+	ClientName string `json:"client_name"`
+
+	// KeyId The key that signed it (name+hash), one of /.well-known/remedy-report-keys.
+	KeyId string `json:"key_id"`
+
+	// Month Example: 2026-10
+	Month string `json:"month"`
+
+	// Sha256 The SHA-256 in hex of the PDF before its signature.
+	Sha256  string `json:"sha256"`
+	Version int    `json:"version"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -1835,6 +1856,11 @@ type ListMonthlyReportsParams struct {
 	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
 }
 
+// VerifyReportMultipartBody defines parameters for VerifyReport.
+type VerifyReportMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
 
@@ -1889,6 +1915,9 @@ type MergeFactoryJSONRequestBody = FactoryMerge
 // CreateMonthlyReportJSONRequestBody defines body for CreateMonthlyReport for application/json ContentType.
 type CreateMonthlyReportJSONRequestBody = NewMonthlyReport
 
+// VerifyReportMultipartRequestBody defines body for VerifyReport for multipart/form-data ContentType.
+type VerifyReportMultipartRequestBody VerifyReportMultipartBody
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = NewUser
 
@@ -1897,6 +1926,9 @@ type ServerInterface interface {
 	// GetJWKS The public keys that verify access tokens.
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx echo.Context) error
+	// GetReportKeys The public keys that verify monthly reports and audit checkpoints.
+	// (GET /.well-known/remedy-report-keys)
+	GetReportKeys(ctx echo.Context) error
 	// GetHealth The process is alive.
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -2017,6 +2049,12 @@ type ServerInterface interface {
 	// DownloadMonthlyReport Download a report's PDF; every download is audited.
 	// (GET /v1/monthly-reports/{id}/pdf)
 	DownloadMonthlyReport(ctx echo.Context, id EntityID) error
+	// DownloadMonthlyReportSignature Download a report's signature, a signed note.
+	// (GET /v1/monthly-reports/{id}/signature)
+	DownloadMonthlyReportSignature(ctx echo.Context, id EntityID) error
+	// VerifyReport Check a monthly report's signature, without signing in.
+	// (POST /v1/report-verifications)
+	VerifyReport(ctx echo.Context) error
 	// ListUsers Every user.
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context) error
@@ -2042,6 +2080,15 @@ func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetJWKS(ctx)
+	return err
+}
+
+// GetReportKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) GetReportKeys(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetReportKeys(ctx)
 	return err
 }
 
@@ -2842,6 +2889,31 @@ func (w *ServerInterfaceWrapper) DownloadMonthlyReport(ctx echo.Context) error {
 	return err
 }
 
+// DownloadMonthlyReportSignature converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadMonthlyReportSignature(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadMonthlyReportSignature(ctx, id)
+	return err
+}
+
+// VerifyReport converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyReport(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyReport(ctx)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -2937,6 +3009,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI, options.OperationMiddlewares["getOpenAPI"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.GET(options.BaseURL+"/.well-known/remedy-report-keys", wrapper.GetReportKeys, options.OperationMiddlewares["getReportKeys"]...)
+	router.POST(options.BaseURL+"/v1/report-verifications", wrapper.VerifyReport, options.OperationMiddlewares["verifyReport"]...)
 	router.POST(options.BaseURL+"/v1/auth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
 	router.GET(options.BaseURL+"/v1/workflow", wrapper.GetWorkflow, options.OperationMiddlewares["getWorkflow"]...)
 	router.GET(options.BaseURL+"/v1/cases", wrapper.ListCases, options.OperationMiddlewares["listCases"]...)
@@ -2977,5 +3051,6 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/monthly-reports", wrapper.ListMonthlyReports, options.OperationMiddlewares["listMonthlyReports"]...)
 	router.POST(options.BaseURL+"/v1/monthly-reports", wrapper.CreateMonthlyReport, options.OperationMiddlewares["createMonthlyReport"]...)
 	router.GET(options.BaseURL+"/v1/monthly-reports/:id/pdf", wrapper.DownloadMonthlyReport, options.OperationMiddlewares["downloadMonthlyReport"]...)
+	router.GET(options.BaseURL+"/v1/monthly-reports/:id/signature", wrapper.DownloadMonthlyReportSignature, options.OperationMiddlewares["downloadMonthlyReportSignature"]...)
 
 }

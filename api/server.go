@@ -56,6 +56,9 @@ type Config struct {
 	Log *slog.Logger
 	// Generator serves POST /v1/monthly-reports.
 	Generator ReportGenerator
+	// ReportKeys serves the published report-signing keys and the public
+	// verification of a report; nil answers both 404.
+	ReportKeys cases.ReportVerifier
 
 	// SigningKey signs access tokens (EdDSA); its public half verifies them.
 	SigningKey ed25519.PrivateKey

@@ -74,6 +74,20 @@ type Missing struct {
 // are drawn as U+FFFD too. Render fails only on a figure's month that does
 // not parse, empty fonts, or a failure to write.
 func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
+	return RenderAttested(w, f, fonts, Attestation{})
+}
+
+// Attestation is what a report shows of the trust a reader can check: the
+// key that signs it, in every page's footer, and the latest signed
+// checkpoint of the audit trail, on its last page.
+type Attestation struct {
+	KeyID      string // name+hash of the report-signing key; empty for an unsigned report
+	Checkpoint string // a signed note in the checkpoint format; empty for none
+}
+
+// RenderAttested is Render with the signing key's id and the audit
+// trail's latest checkpoint printed in the report.
+func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missing, error) {
 	month, err := cases.ParseMonth(f.Month)
 	if err != nil {
 		return Missing{}, err
@@ -103,7 +117,7 @@ func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.AliasNbPages("{nb}")
 
-	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain,
+	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain, att: a,
 		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{}}
 	pdf.SetHeaderFunc(r.header)
 	pdf.SetFooterFunc(r.footer)
@@ -112,6 +126,7 @@ func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
 	r.use(fonts.chain[0].Regular)
 	r.summary()
 	r.table()
+	r.checkpoint()
 	if pdf.Err() {
 		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
 	}
@@ -155,6 +170,7 @@ func metadata(s string) string {
 }
 
 type renderer struct {
+	att   Attestation
 	pdf   *fpdf.Fpdf
 	f     *Figures
 	month cases.Month
@@ -297,6 +313,33 @@ func (r *renderer) footer() {
 	r.font("", 7.5, muted)
 	r.cell(contentW-25, 4, confidentiality, "", 0, "L", false)
 	r.cellLine(25, 4, r.chain.Set(fmt.Sprintf("Page %d of {nb}", p.PageNo()), false), "", 0, "R", false)
+	if r.att.KeyID != "" {
+		p.SetXY(margin, footerTop+6)
+		r.fitCell(contentW, 4, "Signed by "+r.att.KeyID+": verify with `remedy reports verify` and the keys at /.well-known/remedy-report-keys.", "", 0, "L", false)
+	}
+}
+
+// checkpoint prints the audit trail's latest signed checkpoint: a witness,
+// in every brand's hands, of how far the trail reached.
+func (r *renderer) checkpoint() {
+	if r.att.Checkpoint == "" {
+		return
+	}
+	p := r.pdf
+	lines := strings.Split(strings.TrimSuffix(r.att.Checkpoint, "\n"), "\n")
+	if p.GetY()+16+4*float64(len(lines)) > footerTop-3 {
+		r.addPage()
+	}
+	p.Ln(6)
+	r.section("Audit trail checkpoint")
+	r.font("", 8.5, muted)
+	r.paragraph(contentW, 4, "The organisation's signed statement of how many entries its audit trail held, and the hash of the last, "+
+		"when this report was made. Keep it: `remedy audit verify --checkpoint` proves that the trail still extends it.", 3)
+	p.Ln(1)
+	r.font("", 7.5, ink)
+	for _, l := range lines {
+		r.fitCell(contentW, 4, l, "", 1, "L", false)
+	}
 }
 
 func (r *renderer) summary() {

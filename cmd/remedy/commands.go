@@ -130,6 +130,17 @@ batches. Run it again to resume after an interruption.`,
 	keysRotate.Flags().Var(&remove, "remove", "an age X25519 recipient to remove; repeatable")
 	keysRotate.Flags().IntVar(&batch, "batch", 500, "case keys re-wrapped per transaction")
 
+	keysRotateReport := &cobra.Command{
+		Use:   "rotate-report-key",
+		Short: "Make a new report-signing key current; the former ones stay to verify",
+		Long: `rotate-report-key puts a new Ed25519 key first in the report-signing key
+file (REMEDY_REPORT_KEY_FILE); the former keys stay after it, so that every
+report they signed still verifies and /.well-known/remedy-report-keys keeps
+publishing them. Restart every server to sign with the new key.`,
+		Args: noArgs,
+		RunE: m.run(func(*cobra.Command, []string) error { return m.keysRotateReport() }),
+	}
+
 	casesErase := &cobra.Command{
 		Use:   "erase CODE",
 		Short: "Crypto-shred a case's identity and notes",
@@ -170,6 +181,20 @@ It is neither stored nor emailed.`,
 	reportsGenerate.Flags().StringVar(&reportOut, "out", "", "the PDF file to write")
 	required(reportsGenerate, "client", "month", "out")
 
+	var verifyKeys string
+	reportsVerify := &cobra.Command{
+		Use:   "verify [--keys FILE] REPORT.pdf",
+		Short: "Check a monthly report's signature offline and say what it is",
+		Long: `verify checks the signature a monthly report carries against the published
+keys: a file saved from /.well-known/remedy-report-keys (--keys), or else the
+public halves of this installation's REMEDY_REPORT_KEY_FILE. It says which
+client, month and version the report is, and fails if one byte changed.
+It needs no database and no network.`,
+		Args: exactArgs(1, "a report's PDF file"),
+		RunE: m.run(func(_ *cobra.Command, args []string) error { return m.reportsVerify(verifyKeys, args[0]) }),
+	}
+	reportsVerify.Flags().StringVar(&verifyKeys, "keys", "", "the published keys, one a line (default: this installation's)")
+
 	version := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, VCS revision and build time",
@@ -181,11 +206,11 @@ It is neither stored nor emailed.`,
 	}
 
 	root.AddCommand(serve, group("users", "Manage users", usersAdd), migrate, backup, health,
-		group("keys", "Manage the key files", keysInit, keysRotate),
+		group("keys", "Manage the key files", keysInit, keysRotate, keysRotateReport),
 		group("cases", "Operate on cases", casesErase),
 		group("audit", "Check the audit trail", auditVerify),
 		group("workflow", "Describe the case workflow", workflowDiagram),
-		group("reports", "Monthly reports", reportsGenerate),
+		group("reports", "Monthly reports", reportsGenerate, reportsVerify),
 		version)
 	walk(root, func(c *cobra.Command) { c.DisableFlagsInUseLine = true }) // each Use names its flags
 	return root

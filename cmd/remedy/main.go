@@ -374,6 +374,14 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	if err != nil {
 		return err
 	}
+	reportKeys, err := reportKeys(cfg)
+	if err != nil {
+		return err
+	}
+	verifier, err := reportVerifier(reportKeys)
+	if err != nil {
+		return err
+	}
 	sched, closeQueue, err := m.scheduler(ctx, cfg, db, log)
 	if err != nil {
 		return err
@@ -403,7 +411,7 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
 		Zone: cfg.zone(), ArrearsDays: cfg.ArrearsDays, Build: readBuild().api(), AddressLimit: byAddress, UserLimit: byUser,
-		Auth: authn, Web: webh,
+		Auth: authn, Web: webh, ReportKeys: verifier,
 	})
 	if err != nil {
 		return err

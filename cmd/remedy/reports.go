@@ -29,8 +29,12 @@ func generator(cfg Config, db *storage.DB, log *slog.Logger) (*reports.Generator
 			return nil, fmt.Errorf("configuration: REMEDY_REPORT_FONT: %w", err)
 		}
 	}
+	keys, err := reportKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &reports.Generator{Reports: storage.NewReportService(db), Clients: storage.NewClientService(db),
-		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays}, nil
+		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays, Signer: keys[0].Signer()}, nil
 }
 
 // scheduler migrates River's tables and returns the scheduler of the
