@@ -65,8 +65,9 @@ func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.
 	return pdf, f, err
 }
 
-// render renders client's month; with signed, the footer names the key
-// that is to sign it.
+// render renders client's month; with signed, for storing, the footer
+// names the key that is to sign it and the last page carries a checkpoint
+// of the audit trail.
 func (g *Generator) render(ctx context.Context, clientID uuid.UUID, month cases.Month, signed bool) ([]byte, *Figures, *cases.Client, error) {
 	if current := cases.MonthOf(g.Time().In(g.Zone)); !month.Before(current) {
 		return nil, nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
@@ -107,7 +108,7 @@ func (g *Generator) render(ctx context.Context, clientID uuid.UUID, month cases.
 	if signed && g.Signer != nil {
 		att.KeyID = KeyID(g.Signer)
 	}
-	if g.Witness != nil {
+	if signed && g.Witness != nil {
 		cp, err := g.Witness.Checkpoint(ctx)
 		if err != nil {
 			return nil, nil, nil, err

@@ -148,12 +148,39 @@ publishing them. Restart every server to sign with the new key.`,
 		RunE:  m.run(func(cmd *cobra.Command, args []string) error { return m.casesErase(cmd.Context(), args[0]) }),
 	}
 
+	var checkpointFiles []string
+	var auditKeys string
 	auditVerify := &cobra.Command{
-		Use:   "verify",
+		Use:   "verify [--checkpoint FILE]... [--keys FILE]",
 		Short: "Check the audit trail's hash chain and name the first broken entry",
-		Args:  noArgs,
-		RunE:  m.run(func(cmd *cobra.Command, _ []string) error { return m.auditVerify(cmd.Context()) }),
+		Long: `verify walks the audit trail's hash chain and names the first broken entry,
+then proves that the trail extends every stored checkpoint (so that
+consecutive checkpoints are consistent) and every checkpoint given with
+--checkpoint: a signed checkpoint kept outside the database, such as the one
+a monthly report carries or one that audit checkpoint wrote. A trail that
+was cut and its head rewritten fails, naming the checkpoint. Signatures are
+checked with the keys of --keys (saved from /.well-known/remedy-report-keys)
+or this installation's.`,
+		Args: noArgs,
+		RunE: m.run(func(cmd *cobra.Command, _ []string) error {
+			return m.auditVerify(cmd.Context(), checkpointFiles, auditKeys)
+		}),
 	}
+	auditVerify.Flags().StringArrayVar(&checkpointFiles, "checkpoint", nil, "a signed checkpoint file the trail must extend; repeatable")
+	auditVerify.Flags().StringVar(&auditKeys, "keys", "", "the published keys, one a line (default: this installation's)")
+	var checkpointOut string
+	auditCheckpoint := &cobra.Command{
+		Use:   "checkpoint [--out FILE]",
+		Short: "Sign a checkpoint of the audit trail's head and export it",
+		Long: `checkpoint seals what is pending, signs a checkpoint of the audit trail's
+head (its size and the hash of its last entry, in the C2SP checkpoint
+format) unless nothing but checkpoints was recorded since the last, stores
+it, and writes it to --out (or prints it). Keep the file apart from the
+database: audit verify --checkpoint FILE proves the trail still extends it.`,
+		Args: noArgs,
+		RunE: m.run(func(cmd *cobra.Command, _ []string) error { return m.auditCheckpoint(cmd.Context(), checkpointOut) }),
+	}
+	auditCheckpoint.Flags().StringVar(&checkpointOut, "out", "", "the file to write the checkpoint to (default: standard output)")
 
 	workflowDiagram := &cobra.Command{
 		Use:   "diagram",
@@ -208,7 +235,7 @@ It needs no database and no network.`,
 	root.AddCommand(serve, group("users", "Manage users", usersAdd), migrate, backup, health,
 		group("keys", "Manage the key files", keysInit, keysRotate, keysRotateReport),
 		group("cases", "Operate on cases", casesErase),
-		group("audit", "Check the audit trail", auditVerify),
+		group("audit", "Check the audit trail", auditVerify, auditCheckpoint),
 		group("workflow", "Describe the case workflow", workflowDiagram),
 		group("reports", "Monthly reports", reportsGenerate, reportsVerify),
 		version)

@@ -330,20 +330,6 @@ func (m *Main) casesErase(ctx context.Context, code string) error {
 	return nil
 }
 
-func (m *Main) auditVerify(ctx context.Context) error {
-	db, err := m.openForCommand(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	n, err := storage.NewAuditService(db).Verify(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "audit trail verified: %d entries\n", n)
-	return nil
-}
-
 func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {

@@ -34,7 +34,8 @@ func generator(cfg Config, db *storage.DB, log *slog.Logger) (*reports.Generator
 		return nil, err
 	}
 	return &reports.Generator{Reports: storage.NewReportService(db), Clients: storage.NewClientService(db),
-		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays, Signer: keys[0].Signer()}, nil
+		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays, Signer: keys[0].Signer(),
+		Witness: storage.Witness{Audit: storage.NewAuditService(db), Signer: keys[0].Signer()}}, nil
 }
 
 // scheduler migrates River's tables and returns the scheduler of the

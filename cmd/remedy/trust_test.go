@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,81 @@ func TestReportsVerify(t *testing.T) {
 	}
 	if _, err := reports.NewVerifier([]string{rotated[0].Verifier}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAuditCheckpointCommands: audit checkpoint exports a signed checkpoint;
+// audit verify --checkpoint proves the trail extends it; after the tail is
+// cut and the head rewritten (and the stored checkpoints deleted), audit
+// verify alone is fooled but fails against the exported file, naming it.
+func TestAuditCheckpointCommands(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"REMEDY_DATA_DIR": dir}
+	var out bytes.Buffer
+	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
+	run := func(args ...string) error {
+		out.Reset()
+		return m.Run(context.Background(), args)
+	}
+	for _, args := range [][]string{{"keys", "init"}, {"migrate"},
+		{"users", "add", "--email", "a@example.org", "--name", "A", "--role", "supervisor"}} {
+		if err := run(args...); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	first := filepath.Join(t.TempDir(), "first.checkpoint")
+	if err := run("audit", "checkpoint", "--out", first); err != nil || !strings.Contains(out.String(), "signed by remedy-reports+") {
+		t.Fatalf("checkpoint: %v %q", err, out.String())
+	}
+	for _, email := range []string{"b@example.org", "c@example.org"} {
+		if err := run("users", "add", "--email", email, "--name", "B", "--role", "auditor"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := filepath.Join(t.TempDir(), "second.checkpoint")
+	if err := run("audit", "checkpoint", "--out", second); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := storage.ParseCheckpoint(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run("audit", "verify", "--checkpoint", first, "--checkpoint", second); err != nil ||
+		!strings.Contains(out.String(), "2 stored checkpoints and the 2 given") {
+		t.Fatalf("verify: %v %q", err, out.String())
+	}
+
+	// Cut the newest entries and rewrite the head, as someone with write
+	// access to the database could, and remove the stored checkpoints.
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "remedy.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := cp.Size - 2
+	for _, s := range []string{"DROP TRIGGER audit_log_no_delete", "DROP TRIGGER audit_chain_no_delete",
+		"DELETE FROM audit_log WHERE seq IN (SELECT entry_seq FROM audit_chain WHERE pos > ?)",
+		"DELETE FROM audit_chain WHERE pos > ?",
+		"UPDATE audit_head SET seq = ?1, hash = (SELECT hash FROM audit_chain WHERE pos = ?1) WHERE id = 1",
+		"DELETE FROM audit_checkpoints"} {
+		var args []any
+		if strings.Contains(s, "?") {
+			args = []any{keep}
+		}
+		if _, err := raw.Exec(s, args...); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	raw.Close()
+	if err := run("audit", "verify"); err != nil {
+		t.Fatalf("the cut trail no longer verifies on its own: %v", err)
+	}
+	err = run("audit", "verify", "--checkpoint", first, "--checkpoint", second)
+	want := fmt.Sprintf("checkpoint %d", cp.Size)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "cut") {
+		t.Fatalf("verify against the checkpoint of the cut trail: %v, want it to name %s", err, want)
 	}
 }

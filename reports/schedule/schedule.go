@@ -1,8 +1,9 @@
 // Package schedule runs Remedy's background work with River, in the
 // database of the cases: the monthly reports (a periodic job early each
 // month fans out one job per active client, and each new report gets a
-// delivery job), the hourly retention purge and the hourly sweep of
-// orphaned document blobs. Every step is idempotent
+// delivery job), the hourly retention purge, the hourly sweep of
+// orphaned document blobs and the hourly signed checkpoint of the audit
+// trail. Every step is idempotent
 // (unique jobs, first-only storage, sent reports skipped, erasure of what is
 // still sealed), and River's elected leader alone enqueues periodic jobs, so
 // several serve processes on one database, a retried job or a restart give
@@ -64,6 +65,11 @@ func (RetentionArgs) Kind() string { return "retention_purge" }
 type OrphanArgs struct{}
 
 func (OrphanArgs) Kind() string { return "document_orphans" }
+
+// CheckpointArgs asks for a signed checkpoint of the audit trail's head.
+type CheckpointArgs struct{}
+
+func (CheckpointArgs) Kind() string { return "audit_checkpoint" }
 
 var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 
@@ -190,6 +196,7 @@ func (s *Scheduler) riverConfig() *river.Config {
 	// completes (doing nothing) after it is turned off.
 	river.AddWorker(workers, &retentionWorker{s: s})
 	river.AddWorker(workers, &orphanWorker{s: s})
+	river.AddWorker(workers, &checkpointWorker{s: s})
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(monthly{s.cfg.Hour, s.cfg.Minute, s.cfg.Generator.Zone},
 		func() (river.JobArgs, *river.InsertOpts) {
 			return MonthlyArgs{Month: s.previousMonth().String()}, unique
@@ -202,6 +209,11 @@ func (s *Scheduler) riverConfig() *river.Config {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, hourly },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "retention_purge"}))
+	}
+	if s.cfg.Generator.Witness != nil {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return CheckpointArgs{}, hourly },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "audit_checkpoint"}))
 	}
 	if s.cfg.Orphans != nil {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
@@ -369,6 +381,24 @@ func (w *orphanWorker) Work(ctx context.Context, job *river.Job[OrphanArgs]) err
 	}
 	if n > 0 {
 		w.s.cfg.Log.Info("removed orphaned document blobs", "removed", n)
+	}
+	return nil
+}
+
+type checkpointWorker struct {
+	river.WorkerDefaults[CheckpointArgs]
+	s *Scheduler
+}
+
+// Work signs a checkpoint of the audit trail's head, unless nothing but
+// checkpoints was recorded since the last.
+func (w *checkpointWorker) Work(ctx context.Context, job *river.Job[CheckpointArgs]) error {
+	if w.s.cfg.Generator.Witness == nil {
+		return nil
+	}
+	if _, err := w.s.cfg.Generator.Witness.Checkpoint(ctx); err != nil {
+		w.s.cfg.Log.Error("audit checkpoint failed; will retry", "attempt", job.Attempt, "code", cases.ErrorCode(err))
+		return err
 	}
 	return nil
 }
