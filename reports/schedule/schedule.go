@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -116,6 +117,14 @@ type Config struct {
 	// once they are OrphanGrace old (DefaultOrphanGrace if zero).
 	Orphans     OrphanSweeper
 	OrphanGrace time.Duration
+
+	// Webhooks, when set, dispatches the audit trail's events to the
+	// registered endpoints every WebhookInterval (DefaultWebhookInterval if
+	// zero) and delivers them through WebhookClient (webhooks.Client with
+	// its address guard if nil).
+	Webhooks        WebhookStore
+	WebhookInterval time.Duration
+	WebhookClient   *http.Client
 }
 
 // Scheduler is a running River client.
@@ -220,6 +229,7 @@ func (s *Scheduler) riverConfig() *river.Config {
 			func() (river.JobArgs, *river.InsertOpts) { return OrphanArgs{}, hourly },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "document_orphans"}))
 	}
+	periodic = append(periodic, s.webhookJobs(workers)...)
 	return &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
 		Workers:      workers,
