@@ -78,7 +78,9 @@ type webhookDeliverWorker struct {
 	s *Scheduler
 }
 
-func (w *webhookDeliverWorker) Timeout(*river.Job[WebhookDeliverArgs]) time.Duration { return time.Minute }
+func (w *webhookDeliverWorker) Timeout(*river.Job[WebhookDeliverArgs]) time.Duration {
+	return time.Minute
+}
 
 // Work sends the delivery, signed, through the guarded client, and logs
 // the attempt; a failure is retried with doubling delays, and logged
