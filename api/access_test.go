@@ -38,6 +38,12 @@ var calls = map[string]call{
 		return "", uploadBody(e.t, nil, "report.pdf", e.signedReport())
 	}},
 	"downloadMonthlyReportSignature": {build: noBody},
+	"listWebhooks":                   {build: noBody},
+	"createWebhook": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
+		return "", map[string]any{"url": "https://93.184.216.34/hook", "events": []string{"case.filed"}}
+	}},
+	"disableWebhook":        {build: noBody}, // the endpoint is made in prepare
+	"listWebhookDeliveries": {build: noBody},
 	"createToken": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
 		return "", map[string]string{"email": e.users["auditor"].Email, "password": password}
 	}},
@@ -146,7 +152,7 @@ func expectedStatus(op *api.Operation, role, tenant string) int {
 		return op.SuccessStatus()
 	case strings.HasPrefix(op.Path, "/v1/cases/{id}") && role != "supervisor" && tenant == "other":
 		return http.StatusNotFound
-	case (op.ID == "downloadMonthlyReport" || op.ID == "downloadMonthlyReportSignature") && role == "client" && tenant == "other":
+	case (op.ID == "downloadMonthlyReport" || op.ID == "downloadMonthlyReportSignature" || op.ID == "disableWebhook") && role == "client" && tenant == "other":
 		return http.StatusNotFound
 	case (op.ID == "getBrandLedger" || op.ID == "exportBrandLedger") && role == "client" && tenant == "other":
 		return http.StatusNotFound
@@ -179,6 +185,11 @@ func (e *testEnv) prepare(t *testing.T, op *api.Operation, spec call, tenant str
 				}}, false)
 		must(t, err)
 		path = strings.Replace(path, "{id}", r.ID.String(), 1)
+	case "disableWebhook", "listWebhookDeliveries":
+		w, _, err := storage.NewWebhookService(e.db).CreateWebhook(ctx, cases.SystemActor, cases.NewWebhook{
+			ClientID: uuid.NullUUID{UUID: e.client(tenant).ID, Valid: true}, URL: "https://93.184.216.34/hook", Events: []string{"case.filed"}})
+		must(t, err)
+		path = strings.Replace(path, "{id}", w.ID.String(), 1)
 	case "reversePayment":
 		p, err := storage.NewLedgerService(e.db).RecordPayment(ctx, e.fixture.Supervisor.Actor(), c.ID, cases.PaymentInput{
 			Payer: cases.PayerBrand, Amount: 1000, Currency: "CNY", PaidOn: e.now, Month: cases.MonthOf(e.now),

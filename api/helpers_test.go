@@ -91,7 +91,7 @@ func newTestEnv(t testing.TB, dialect storage.Dialect, options ...func(*api.Conf
 		fixture: storagetest.NewFixture(t, db), users: map[string]*cases.User{}, tokens: map[string]string{}}
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
 		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
-		Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db)}
+		Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db), Webhooks: storage.NewWebhookService(db)}
 	e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
 		Zone: time.UTC, Now: db.Now}
 	skey, vkey, err := note.GenerateKey(rand.Reader, "remedy-reports")

@@ -526,6 +526,27 @@ func (e NewCaseRecruitment) Valid() bool {
 	}
 }
 
+// Defines values for NewWebhookEvents.
+const (
+	CaseClosed      NewWebhookEvents = "case.closed"
+	CaseFiled       NewWebhookEvents = "case.filed"
+	ReportGenerated NewWebhookEvents = "report.generated"
+)
+
+// Valid indicates whether the value is a known member of the NewWebhookEvents enum.
+func (e NewWebhookEvents) Valid() bool {
+	switch e {
+	case CaseClosed:
+		return true
+	case CaseFiled:
+		return true
+	case ReportGenerated:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Outcome.
 const (
 	Completed      Outcome = "completed"
@@ -814,6 +835,27 @@ func (e VerificationMethod) Valid() bool {
 	case MedicalEstimate:
 		return true
 	case SchoolRecord:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryState.
+const (
+	Delivered WebhookDeliveryState = "delivered"
+	Failed    WebhookDeliveryState = "failed"
+	Pending   WebhookDeliveryState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Pending:
 		return true
 	default:
 		return false
@@ -1120,6 +1162,19 @@ type CreatedUser struct {
 	// Password The first password; shown once.
 	Password string `json:"password"`
 	User     User   `json:"user"`
+}
+
+// CreatedWebhook defines model for CreatedWebhook.
+type CreatedWebhook struct {
+	Active    bool                `json:"active"`
+	ClientId  *openapi_types.UUID `json:"client_id,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	Events    []string            `json:"events"`
+	Id        openapi_types.UUID  `json:"id"`
+
+	// Secret whsec_ and base64: the HMAC key, shown this once.
+	Secret string `json:"secret"`
+	Url    string `json:"url"`
 }
 
 // Currency defines model for Currency.
@@ -1465,6 +1520,19 @@ type NewUser struct {
 	Role     Role                `json:"role"`
 }
 
+// NewWebhook defines model for NewWebhook.
+type NewWebhook struct {
+	// ClientId The brand whose events it receives; a brand's user may name only its own (the default). Without it, an admin's endpoint receives every brand's.
+	ClientId *openapi_types.UUID `json:"client_id,omitempty"`
+	Events   []NewWebhookEvents  `json:"events"`
+
+	// Url Example: https://compliance.brand.example/remedy-hook
+	Url string `json:"url"`
+}
+
+// NewWebhookEvents defines model for NewWebhook.Events.
+type NewWebhookEvents string
+
 // Note Free text; sealed with age before it is stored, never shown to a client.
 type Note = string
 
@@ -1743,6 +1811,51 @@ type VerificationMethod string
 // Version The case's version as the caller saw it; a stale one answers 409.
 type Version = int
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	Active    bool                `json:"active"`
+	ClientId  *openapi_types.UUID `json:"client_id,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	Events    []string            `json:"events"`
+	Id        openapi_types.UUID  `json:"id"`
+	Url       string              `json:"url"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	Event       string     `json:"event"`
+
+	// Id Sent as webhook-id, msg_ and this id.
+	Id            openapi_types.UUID `json:"id"`
+	LastAttemptAt *time.Time         `json:"last_attempt_at,omitempty"`
+
+	// LastError What went wrong at the last attempt; never the endpoint's answer.
+	LastError *string `json:"last_error,omitempty"`
+
+	// LastStatus The endpoint's HTTP status at the last attempt.
+	LastStatus *int `json:"last_status,omitempty"`
+
+	// Payload The body sent: type, timestamp and pseudonymous data.
+	Payload map[string]interface{} `json:"payload"`
+	State   WebhookDeliveryState   `json:"state"`
+}
+
+// WebhookDeliveryState defines model for WebhookDelivery.State.
+type WebhookDeliveryState string
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+}
+
 // Workflow defines model for Workflow.
 type Workflow struct {
 	Events []struct {
@@ -1861,6 +1974,16 @@ type VerifyReportMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
 
@@ -1920,6 +2043,9 @@ type VerifyReportMultipartRequestBody VerifyReportMultipartBody
 
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = NewUser
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = NewWebhook
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -2064,6 +2190,18 @@ type ServerInterface interface {
 	// DisableUser Disable a user; its tokens stop working at once.
 	// (POST /v1/users/{id}/disable)
 	DisableUser(ctx echo.Context, id EntityID) error
+	// ListWebhooks Registered webhook endpoints, without their secrets.
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Register an HTTPS endpoint for events; its signing secret is shown this once.
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// ListWebhookDeliveries An endpoint's delivery log, newest first.
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id EntityID, params ListWebhookDeliveriesParams) error
+	// DisableWebhook Stop deliveries to an endpoint; its log stays.
+	// (POST /v1/webhooks/{id}/disable)
+	DisableWebhook(ctx echo.Context, id EntityID) error
 	// GetWorkflow The workflow's states and events as data.
 	// (GET /v1/workflow)
 	GetWorkflow(ctx echo.Context) error
@@ -2948,6 +3086,74 @@ func (w *ServerInterfaceWrapper) DisableUser(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id, params)
+	return err
+}
+
+// DisableWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableWebhook(ctx, id)
+	return err
+}
+
 // GetWorkflow converts echo context to params.
 func (w *ServerInterfaceWrapper) GetWorkflow(ctx echo.Context) error {
 	var err error
@@ -3052,5 +3258,9 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/monthly-reports", wrapper.CreateMonthlyReport, options.OperationMiddlewares["createMonthlyReport"]...)
 	router.GET(options.BaseURL+"/v1/monthly-reports/:id/pdf", wrapper.DownloadMonthlyReport, options.OperationMiddlewares["downloadMonthlyReport"]...)
 	router.GET(options.BaseURL+"/v1/monthly-reports/:id/signature", wrapper.DownloadMonthlyReportSignature, options.OperationMiddlewares["downloadMonthlyReportSignature"]...)
+	router.GET(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.POST(options.BaseURL+"/v1/webhooks/:id/disable", wrapper.DisableWebhook, options.OperationMiddlewares["disableWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 
 }

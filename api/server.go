@@ -41,6 +41,8 @@ type Services struct {
 	Ledger    cases.LedgerService
 	// Documents attaches and opens files; nil answers its operations 404.
 	Documents cases.DocumentService
+	// Webhooks registers endpoints; nil answers its operations 404.
+	Webhooks cases.WebhookService
 }
 
 // ReportGenerator generates a client's report for a month on demand, as a
@@ -59,6 +61,9 @@ type Config struct {
 	// ReportKeys serves the published report-signing keys and the public
 	// verification of a report; nil answers both 404.
 	ReportKeys cases.ReportVerifier
+	// WebhookAllowPrivate lets endpoints resolve to loopback, private and
+	// link-local addresses (REMEDY_WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
 
 	// SigningKey signs access tokens (EdDSA); its public half verifies them.
 	SigningKey ed25519.PrivateKey

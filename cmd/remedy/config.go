@@ -29,6 +29,9 @@ type Config struct {
 	BlindIndexKeyFile string `env:"REMEDY_BLIND_INDEX_KEY_FILE"`
 	SigningKeyFile    string `env:"REMEDY_SIGNING_KEY_FILE"`
 	ReportKeyFile     string `env:"REMEDY_REPORT_KEY_FILE"`
+	// WebhookAllowPrivate lets webhook endpoints resolve to loopback,
+	// private and link-local addresses (the organisation's own network).
+	WebhookAllowPrivate bool `env:"REMEDY_WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
 	// RetentionDays erases a closed case's identity and notes this many
 	// days after closure; 0 keeps them.
 	RetentionDays int `env:"REMEDY_RETENTION_DAYS" envDefault:"0"`
@@ -163,7 +166,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // settings lists every variable Config reads.
 var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
-	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE", "REMEDY_REPORT_KEY_FILE",
+	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE", "REMEDY_REPORT_KEY_FILE", "REMEDY_WEBHOOK_ALLOW_PRIVATE",
 	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
 	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_RATE_LIMIT_ADDRESS",
 	"REMEDY_RATE_LIMIT_USER", "REMEDY_DEMO_PASSWORD",

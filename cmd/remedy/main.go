@@ -397,7 +397,7 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
 		Zone: cfg.zone(), ArrearsDays: cfg.ArrearsDays, Build: readBuild().api(), AddressLimit: byAddress, UserLimit: byUser,
-		Auth: authn, Web: webh, ReportKeys: verifier,
+		Auth: authn, Web: webh, ReportKeys: verifier, WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 	})
 	if err != nil {
 		return err
@@ -420,5 +420,6 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
 		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
-		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db)}
+		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db),
+		Webhooks: storage.NewWebhookService(db)}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/reports/schedule"
 	"github.com/remedy-cases/remedy/storage"
+	"github.com/remedy-cases/remedy/webhooks"
 )
 
 // generator returns the report generator of cfg over db.
@@ -48,7 +49,8 @@ func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *s
 	}
 	hour, minute, _ := cfg.reportTime()
 	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute,
-		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db)}
+		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db),
+		Webhooks: storage.NewWebhookService(db), WebhookClient: webhooks.Client(cfg.WebhookAllowPrivate, 30*time.Second, nil)}
 	if db.Blobs() != nil {
 		sc.Orphans = storage.NewDocumentService(db)
 	}
