@@ -38,7 +38,10 @@ var calls = map[string]call{
 		return "", uploadBody(e.t, nil, "report.pdf", e.signedReport())
 	}},
 	"downloadMonthlyReportSignature": {build: noBody},
-	"listWebhooks":                   {build: noBody},
+	"putReportLanguage": {build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"report_language": "both"}
+	}},
+	"listWebhooks": {build: noBody},
 	"createWebhook": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
 		return "", map[string]any{"url": "https://93.184.216.34/hook", "events": []string{"case.filed"}}
 	}},
@@ -175,7 +178,7 @@ func (e *testEnv) prepare(t *testing.T, op *api.Operation, spec call, tenant str
 		cl, err := storage.NewClientService(e.db).CreateClient(ctx, cases.SystemActor, cases.NewClient{Name: "To disable " + uuid.NewString()})
 		must(t, err)
 		path = strings.Replace(path, "{id}", cl.ID.String(), 1)
-	case "getReportContacts", "putReportContacts":
+	case "getReportContacts", "putReportContacts", "putReportLanguage":
 		path = strings.Replace(path, "{id}", e.client(tenant).ID.String(), 1)
 	case "downloadMonthlyReport", "downloadMonthlyReportSignature":
 		r, _, err := storage.NewReportService(e.db).StoreReport(ctx, cases.SystemActor,

@@ -718,6 +718,27 @@ func (e ReadReason) Valid() bool {
 	}
 }
 
+// Defines values for ReportLanguage.
+const (
+	Both ReportLanguage = "both"
+	En   ReportLanguage = "en"
+	ZhCN ReportLanguage = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the ReportLanguage enum.
+func (e ReportLanguage) Valid() bool {
+	switch e {
+	case Both:
+		return true
+	case En:
+		return true
+	case ZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin      Role = "admin"
@@ -1124,6 +1145,9 @@ type Client struct {
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
+
+	// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+	ReportLanguage ReportLanguage `json:"report_language"`
 }
 
 // ClientList defines model for ClientList.
@@ -1489,6 +1513,9 @@ type NewCaseRecruitment string
 // NewClient defines model for NewClient.
 type NewClient struct {
 	Name string `json:"name"`
+
+	// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+	ReportLanguage *ReportLanguage `json:"report_language,omitempty"`
 }
 
 // NewFactory defines model for NewFactory.
@@ -1684,6 +1711,15 @@ type Removal struct {
 // ReportContacts defines model for ReportContacts.
 type ReportContacts struct {
 	Emails []string `json:"emails"`
+}
+
+// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+type ReportLanguage string
+
+// ReportLanguageRequest defines model for ReportLanguageRequest.
+type ReportLanguageRequest struct {
+	// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+	ReportLanguage ReportLanguage `json:"report_language"`
 }
 
 // ReportVerification defines model for ReportVerification.
@@ -2029,6 +2065,9 @@ type CreateClientJSONRequestBody = NewClient
 // PutReportContactsJSONRequestBody defines body for PutReportContacts for application/json ContentType.
 type PutReportContactsJSONRequestBody = ReportContacts
 
+// PutReportLanguageJSONRequestBody defines body for PutReportLanguage for application/json ContentType.
+type PutReportLanguageJSONRequestBody = ReportLanguageRequest
+
 // CreateFactoryJSONRequestBody defines body for CreateFactory for application/json ContentType.
 type CreateFactoryJSONRequestBody = NewFactory
 
@@ -2151,6 +2190,9 @@ type ServerInterface interface {
 	// PutReportContacts Replace the addresses a client's monthly reports are emailed to.
 	// (PUT /v1/clients/{id}/report-contacts)
 	PutReportContacts(ctx echo.Context, id EntityID) error
+	// PutReportLanguage Choose the language of a client's monthly reports, from the next one on.
+	// (PUT /v1/clients/{id}/report-language)
+	PutReportLanguage(ctx echo.Context, id EntityID) error
 	// ListFactories Every factory.
 	// (GET /v1/factories)
 	ListFactories(ctx echo.Context) error
@@ -2879,6 +2921,22 @@ func (w *ServerInterfaceWrapper) PutReportContacts(ctx echo.Context) error {
 	return err
 }
 
+// PutReportLanguage converts echo context to params.
+func (w *ServerInterfaceWrapper) PutReportLanguage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutReportLanguage(ctx, id)
+	return err
+}
+
 // ListFactories converts echo context to params.
 func (w *ServerInterfaceWrapper) ListFactories(ctx echo.Context) error {
 	var err error
@@ -3246,6 +3304,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:id/disable", wrapper.DisableClient, options.OperationMiddlewares["disableClient"]...)
+	router.PUT(options.BaseURL+"/v1/clients/:id/report-language", wrapper.PutReportLanguage, options.OperationMiddlewares["putReportLanguage"]...)
 	router.GET(options.BaseURL+"/v1/factories", wrapper.ListFactories, options.OperationMiddlewares["listFactories"]...)
 	router.POST(options.BaseURL+"/v1/factories", wrapper.CreateFactory, options.OperationMiddlewares["createFactory"]...)
 	router.POST(options.BaseURL+"/v1/factories/:id/merge", wrapper.MergeFactory, options.OperationMiddlewares["mergeFactory"]...)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/remedy-cases/remedy/api"
+	"github.com/remedy-cases/remedy/internal/pdftext"
 	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/storage"
 )
@@ -81,4 +82,36 @@ func TestSignedReports(t *testing.T) {
 			t.Errorf("%d %s", res.status, res.body)
 		}
 	})
+}
+
+// TestReportLanguage: an admin chooses Chinese for a client; its next
+// report is in Chinese, still signed.
+func TestReportLanguage(t *testing.T) {
+	e := newTestEnv(t, storage.SQLite)
+	id := e.fixture.Client.ID.String()
+	res := e.do("PUT", "/v1/clients/"+id+"/report-language", e.tokens["admin"], map[string]any{"report_language": "zh-CN"})
+	var cl api.Client
+	if res.status != http.StatusOK {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	res.decode(t, &cl)
+	if cl.ReportLanguage != "zh-CN" {
+		t.Fatalf("got %+v", cl)
+	}
+	if bad := e.do("PUT", "/v1/clients/"+id+"/report-language", e.tokens["admin"], map[string]any{"report_language": "fr"}); bad.status != http.StatusBadRequest && bad.status != http.StatusUnprocessableEntity {
+		t.Errorf("fr: %d %s", bad.status, bad.body)
+	}
+	gen := e.do("POST", "/v1/monthly-reports", e.tokens["supervisor"], map[string]any{"client_id": e.fixture.Client.ID, "month": "2026-10"})
+	var r api.MonthlyReport
+	gen.decode(t, &r)
+	pdf := e.do("GET", "/v1/monthly-reports/"+r.Id.String()+"/pdf", e.tokens["admin"], nil)
+	pages, err := pdftext.Pages(pdf.body)
+	must(t, err)
+	text := strings.Join(pages, "\n")
+	if !strings.Contains(text, "童工补救月度报告") || !strings.Contains(text, "2026年10月") || strings.Contains(text, "Service promises") {
+		t.Errorf("not a Chinese report:\n%s", text)
+	}
+	if _, err := e.verifier.VerifyReport(pdf.body); err != nil {
+		t.Error(err)
+	}
 }

@@ -104,7 +104,7 @@ func (g *Generator) render(ctx context.Context, clientID uuid.UUID, month cases.
 		}
 		f = BuildWithGrace(client.Name, month, g.Zone, grace, histories)
 	}
-	var att Attestation
+	att := Attestation{Language: client.ReportLanguage}
 	if signed && g.Signer != nil {
 		att.KeyID = KeyID(g.Signer)
 	}

@@ -14,16 +14,17 @@ import (
 // its domain type in one function.
 
 type clientRow struct {
-	ID        uuid.UUID `gorm:"primaryKey"`
-	Name      string
-	Active    bool
-	CreatedAt time.Time
+	ID             uuid.UUID `gorm:"primaryKey"`
+	Name           string
+	Active         bool
+	CreatedAt      time.Time
+	ReportLanguage string
 }
 
 func (clientRow) TableName() string { return "clients" }
 
 func (r *clientRow) domain() *cases.Client {
-	return &cases.Client{ID: r.ID, Name: r.Name, Active: r.Active, CreatedAt: r.CreatedAt.UTC()}
+	return &cases.Client{ID: r.ID, Name: r.Name, Active: r.Active, CreatedAt: r.CreatedAt.UTC(), ReportLanguage: r.ReportLanguage}
 }
 
 type factoryRow struct {

@@ -60,7 +60,12 @@ CREATE TABLE webhook_cursor (
 );
 INSERT INTO webhook_cursor (id, pos) SELECT 1, seq FROM audit_head;
 
+-- Reports in Chinese: each client's reports are in English, Chinese or both.
+ALTER TABLE clients ADD COLUMN report_language text NOT NULL DEFAULT 'en'
+    CHECK (report_language IN ('en', 'zh-CN', 'both'));
+
 -- +goose Down
+ALTER TABLE clients DROP COLUMN report_language;
 DROP TABLE webhook_cursor;
 DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
