@@ -531,6 +531,7 @@ const (
 	CaseClosed      NewWebhookEvents = "case.closed"
 	CaseFiled       NewWebhookEvents = "case.filed"
 	ReportGenerated NewWebhookEvents = "report.generated"
+	StipendArrears  NewWebhookEvents = "stipend.arrears"
 )
 
 // Valid indicates whether the value is a known member of the NewWebhookEvents enum.
@@ -541,6 +542,8 @@ func (e NewWebhookEvents) Valid() bool {
 	case CaseFiled:
 		return true
 	case ReportGenerated:
+		return true
+	case StipendArrears:
 		return true
 	default:
 		return false

@@ -17,10 +17,17 @@ const (
 	EventReportGenerated = "report.generated"
 	EventCaseFiled       = "case.filed"
 	EventCaseClosed      = "case.closed"
+	EventStipendArrears  = "stipend.arrears"
 )
 
 // WebhookEvents are the events an endpoint may subscribe to.
-var WebhookEvents = []string{EventReportGenerated, EventCaseFiled, EventCaseClosed}
+var WebhookEvents = []string{EventReportGenerated, EventCaseFiled, EventCaseClosed, EventStipendArrears}
+
+// ActionStipendArrears records that a case fell into arrears: its first
+// unpaid month stayed unpaid past the grace days. Arrears begin as time
+// passes, with no change to record, so a sweep writes this entry once per
+// start of arrears.
+const ActionStipendArrears = "ledger.arrears"
 
 // Audit actions of webhooks.
 const (

@@ -124,6 +124,7 @@ type caseRow struct {
 	UncoveredFrom           *time.Time
 	WorkingAgainSince       *time.Time
 	UnpaidDueOn             *time.Time
+	ArrearsNotifiedOn       *time.Time // unpaid_due_on when its arrears were last announced
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -365,7 +366,7 @@ var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &factoryCl
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditChainRow{}, &auditPendingRow{}, &auditHeadRow{},
 	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}, &sessionRow{},
 	&planVersionRow{}, &caseAlertRow{}, &paymentRow{}, &ledgerLineRow{}, &ledgerSummaryRow{},
-	&documentRow{}}
+	&documentRow{}, &checkpointRow{}, &webhookRow{}, &deliveryRow{}, &webhookCursorRow{}}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

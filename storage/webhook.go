@@ -228,6 +228,9 @@ const dispatchBatch = 500
 // chain, not the log, so that entries committed out of order are never
 // skipped. It returns how many deliveries it made.
 func (s *WebhookService) Dispatch(ctx context.Context) (int, error) {
+	if _, err := s.MarkArrears(ctx); err != nil {
+		return 0, err
+	}
 	if err := s.db.SealAudit(ctx); err != nil {
 		return 0, err
 	}
@@ -241,9 +244,50 @@ func (s *WebhookService) Dispatch(ctx context.Context) (int, error) {
 	}
 }
 
+// MarkArrears audits the start of each case's arrears once: a case whose
+// first unpaid month fell due more than the grace days ago, and whose
+// arrears from that day were not noted yet, gets a ledger.arrears entry
+// (which Dispatch turns into stipend.arrears events) in the transaction
+// that notes them. It returns how many it noted.
+func (s *WebhookService) MarkArrears(ctx context.Context) (int, error) {
+	cutoff := cases.Today(s.db.Now(), s.db.Zone).AddDate(0, 0, -s.db.GraceDays)
+	var due []struct {
+		ID          uuid.UUID
+		UnpaidDueOn time.Time
+	}
+	if err := s.db.gorm.WithContext(ctx).Model(&caseRow{}).Select("id", "unpaid_due_on").
+		Where("unpaid_due_on < ? AND (arrears_notified_on IS NULL OR arrears_notified_on <> unpaid_due_on)", cutoff).
+		Order("unpaid_due_on, id").Limit(1000).Scan(&due).Error; err != nil {
+		return 0, s.db.interpret(err, "Cases")
+	}
+	marked := 0
+	for _, c := range due {
+		err := s.db.transact(ctx, func(tx *gorm.DB) error {
+			res := tx.Model(&caseRow{}).Where("id = ? AND unpaid_due_on = ?", c.ID, c.UnpaidDueOn).
+				Where("arrears_notified_on IS NULL OR arrears_notified_on <> unpaid_due_on").
+				Update("arrears_notified_on", gorm.Expr("unpaid_due_on"))
+			if res.Error != nil {
+				return s.db.interpret(res.Error, "Case")
+			}
+			if res.RowsAffected == 0 {
+				return nil // paid meanwhile, or noted by another process
+			}
+			marked++
+			return s.db.appendAudit(tx, cases.SystemActor, auditEvent{action: cases.ActionStipendArrears,
+				caseID: uuid.NullUUID{UUID: c.ID, Valid: true}, subject: c.ID.String(),
+				details: map[string]string{"unpaid_due_on": c.UnpaidDueOn.UTC().Format(time.DateOnly)}})
+		})
+		if err != nil {
+			return marked, err
+		}
+	}
+	return marked, nil
+}
+
 // webhookEvent is an event found in the chain, before it is addressed.
 type webhookEvent struct {
 	pos      int64
+	at       time.Time
 	name     string
 	clientID uuid.UUID
 	data     any
@@ -262,12 +306,13 @@ func (s *WebhookService) dispatch(ctx context.Context) (int, bool, error) {
 		}
 		var entries []struct {
 			Pos     int64
+			At      time.Time
 			Action  string
 			CaseID  uuid.NullUUID
 			Subject string
 			Details string
 		}
-		if err := tx.Raw(`SELECT c.pos, a.action, a.case_id, a.subject, a.details FROM audit_chain c
+		if err := tx.Raw(`SELECT c.pos, a.at, a.action, a.case_id, a.subject, a.details FROM audit_chain c
 			JOIN audit_log a ON a.seq = c.entry_seq WHERE c.pos > ? ORDER BY c.pos LIMIT ?`, cursor.Pos, dispatchBatch).
 			Scan(&entries).Error; err != nil {
 			return s.db.interpret(err, "Audit chain")
@@ -283,6 +328,7 @@ func (s *WebhookService) dispatch(ctx context.Context) (int, bool, error) {
 				return err
 			}
 			if ok {
+				ev.at = e.At
 				events = append(events, ev)
 			}
 		}
@@ -294,7 +340,9 @@ func (s *WebhookService) dispatch(ctx context.Context) (int, bool, error) {
 			now := s.db.now()
 			for _, ev := range events {
 				for _, h := range hooks {
-					if (h.ClientID.Valid && h.ClientID.UUID != ev.clientID) || !strings.Contains(","+h.Events+",", ","+ev.name+",") {
+					// Not another brand's, not unsubscribed, not from before the endpoint.
+					if (h.ClientID.Valid && h.ClientID.UUID != ev.clientID) || !strings.Contains(","+h.Events+",", ","+ev.name+",") ||
+						ev.at.Before(h.CreatedAt) {
 						continue
 					}
 					id := uuid.Must(uuid.NewV7())
@@ -330,6 +378,9 @@ type (
 		FoundOn   string    `json:"found_on"`
 		Outcome   string    `json:"outcome,omitempty"`
 		ClosedAt  string    `json:"closed_at,omitempty"`
+		// UnpaidDueOn is the day the first month still unpaid fell due
+		// (stipend.arrears only).
+		UnpaidDueOn string `json:"unpaid_due_on,omitempty"`
 	}
 	reportPayload struct {
 		ReportID uuid.UUID `json:"report_id"`
@@ -354,7 +405,7 @@ func (s *WebhookService) event(tx *gorm.DB, pos int64, action string, caseID uui
 		}
 		return webhookEvent{pos: pos, name: cases.EventReportGenerated, clientID: client, data: reportPayload{ReportID: id,
 			ClientID: client, Month: d["month"], Version: d["version"], SHA256: d["sha256"], KeyID: d["key_id"]}}, true, nil
-	case caseID.Valid && (action == cases.ActionCaseFiled ||
+	case caseID.Valid && (action == cases.ActionCaseFiled || action == cases.ActionStipendArrears ||
 		(action == cases.ActionTransition && d["to"] == string(cases.StateClosed))):
 		var c caseRow
 		if err := tx.Select("id", "code", "client_id", "factory_id", "found_on", "outcome", "closed_at").
@@ -366,6 +417,9 @@ func (s *WebhookService) event(tx *gorm.DB, pos int64, action string, caseID uui
 		}
 		p := casePayload{CaseID: c.ID, CaseCode: c.Code, ClientID: c.ClientID, FactoryID: c.FactoryID, FoundOn: c.FoundOn.Format(time.DateOnly)}
 		name := cases.EventCaseFiled
+		if action == cases.ActionStipendArrears {
+			name, p.UnpaidDueOn = cases.EventStipendArrears, d["unpaid_due_on"]
+		}
 		if action == cases.ActionTransition {
 			name = cases.EventCaseClosed
 			if c.Outcome != nil {

@@ -70,6 +70,9 @@ func TestWebhooks(t *testing.T) {
 		defer ownSrv.Close()
 		defer otherSrv.Close()
 		events := cases.WebhookEvents
+		// Registered before the case is filed: an endpoint hears of nothing older than itself.
+		saved := db.Now
+		db.Now = func() time.Time { return time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC) }
 		h, secret, err := hooks.CreateWebhook(ctx, w.fixture.Supervisor.Actor(), cases.NewWebhook{
 			ClientID: uuid.NullUUID{UUID: w.fixture.Client.ID, Valid: true}, URL: ownSrv.URL + "/hook", Events: events})
 		must(t, err)
@@ -80,7 +83,6 @@ func TestWebhooks(t *testing.T) {
 		other.secret = otherSecret.Reveal()
 
 		// Canaries: what a filed case holds that no payload may.
-		saved := db.Now
 		db.Now = func() time.Time { return time.Date(2026, 10, 5, 10, 0, 0, 0, time.UTC) }
 		f, svc := w.fixture, storage.NewCaseService(db)
 		r := f.Report(time.Date(2026, 10, 2, 0, 0, 0, 0, time.UTC))

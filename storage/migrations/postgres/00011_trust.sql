@@ -64,7 +64,13 @@ INSERT INTO webhook_cursor (id, pos) SELECT 1, seq FROM audit_head;
 ALTER TABLE clients ADD COLUMN report_language text NOT NULL DEFAULT 'en'
     CHECK (report_language IN ('en', 'zh-CN', 'both'));
 
+-- The day a case's first unpaid month fell due when its arrears were last
+-- announced (a stipend.arrears webhook event): arrears begin as time
+-- passes, so a sweep notes each start once.
+ALTER TABLE cases ADD COLUMN arrears_notified_on date;
+
 -- +goose Down
+ALTER TABLE cases DROP COLUMN arrears_notified_on;
 ALTER TABLE clients DROP COLUMN report_language;
 DROP TABLE webhook_cursor;
 DROP TABLE webhook_deliveries;

@@ -18,7 +18,7 @@ CREATE TABLE audit_checkpoints (
 -- each becomes one delivery per endpoint, retried by River jobs; the
 -- deliveries are the log admins read. Payloads are pseudonymous.
 CREATE TABLE webhook_endpoints (
-    id         TEXT PRIMARY KEY,
+    id         TEXT NOT NULL PRIMARY KEY,
     client_id  TEXT REFERENCES clients (id),
     url        TEXT NOT NULL CHECK (url LIKE 'https://%'),
     events     TEXT NOT NULL,
@@ -29,7 +29,7 @@ CREATE TABLE webhook_endpoints (
 );
 
 CREATE TABLE webhook_deliveries (
-    id              TEXT PRIMARY KEY,
+    id              TEXT NOT NULL PRIMARY KEY,
     endpoint_id     TEXT NOT NULL REFERENCES webhook_endpoints (id),
     audit_pos       INTEGER NOT NULL,
     event           TEXT NOT NULL,
@@ -49,16 +49,21 @@ CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (created_at) WHERE
 -- How far in the audit chain events were turned into deliveries: from
 -- now on, not the past.
 CREATE TABLE webhook_cursor (
-    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    id  INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
     pos INTEGER NOT NULL
 );
 INSERT INTO webhook_cursor (id, pos) SELECT 1, seq FROM audit_head;
 
 -- Reports in Chinese: each client's reports are in English, Chinese or both.
-ALTER TABLE clients ADD COLUMN report_language TEXT NOT NULL DEFAULT 'en'
-    CHECK (report_language IN ('en', 'zh-CN', 'both'));
+ALTER TABLE clients ADD COLUMN report_language TEXT NOT NULL DEFAULT 'en' CHECK (report_language IN ('en', 'zh-CN', 'both'));
+
+-- The day a case's first unpaid month fell due when its arrears were last
+-- announced (a stipend.arrears webhook event): arrears begin as time
+-- passes, so a sweep notes each start once.
+ALTER TABLE cases ADD COLUMN arrears_notified_on DATE;
 
 -- +goose Down
+ALTER TABLE cases DROP COLUMN arrears_notified_on;
 ALTER TABLE clients DROP COLUMN report_language;
 DROP TABLE webhook_cursor;
 DROP TABLE webhook_deliveries;
