@@ -34,6 +34,9 @@ type Services struct {
 	// Documents takes the photos of the verification and follow-up forms;
 	// nil answers their uploads 404.
 	Documents cases.DocumentService
+	// Reports checks a monthly report's signature on the public page
+	// /verify; nil answers it 404.
+	Reports cases.ReportVerifier
 }
 
 // Config is what a Handler needs.
@@ -112,6 +115,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /signin", h.public(h.signInPage))
 	m.Handle("POST /signin", h.public(h.signIn))
 	m.Handle("POST /language", h.public(h.setLanguage))
+	m.Handle("GET /verify", h.public(h.verifyPage))
+	m.Handle("POST /verify", h.public(h.verifyUpload))
 	m.Handle("POST /signout", h.private(h.signOut))
 	m.Handle("GET /{$}", h.private(h.home))
 	m.Handle("GET /cases", h.private(h.search))

@@ -388,7 +388,7 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	byAddress, byUser := cfg.rateLimits()
 	svc := services(db)
 	authn := auth.New(svc.Users, svc.Audit, func() time.Time { return db.Now() })
-	webh, err := webApp(db, svc, authn, cfg, log)
+	webh, err := webApp(db, svc, authn, cfg, log, verifier)
 	if err != nil {
 		return err
 	}
