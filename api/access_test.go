@@ -41,7 +41,8 @@ var calls = map[string]call{
 	"putReportLanguage": {build: func(*testEnv, *cases.Case, string) (string, any) {
 		return "", map[string]any{"report_language": "both"}
 	}},
-	"listWebhooks": {build: noBody},
+	"listAuditCheckpoints": {build: noBody},
+	"listWebhooks":         {build: noBody},
 	"createWebhook": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
 		return "", map[string]any{"url": "https://93.184.216.34/hook", "events": []string{"case.filed"}}
 	}},

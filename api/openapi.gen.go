@@ -1142,6 +1142,26 @@ type CaseNotes struct {
 	VerificationNotes *string `json:"verification_notes,omitempty"`
 }
 
+// Checkpoint defines model for Checkpoint.
+type Checkpoint struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Hash The base64 SHA-256 of its last link.
+	Hash  string `json:"hash"`
+	KeyId string `json:"key_id"`
+
+	// Note The signed note, to save to a file as it is.
+	Note string `json:"note"`
+
+	// Size The audit entries the trail held.
+	Size int64 `json:"size"`
+}
+
+// CheckpointList defines model for CheckpointList.
+type CheckpointList struct {
+	Items []Checkpoint `json:"items"`
+}
+
 // Client defines model for Client.
 type Client struct {
 	Active    bool               `json:"active"`
@@ -2112,6 +2132,9 @@ type ServerInterface interface {
 	// ListAuditEntries Read the audit trail, newest first.
 	// (GET /v1/audit)
 	ListAuditEntries(ctx echo.Context, params ListAuditEntriesParams) error
+	// ListAuditCheckpoints The signed checkpoints of the audit trail's head, newest first.
+	// (GET /v1/audit/checkpoints)
+	ListAuditCheckpoints(ctx echo.Context) error
 	// CreateToken Sign in with email and password.
 	// (POST /v1/auth/token)
 	CreateToken(ctx echo.Context) error
@@ -2368,6 +2391,15 @@ func (w *ServerInterfaceWrapper) ListAuditEntries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAuditEntries(ctx, params)
+	return err
+}
+
+// ListAuditCheckpoints converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditCheckpoints(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditCheckpoints(ctx)
 	return err
 }
 
@@ -3304,6 +3336,7 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/cases/:id/documents", wrapper.UploadDocument, options.OperationMiddlewares["uploadDocument"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/documents/:document_id", wrapper.ReadDocument, options.OperationMiddlewares["readDocument"]...)
 	router.GET(options.BaseURL+"/v1/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
+	router.GET(options.BaseURL+"/v1/audit/checkpoints", wrapper.ListAuditCheckpoints, options.OperationMiddlewares["listAuditCheckpoints"]...)
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:id/disable", wrapper.DisableClient, options.OperationMiddlewares["disableClient"]...)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -98,4 +99,17 @@ func (h handlers) DownloadMonthlyReportSignature(c echo.Context, id EntityID) er
 	c.Response().Header().Set("Content-Disposition",
 		`attachment; filename="remedy-report-`+r.Month.String()+`-v`+strconv.Itoa(r.Version)+`.sig"`)
 	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", sig)
+}
+
+func (h handlers) ListAuditCheckpoints(c echo.Context) error {
+	list, err := h.Audit.Checkpoints(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := CheckpointList{Items: make([]Checkpoint, len(list))}
+	for i, cp := range list {
+		out.Items[len(list)-1-i] = Checkpoint{Size: cp.Size, Hash: base64.StdEncoding.EncodeToString(cp.Hash[:]),
+			KeyId: cp.KeyID, Note: string(cp.Note), CreatedAt: cp.CreatedAt}
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -115,3 +115,30 @@ func TestReportLanguage(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAuditCheckpointsAPI: a report generated carries a checkpoint, which
+// an admin can list and save to verify later; a brand may not.
+func TestAuditCheckpointsAPI(t *testing.T) {
+	e := newTestEnv(t, storage.SQLite)
+	e.generator.Witness = storage.Witness{Audit: storage.NewAuditService(e.db), Signer: e.generator.Signer}
+	if res := e.do("POST", "/v1/monthly-reports", e.tokens["supervisor"], map[string]any{"client_id": e.fixture.Client.ID, "month": "2026-10"}); res.status != http.StatusCreated {
+		t.Fatalf("generate: %d %s", res.status, res.body)
+	}
+	res := e.do("GET", "/v1/audit/checkpoints", e.tokens["admin"], nil)
+	var list api.CheckpointList
+	if res.status != http.StatusOK {
+		t.Fatalf("%d %s", res.status, res.body)
+	}
+	res.decode(t, &list)
+	if len(list.Items) != 1 || list.Items[0].Size == 0 || !strings.HasPrefix(list.Items[0].Note, storage.CheckpointOrigin+"\n") {
+		t.Fatalf("got %+v", list)
+	}
+	keys, _, err := reports.ParseKeys([]byte(e.verifier.PublishedKeys()[0]))
+	must(t, err)
+	if _, checked, err := storage.NewAuditService(e.db).VerifyCheckpoints(ctx, keys, [][]byte{[]byte(list.Items[0].Note)}); err != nil || checked != 1 {
+		t.Errorf("the listed checkpoint: %v", err)
+	}
+	if res := e.do("GET", "/v1/audit/checkpoints", e.tokens["client"], nil); res.status != http.StatusForbidden {
+		t.Errorf("a brand: %d", res.status)
+	}
+}

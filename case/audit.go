@@ -131,6 +131,9 @@ type AuditService interface {
 	// public facts only; sealed details stay sealed. Returns EINVALID for a
 	// bad limit or time range.
 	ListEntries(ctx context.Context, f AuditFilter) (*AuditPage, error)
+	// Checkpoints returns the stored signed checkpoints of the trail's
+	// head, oldest first.
+	Checkpoints(ctx context.Context) ([]*Checkpoint, error)
 }
 
 // AuditFilter selects audit entries. Zero fields do not filter.
