@@ -3,6 +3,9 @@ package reports
 import (
 	"bytes"
 	"crypto/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,6 +69,8 @@ func TestSignedReport(t *testing.T) {
 		}
 	})
 
+	qpdfValid(t, signed) // still a well-formed PDF with the signature appended
+
 	t.Run("ErrFlippedByte", func(t *testing.T) {
 		// Every byte matters: in the PDF, in the signature, in the trailer.
 		begin := bytes.LastIndex(signed, []byte(sigBegin))
@@ -103,4 +108,44 @@ func TestSignedReport(t *testing.T) {
 			t.Errorf("got %v, want ErrUnsigned", err)
 		}
 	})
+}
+
+// A name beyond the BMP makes Render rewrite the PDF's cross-references
+// (mapAstral): the result still ends as Sign expects, and verifies.
+func TestSignAstralName(t *testing.T) {
+	s, keys, _ := mustKey(t)
+	f := Build("𠮷野 Apparel", october, shanghai, october2026())
+	var buf bytes.Buffer
+	if _, err := RenderAttested(&buf, f, DefaultFonts(), Attestation{KeyID: KeyID(s), Language: LanguageBoth}); err != nil {
+		t.Fatal(err)
+	}
+	signed, _, err := Sign(buf.Bytes(), uuid.New(), f.Client, october, 1, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Verify(signed, keys)
+	if err != nil || st.ClientName != "𠮷野 Apparel" {
+		t.Fatalf("%+v, %v", st, err)
+	}
+	if !strings.Contains(strings.ReplaceAll(strings.Join(pdfText(t, signed), ""), "\n", ""), "𠮷野 Apparel") {
+		t.Error("the signed PDF no longer reads")
+	}
+	qpdfValid(t, signed)
+}
+
+// qpdfValid runs qpdf --check where qpdf is installed: a signed report is
+// still a well-formed PDF.
+func qpdfValid(t *testing.T, doc []byte) {
+	t.Helper()
+	if _, err := exec.LookPath("qpdf"); err != nil {
+		t.Log("qpdf is not installed: only the PDF parser checks the file")
+		return
+	}
+	path := filepath.Join(t.TempDir(), "signed.pdf")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("qpdf", "--check", path).CombinedOutput(); err != nil {
+		t.Errorf("qpdf --check: %v\n%s", err, out)
+	}
 }
