@@ -112,7 +112,7 @@ func (m *Main) reportsGenerate(ctx context.Context, client, monthFlag, out strin
 	if err := os.WriteFile(out, pdf, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", out, f.Client, f.Month, len(f.Rows), len(pdf))
+	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes; a preview, neither stored nor signed\n", out, f.Client, f.Month, len(f.Rows), len(pdf))
 	return nil
 }
 
