@@ -28,11 +28,26 @@ func noBody(*testEnv, *cases.Case, string) (string, any) { return "", nil }
 // calls has one entry per operation of the document; the matrix test fails
 // if an operation is missing.
 var calls = map[string]call{
-	"getHealth":  {build: noBody},
-	"getReady":   {build: noBody},
-	"getMetrics": {build: noBody},
-	"getOpenAPI": {build: noBody},
-	"getJWKS":    {build: noBody},
+	"getHealth":     {build: noBody},
+	"getReady":      {build: noBody},
+	"getMetrics":    {build: noBody},
+	"getOpenAPI":    {build: noBody},
+	"getJWKS":       {build: noBody},
+	"getReportKeys": {build: noBody},
+	"verifyReport": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
+		return "", uploadBody(e.t, nil, "report.pdf", e.signedReport())
+	}},
+	"downloadMonthlyReportSignature": {build: noBody},
+	"putReportLanguage": {build: func(*testEnv, *cases.Case, string) (string, any) {
+		return "", map[string]any{"report_language": "both"}
+	}},
+	"listAuditCheckpoints": {build: noBody},
+	"listWebhooks":         {build: noBody},
+	"createWebhook": {build: func(e *testEnv, _ *cases.Case, tenant string) (string, any) {
+		return "", map[string]any{"url": "https://93.184.216.34/hook", "events": []string{"case.filed"}}
+	}},
+	"disableWebhook":        {build: noBody}, // the endpoint is made in prepare
+	"listWebhookDeliveries": {build: noBody},
 	"createToken": {build: func(e *testEnv, _ *cases.Case, _ string) (string, any) {
 		return "", map[string]string{"email": e.users["auditor"].Email, "password": password}
 	}},
@@ -142,7 +157,7 @@ func expectedStatus(op *api.Operation, role, tenant string) int {
 		return op.SuccessStatus()
 	case strings.HasPrefix(op.Path, "/v1/cases/{id}") && role != "supervisor" && tenant == "other":
 		return http.StatusNotFound
-	case op.ID == "downloadMonthlyReport" && role == "client" && tenant == "other":
+	case (op.ID == "downloadMonthlyReport" || op.ID == "downloadMonthlyReportSignature" || op.ID == "disableWebhook") && role == "client" && tenant == "other":
 		return http.StatusNotFound
 	case (op.ID == "getBrandLedger" || op.ID == "exportBrandLedger") && role == "client" && tenant == "other":
 		return http.StatusNotFound
@@ -165,13 +180,21 @@ func (e *testEnv) prepare(t *testing.T, op *api.Operation, spec call, tenant str
 		cl, err := storage.NewClientService(e.db).CreateClient(ctx, cases.SystemActor, cases.NewClient{Name: "To disable " + uuid.NewString()})
 		must(t, err)
 		path = strings.Replace(path, "{id}", cl.ID.String(), 1)
-	case "getReportContacts", "putReportContacts":
+	case "getReportContacts", "putReportContacts", "putReportLanguage":
 		path = strings.Replace(path, "{id}", e.client(tenant).ID.String(), 1)
-	case "downloadMonthlyReport":
+	case "downloadMonthlyReport", "downloadMonthlyReportSignature":
 		r, _, err := storage.NewReportService(e.db).StoreReport(ctx, cases.SystemActor,
-			cases.NewMonthlyReport{ClientID: e.client(tenant).ID, Month: cases.Month{Year: 2026, Month: 9}, PDF: []byte("%PDF-1.3")}, false)
+			cases.NewMonthlyReport{ClientID: e.client(tenant).ID, Month: cases.Month{Year: 2026, Month: 9}, PDF: []byte("%PDF-1.3"),
+				Sign: func(pdf []byte, _ int) ([]byte, []byte, string, error) {
+					return pdf, []byte("a signature\n"), "remedy-reports+00000000", nil
+				}}, false)
 		must(t, err)
 		path = strings.Replace(path, "{id}", r.ID.String(), 1)
+	case "disableWebhook", "listWebhookDeliveries":
+		w, _, err := storage.NewWebhookService(e.db).CreateWebhook(ctx, cases.SystemActor, cases.NewWebhook{
+			ClientID: uuid.NullUUID{UUID: e.client(tenant).ID, Valid: true}, URL: "https://93.184.216.34/hook", Events: []string{"case.filed"}})
+		must(t, err)
+		path = strings.Replace(path, "{id}", w.ID.String(), 1)
 	case "reversePayment":
 		p, err := storage.NewLedgerService(e.db).RecordPayment(ctx, e.fixture.Supervisor.Actor(), c.ID, cases.PaymentInput{
 			Payer: cases.PayerBrand, Amount: 1000, Currency: "CNY", PaidOn: e.now, Month: cases.MonthOf(e.now),

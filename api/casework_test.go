@@ -41,7 +41,7 @@ func TestEveryWriteIsAudited(t *testing.T) {
 	e := newTestEnv(t, storage.SQLite)
 	walked := 0
 	for _, op := range e.srv.Spec().Operations() {
-		if op.Method == http.MethodGet {
+		if op.Method == http.MethodGet || op.ID == "verifyReport" { // a POST that stores nothing: it checks an uploaded file
 			continue
 		}
 		spec, ok := calls[op.ID]

@@ -100,7 +100,11 @@ func (h handlers) CreateClient(c echo.Context) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	cl, err := h.Clients.CreateClient(c.Request().Context(), actorOf(c), cases.NewClient{Name: req.Name})
+	n := cases.NewClient{Name: req.Name}
+	if req.ReportLanguage != nil {
+		n.ReportLanguage = string(*req.ReportLanguage)
+	}
+	cl, err := h.Clients.CreateClient(c.Request().Context(), actorOf(c), n)
 	if err != nil {
 		return err
 	}
@@ -248,7 +252,23 @@ func NewPassword() string {
 }
 
 func clientView(cl *cases.Client) ClientOrg {
-	return ClientOrg{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt}
+	return ClientOrg{Id: cl.ID, Name: cl.Name, Active: cl.Active, CreatedAt: cl.CreatedAt, ReportLanguage: ReportLanguage(cl.ReportLanguage)}
+}
+
+func (h handlers) PutReportLanguage(c echo.Context, id EntityID) error {
+	var req ReportLanguageRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if err := h.Clients.SetReportLanguage(ctx, actorOf(c), id, string(req.ReportLanguage)); err != nil {
+		return err
+	}
+	cl, err := h.Clients.FindClientByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, clientView(cl))
 }
 
 func userView(u *cases.User) User {

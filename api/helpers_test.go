@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
@@ -53,6 +54,21 @@ type testEnv struct {
 	// generator serves on-demand reports without a job queue.
 	generator *reports.Generator
 	signIns   int
+	// verifier holds the published key of the generator's signer.
+	verifier *reports.Verifier
+	signed   []byte // a signed report, made once by signedReport
+}
+
+// signedReport returns a stored, signed report of the own tenant's October.
+func (e *testEnv) signedReport() []byte {
+	e.t.Helper()
+	if e.signed == nil {
+		r, _, err := e.generator.Generate(ctx, cases.SystemActor, e.fixture.Client.ID, cases.Month{Year: 2026, Month: 10}, false)
+		must(e.t, err)
+		e.signed, err = storage.NewReportService(e.db).ReportPDF(ctx, r.ID)
+		must(e.t, err)
+	}
+	return e.signed
 }
 
 // generateNow generates on demand; delivery has its own tests.
@@ -69,14 +85,21 @@ func (e *testEnv) config() api.Config {
 	svc := api.Services{Cases: e.cases, Clients: storage.NewClientService(db), Factories: storage.NewFactoryService(db),
 		Users: storage.NewUserService(db), Audit: storage.NewAuditService(db), Reports: storage.NewReportService(db),
 		Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db),
-		SignIns: storage.NewSignInThrottleService(db)}
+		SignIns: storage.NewSignInThrottleService(db), Webhooks: storage.NewWebhookService(db)}
 	if e.generator == nil {
 		e.generator = &reports.Generator{Reports: svc.Reports, Clients: svc.Clients, Fonts: reports.DefaultFonts(),
 			Zone: time.UTC, Now: db.Now}
+		skey, vkey, err := note.GenerateKey(rand.Reader, "remedy-reports")
+		must(e.t, err)
+		e.generator.Signer, err = note.NewSigner(skey)
+		must(e.t, err)
+		e.verifier, err = reports.NewVerifier([]string{vkey})
+		must(e.t, err)
 	}
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	return api.Config{Services: svc, DB: db, Log: log, SigningKey: e.key, Issuer: "remedy-test",
-		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator}}
+		Audience: "remedy-test-api", Now: func() time.Time { return db.Now() }, Generator: generateNow{e.generator},
+		ReportKeys: e.verifier}
 }
 
 // newTestEnv starts a server over a fresh database of dialect; options

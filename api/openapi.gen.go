@@ -730,6 +730,30 @@ func (e NewCaseRecruitment) Valid() bool {
 	}
 }
 
+// Defines values for NewWebhookEvents.
+const (
+	CaseClosed      NewWebhookEvents = "case.closed"
+	CaseFiled       NewWebhookEvents = "case.filed"
+	ReportGenerated NewWebhookEvents = "report.generated"
+	StipendArrears  NewWebhookEvents = "stipend.arrears"
+)
+
+// Valid indicates whether the value is a known member of the NewWebhookEvents enum.
+func (e NewWebhookEvents) Valid() bool {
+	switch e {
+	case CaseClosed:
+		return true
+	case CaseFiled:
+		return true
+	case ReportGenerated:
+		return true
+	case StipendArrears:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Outcome.
 const (
 	Completed      Outcome = "completed"
@@ -949,6 +973,27 @@ func (e ReadReason) Valid() bool {
 	}
 }
 
+// Defines values for ReportLanguage.
+const (
+	Both ReportLanguage = "both"
+	En   ReportLanguage = "en"
+	ZhCN ReportLanguage = "zh-CN"
+)
+
+// Valid indicates whether the value is a known member of the ReportLanguage enum.
+func (e ReportLanguage) Valid() bool {
+	switch e {
+	case Both:
+		return true
+	case En:
+		return true
+	case ZhCN:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin      Role = "admin"
@@ -1096,6 +1141,27 @@ func (e VerificationMethod) Valid() bool {
 	case VerificationMethodMedicalEstimate:
 		return true
 	case VerificationMethodSchoolRecord:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookDeliveryState.
+const (
+	Delivered WebhookDeliveryState = "delivered"
+	Failed    WebhookDeliveryState = "failed"
+	Pending   WebhookDeliveryState = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryState enum.
+func (e WebhookDeliveryState) Valid() bool {
+	switch e {
+	case Delivered:
+		return true
+	case Failed:
+		return true
+	case Pending:
 		return true
 	default:
 		return false
@@ -1375,12 +1441,35 @@ type CaseNotes struct {
 	VerificationNotes *string `json:"verification_notes,omitempty"`
 }
 
+// Checkpoint defines model for Checkpoint.
+type Checkpoint struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// Hash The base64 SHA-256 of its last link.
+	Hash  string `json:"hash"`
+	KeyId string `json:"key_id"`
+
+	// Note The signed note, to save to a file as it is.
+	Note string `json:"note"`
+
+	// Size The audit entries the trail held.
+	Size int64 `json:"size"`
+}
+
+// CheckpointList defines model for CheckpointList.
+type CheckpointList struct {
+	Items []Checkpoint `json:"items"`
+}
+
 // ClientOrg defines model for Client.
 type ClientOrg struct {
 	Active    bool               `json:"active"`
 	CreatedAt time.Time          `json:"created_at"`
 	Id        openapi_types.UUID `json:"id"`
 	Name      string             `json:"name"`
+
+	// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+	ReportLanguage ReportLanguage `json:"report_language"`
 }
 
 // ClientList defines model for ClientList.
@@ -1422,6 +1511,19 @@ type CreatedUser struct {
 	// Password The first password; shown once.
 	Password string `json:"password"`
 	User     User   `json:"user"`
+}
+
+// CreatedWebhook defines model for CreatedWebhook.
+type CreatedWebhook struct {
+	Active    bool                `json:"active"`
+	ClientId  *openapi_types.UUID `json:"client_id,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	Events    []string            `json:"events"`
+	Id        openapi_types.UUID  `json:"id"`
+
+	// Secret whsec_ and base64: the HMAC key, shown this once.
+	Secret string `json:"secret"`
+	Url    string `json:"url"`
 }
 
 // Currency defines model for Currency.
@@ -1694,6 +1796,9 @@ type MonthlyReport struct {
 	GeneratedAt time.Time          `json:"generated_at"`
 	Id          openapi_types.UUID `json:"id"`
 
+	// KeyId The key that signed it (name+hash); absent for a report stored unsigned.
+	KeyId *string `json:"key_id,omitempty"`
+
 	// Month Example: 2026-10
 	Month string `json:"month"`
 
@@ -1764,6 +1869,9 @@ type NewCaseRecruitment string
 // NewClientOrg defines model for NewClient.
 type NewClientOrg struct {
 	Name string `json:"name"`
+
+	// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+	ReportLanguage *ReportLanguage `json:"report_language,omitempty"`
 }
 
 // NewFactory defines model for NewFactory.
@@ -1794,6 +1902,19 @@ type NewUser struct {
 	Name     string              `json:"name"`
 	Role     Role                `json:"role"`
 }
+
+// NewWebhook defines model for NewWebhook.
+type NewWebhook struct {
+	// ClientId The brand whose events it receives; a brand's user may name only its own (the default). Without it, an admin's endpoint receives every brand's.
+	ClientId *openapi_types.UUID `json:"client_id,omitempty"`
+	Events   []NewWebhookEvents  `json:"events"`
+
+	// Url Example: https://compliance.brand.example/remedy-hook
+	Url string `json:"url"`
+}
+
+// NewWebhookEvents defines model for NewWebhook.Events.
+type NewWebhookEvents string
 
 // NextCursor Send it as cursor for the next page; null on the last page.
 type NextCursor = string
@@ -1954,6 +2075,33 @@ type ReportContacts struct {
 	Emails []string `json:"emails"`
 }
 
+// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+type ReportLanguage string
+
+// ReportLanguageRequest defines model for ReportLanguageRequest.
+type ReportLanguageRequest struct {
+	// ReportLanguage The language of the client's monthly reports; both is the report in English, then in Chinese, in one PDF. en by default.
+	ReportLanguage ReportLanguage `json:"report_language"`
+}
+
+// ReportVerification defines model for ReportVerification.
+type ReportVerification struct {
+	ClientId openapi_types.UUID `json:"client_id"`
+
+	// ClientName The client's name as the report shows it.
+	ClientName string `json:"client_name"`
+
+	// KeyId The key that signed it (name+hash), one of /.well-known/remedy-report-keys.
+	KeyId string `json:"key_id"`
+
+	// Month Example: 2026-10
+	Month string `json:"month"`
+
+	// Sha256 The SHA-256 in hex of the PDF before its signature.
+	Sha256  string `json:"sha256"`
+	Version int    `json:"version"`
+}
+
 // Role defines model for Role.
 type Role string
 
@@ -2071,6 +2219,51 @@ type VerificationMethod string
 
 // Version The case's version as the caller saw it; a stale one answers 409.
 type Version = int
+
+// Webhook defines model for Webhook.
+type Webhook struct {
+	Active    bool                `json:"active"`
+	ClientId  *openapi_types.UUID `json:"client_id,omitempty"`
+	CreatedAt time.Time           `json:"created_at"`
+	Events    []string            `json:"events"`
+	Id        openapi_types.UUID  `json:"id"`
+	Url       string              `json:"url"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	Event       string     `json:"event"`
+
+	// Id Sent as webhook-id, msg_ and this id.
+	Id            openapi_types.UUID `json:"id"`
+	LastAttemptAt *time.Time         `json:"last_attempt_at,omitempty"`
+
+	// LastError What went wrong at the last attempt; never the endpoint's answer.
+	LastError *string `json:"last_error,omitempty"`
+
+	// LastStatus The endpoint's HTTP status at the last attempt.
+	LastStatus *int `json:"last_status,omitempty"`
+
+	// Payload The body sent: type, timestamp and pseudonymous data.
+	Payload map[string]interface{} `json:"payload"`
+	State   WebhookDeliveryState   `json:"state"`
+}
+
+// WebhookDeliveryState defines model for WebhookDelivery.State.
+type WebhookDeliveryState string
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+}
 
 // Workflow defines model for Workflow.
 type Workflow struct {
@@ -2230,6 +2423,11 @@ type ListMonthlyReportsParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// VerifyReportMultipartBody defines parameters for VerifyReport.
+type VerifyReportMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit The most items a page holds.
@@ -2237,6 +2435,16 @@ type ListUsersParams struct {
 
 	// Cursor The next_cursor of the previous page (a keyset cursor, opaque to the client).
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	ClientId *openapi_types.UUID `form:"client_id,omitempty" json:"client_id,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
@@ -2284,6 +2492,9 @@ type CreateClientJSONRequestBody = NewClientOrg
 // PutReportContactsJSONRequestBody defines body for PutReportContacts for application/json ContentType.
 type PutReportContactsJSONRequestBody = ReportContacts
 
+// PutReportLanguageJSONRequestBody defines body for PutReportLanguage for application/json ContentType.
+type PutReportLanguageJSONRequestBody = ReportLanguageRequest
+
 // CreateFactoryJSONRequestBody defines body for CreateFactory for application/json ContentType.
 type CreateFactoryJSONRequestBody = NewFactory
 
@@ -2293,14 +2504,23 @@ type MergeFactoryJSONRequestBody = FactoryMerge
 // CreateMonthlyReportJSONRequestBody defines body for CreateMonthlyReport for application/json ContentType.
 type CreateMonthlyReportJSONRequestBody = NewMonthlyReport
 
+// VerifyReportMultipartRequestBody defines body for VerifyReport for multipart/form-data ContentType.
+type VerifyReportMultipartRequestBody VerifyReportMultipartBody
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = NewUser
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = NewWebhook
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS The public keys that verify access tokens.
 	// (GET /.well-known/jwks.json)
 	GetJWKS(ctx echo.Context) error
+	// GetReportKeys The public keys that verify monthly reports and audit checkpoints.
+	// (GET /.well-known/remedy-report-keys)
+	GetReportKeys(ctx echo.Context) error
 	// GetHealth The process is alive.
 	// (GET /healthz)
 	GetHealth(ctx echo.Context) error
@@ -2316,6 +2536,9 @@ type ServerInterface interface {
 	// ListAuditEntries Read the audit trail, newest first.
 	// (GET /v1/audit)
 	ListAuditEntries(ctx echo.Context, params ListAuditEntriesParams) error
+	// ListAuditCheckpoints The signed checkpoints of the audit trail's head, newest first.
+	// (GET /v1/audit/checkpoints)
+	ListAuditCheckpoints(ctx echo.Context) error
 	// CreateToken Sign in with email and password.
 	// (POST /v1/auth/token)
 	CreateToken(ctx echo.Context) error
@@ -2397,6 +2620,9 @@ type ServerInterface interface {
 	// PutReportContacts Replace the addresses a client's monthly reports are emailed to.
 	// (PUT /v1/clients/{id}/report-contacts)
 	PutReportContacts(ctx echo.Context, id EntityID) error
+	// PutReportLanguage Choose the language of a client's monthly reports, from the next one on.
+	// (PUT /v1/clients/{id}/report-language)
+	PutReportLanguage(ctx echo.Context, id EntityID) error
 	// ListFactories The factories, by name.
 	// (GET /v1/factories)
 	ListFactories(ctx echo.Context, params ListFactoriesParams) error
@@ -2424,6 +2650,12 @@ type ServerInterface interface {
 	// DownloadMonthlyReport Download a report's PDF; every download is audited.
 	// (GET /v1/monthly-reports/{id}/pdf)
 	DownloadMonthlyReport(ctx echo.Context, id EntityID) error
+	// DownloadMonthlyReportSignature Download a report's signature, a signed note.
+	// (GET /v1/monthly-reports/{id}/signature)
+	DownloadMonthlyReportSignature(ctx echo.Context, id EntityID) error
+	// VerifyReport Check a monthly report's signature, without signing in.
+	// (POST /v1/report-verifications)
+	VerifyReport(ctx echo.Context) error
 	// ListUsers The users, by email.
 	// (GET /v1/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -2433,6 +2665,18 @@ type ServerInterface interface {
 	// DisableUser Disable a user; its tokens stop working at once.
 	// (POST /v1/users/{id}/disable)
 	DisableUser(ctx echo.Context, id EntityID) error
+	// ListWebhooks Registered webhook endpoints, without their secrets.
+	// (GET /v1/webhooks)
+	ListWebhooks(ctx echo.Context, params ListWebhooksParams) error
+	// CreateWebhook Register an HTTPS endpoint for events; its signing secret is shown this once.
+	// (POST /v1/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// ListWebhookDeliveries An endpoint's delivery log, newest first.
+	// (GET /v1/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id EntityID, params ListWebhookDeliveriesParams) error
+	// DisableWebhook Stop deliveries to an endpoint; its log stays.
+	// (POST /v1/webhooks/{id}/disable)
+	DisableWebhook(ctx echo.Context, id EntityID) error
 	// GetWorkflow The workflow's states and events as data.
 	// (GET /v1/workflow)
 	GetWorkflow(ctx echo.Context) error
@@ -2449,6 +2693,15 @@ func (w *ServerInterfaceWrapper) GetJWKS(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetJWKS(ctx)
+	return err
+}
+
+// GetReportKeys converts echo context to params.
+func (w *ServerInterfaceWrapper) GetReportKeys(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetReportKeys(ctx)
 	return err
 }
 
@@ -2545,6 +2798,15 @@ func (w *ServerInterfaceWrapper) ListAuditEntries(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAuditEntries(ctx, params)
+	return err
+}
+
+// ListAuditCheckpoints converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAuditCheckpoints(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAuditCheckpoints(ctx)
 	return err
 }
 
@@ -3133,6 +3395,22 @@ func (w *ServerInterfaceWrapper) PutReportContacts(ctx echo.Context) error {
 	return err
 }
 
+// PutReportLanguage converts echo context to params.
+func (w *ServerInterfaceWrapper) PutReportLanguage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PutReportLanguage(ctx, id)
+	return err
+}
+
 // ListFactories converts echo context to params.
 func (w *ServerInterfaceWrapper) ListFactories(ctx echo.Context) error {
 	var err error
@@ -3320,6 +3598,31 @@ func (w *ServerInterfaceWrapper) DownloadMonthlyReport(ctx echo.Context) error {
 	return err
 }
 
+// DownloadMonthlyReportSignature converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadMonthlyReportSignature(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadMonthlyReportSignature(ctx, id)
+	return err
+}
+
+// VerifyReport converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyReport(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyReport(ctx)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -3367,6 +3670,74 @@ func (w *ServerInterfaceWrapper) DisableUser(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.DisableUser(ctx, id)
+	return err
+}
+
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhooksParams
+	// ------------- Optional query parameter "client_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "client_id", ctx.QueryParams(), &params.ClientId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter client_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx, params)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id, params)
+	return err
+}
+
+// DisableWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) DisableWebhook(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id EntityID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DisableWebhook(ctx, id)
 	return err
 }
 
@@ -3431,6 +3802,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/metrics", wrapper.GetMetrics, options.OperationMiddlewares["getMetrics"]...)
 	router.GET(options.BaseURL+"/openapi.yaml", wrapper.GetOpenAPI, options.OperationMiddlewares["getOpenAPI"]...)
 	router.GET(options.BaseURL+"/.well-known/jwks.json", wrapper.GetJWKS, options.OperationMiddlewares["getJWKS"]...)
+	router.GET(options.BaseURL+"/.well-known/remedy-report-keys", wrapper.GetReportKeys, options.OperationMiddlewares["getReportKeys"]...)
+	router.POST(options.BaseURL+"/v1/report-verifications", wrapper.VerifyReport, options.OperationMiddlewares["verifyReport"]...)
 	router.POST(options.BaseURL+"/v1/auth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
 	router.GET(options.BaseURL+"/v1/workflow", wrapper.GetWorkflow, options.OperationMiddlewares["getWorkflow"]...)
 	router.GET(options.BaseURL+"/v1/intake-recipient", wrapper.GetIntakeRecipient, options.OperationMiddlewares["getIntakeRecipient"]...)
@@ -3458,9 +3831,11 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/cases/:id/documents", wrapper.UploadDocument, options.OperationMiddlewares["uploadDocument"]...)
 	router.GET(options.BaseURL+"/v1/cases/:id/documents/:document_id", wrapper.ReadDocument, options.OperationMiddlewares["readDocument"]...)
 	router.GET(options.BaseURL+"/v1/audit", wrapper.ListAuditEntries, options.OperationMiddlewares["listAuditEntries"]...)
+	router.GET(options.BaseURL+"/v1/audit/checkpoints", wrapper.ListAuditCheckpoints, options.OperationMiddlewares["listAuditCheckpoints"]...)
 	router.GET(options.BaseURL+"/v1/clients", wrapper.ListClients, options.OperationMiddlewares["listClients"]...)
 	router.POST(options.BaseURL+"/v1/clients", wrapper.CreateClient, options.OperationMiddlewares["createClient"]...)
 	router.POST(options.BaseURL+"/v1/clients/:id/disable", wrapper.DisableClient, options.OperationMiddlewares["disableClient"]...)
+	router.PUT(options.BaseURL+"/v1/clients/:id/report-language", wrapper.PutReportLanguage, options.OperationMiddlewares["putReportLanguage"]...)
 	router.GET(options.BaseURL+"/v1/factories", wrapper.ListFactories, options.OperationMiddlewares["listFactories"]...)
 	router.POST(options.BaseURL+"/v1/factories", wrapper.CreateFactory, options.OperationMiddlewares["createFactory"]...)
 	router.POST(options.BaseURL+"/v1/factories/:id/merge", wrapper.MergeFactory, options.OperationMiddlewares["mergeFactory"]...)
@@ -3472,5 +3847,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/monthly-reports", wrapper.ListMonthlyReports, options.OperationMiddlewares["listMonthlyReports"]...)
 	router.POST(options.BaseURL+"/v1/monthly-reports", wrapper.CreateMonthlyReport, options.OperationMiddlewares["createMonthlyReport"]...)
 	router.GET(options.BaseURL+"/v1/monthly-reports/:id/pdf", wrapper.DownloadMonthlyReport, options.OperationMiddlewares["downloadMonthlyReport"]...)
+	router.GET(options.BaseURL+"/v1/monthly-reports/:id/signature", wrapper.DownloadMonthlyReportSignature, options.OperationMiddlewares["downloadMonthlyReportSignature"]...)
+	router.GET(options.BaseURL+"/v1/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/v1/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.POST(options.BaseURL+"/v1/webhooks/:id/disable", wrapper.DisableWebhook, options.OperationMiddlewares["disableWebhook"]...)
+	router.GET(options.BaseURL+"/v1/webhooks/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 
 }

@@ -108,9 +108,13 @@ func (h handlers) DownloadMonthlyReport(c echo.Context, id EntityID) error {
 }
 
 func reportView(r *cases.MonthlyReport) MonthlyReport {
-	return MonthlyReport{Id: r.ID, ClientId: r.ClientID, Month: r.Month.String(), Version: r.Version,
+	out := MonthlyReport{Id: r.ID, ClientId: r.ClientID, Month: r.Month.String(), Version: r.Version,
 		Sha256: hex.EncodeToString(r.SHA256[:]), Size: r.Size, CaseCount: r.CaseCount,
 		GeneratedAt: r.GeneratedAt, SentAt: r.SentAt}
+	if r.KeyID != "" {
+		out.KeyId = &r.KeyID
+	}
+	return out
 }
 
 func nonNil[T any](s []T) []T {

@@ -43,6 +43,8 @@ type Services struct {
 	Documents cases.DocumentService
 	// SignIns keeps the sign-in throttle's counts, shared by the servers.
 	SignIns cases.SignInThrottleService
+	// Webhooks registers endpoints; nil answers its operations 404.
+	Webhooks cases.WebhookService
 }
 
 // ReportGenerator generates a client's report for a month on demand, as a
@@ -58,6 +60,12 @@ type Config struct {
 	Log *slog.Logger
 	// Generator serves POST /v1/monthly-reports.
 	Generator ReportGenerator
+	// ReportKeys serves the published report-signing keys and the public
+	// verification of a report; nil answers both 404.
+	ReportKeys cases.ReportVerifier
+	// WebhookAllowPrivate lets endpoints resolve to loopback, private and
+	// link-local addresses (REMEDY_WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
 
 	// SigningKey signs access tokens (EdDSA); its public half verifies them.
 	SigningKey ed25519.PrivateKey

@@ -73,6 +73,32 @@ func (b *AuditBreak) Error() string {
 	return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason)
 }
 
+// Checkpoint is a signed statement of the audit chain's head: how many
+// entries it held and the hash of the last. Kept outside the database (in
+// every monthly report, in exported files), it witnesses the trail: a
+// trail that was cut and rewritten no longer extends it.
+type Checkpoint struct {
+	Size      int64
+	Hash      [32]byte
+	Note      []byte // the signed note, C2SP checkpoint format
+	KeyID     string // name+hash of the key that signed it
+	CreatedAt time.Time
+}
+
+// CheckpointBreak says that the trail does not extend a checkpoint.
+type CheckpointBreak struct {
+	Size   int64  // the checkpoint's, which names it
+	Hash   string // its head hash, base64
+	Reason string
+}
+
+func (b *CheckpointBreak) Error() string {
+	return fmt.Sprintf("the audit trail does not extend checkpoint %d (%s): %s", b.Size, b.Hash, b.Reason)
+}
+
+// ActionAuditCheckpoint records that a checkpoint was signed.
+const ActionAuditCheckpoint = "audit.checkpoint"
+
 // ReadReasons are why someone may open a child's identity.
 var ReadReasons = []string{"contact_guardian", "verify_age", "arrange_schooling", "pay_stipend",
 	"follow_up_visit", "correct_record", "legal_obligation", "safeguarding"}
@@ -105,6 +131,9 @@ type AuditService interface {
 	// public facts only; sealed details stay sealed. Returns EINVALID for a
 	// bad limit or time range.
 	ListEntries(ctx context.Context, f AuditFilter) (*AuditPage, error)
+	// Checkpoints returns the stored signed checkpoints of the trail's
+	// head, oldest first.
+	Checkpoints(ctx context.Context) ([]*Checkpoint, error)
 }
 
 // AuditFilter selects audit entries. Zero fields do not filter.

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,6 +15,23 @@ type Client struct {
 	Name      string
 	Active    bool
 	CreatedAt time.Time
+	// ReportLanguage is the language of its monthly reports: one of
+	// ReportLanguages.
+	ReportLanguage string
+}
+
+// ReportLanguages are the languages a client's reports may be in: English,
+// Chinese, or both (English, then Chinese, in one PDF).
+var ReportLanguages = []string{"en", "zh-CN", "both"}
+
+// ActionClientReportLanguage records a change of a client's report language.
+const ActionClientReportLanguage = "admin.client_report_language_set"
+
+// ValidateReportLanguage names an unknown report language.
+func ValidateReportLanguage(language string) error {
+	var v Validation
+	v.Check(slices.Contains(ReportLanguages, language), "report_language", "report_language must be en, zh-CN or both")
+	return v.Err("The report language is not valid.")
 }
 
 // Factory is a supplier's site. It may make goods for several clients; each
@@ -29,7 +47,10 @@ type Factory struct {
 }
 
 // NewClient is what it takes to create a client.
-type NewClient struct{ Name string }
+type NewClient struct {
+	Name           string
+	ReportLanguage string // en if empty
+}
 
 // Validate names every invalid field of a normalised client. A name may hold
 // any printable character (Chinese, other scripts, emoji): reports draw them
@@ -37,6 +58,8 @@ type NewClient struct{ Name string }
 func (n *NewClient) Validate() error {
 	var v Validation
 	v.Check(validName(n.Name, 200), "name", "name is required, at most 200 characters, without control characters")
+	v.Check(n.ReportLanguage == "" || slices.Contains(ReportLanguages, n.ReportLanguage), "report_language",
+		"report_language must be en, zh-CN or both")
 	return v.Err("The client is not valid.")
 }
 
@@ -77,6 +100,9 @@ type ClientService interface {
 	ListClients(ctx context.Context) ([]*Client, error)
 	// SetClientActive returns ENOTFOUND if the client does not exist.
 	SetClientActive(ctx context.Context, actor Actor, id uuid.UUID, active bool) error
+	// SetReportLanguage returns EINVALID for an unknown language, ENOTFOUND
+	// if the client does not exist.
+	SetReportLanguage(ctx context.Context, actor Actor, id uuid.UUID, language string) error
 }
 
 // FactoryService manages factories.

@@ -68,6 +68,7 @@ type MonthlyReport struct {
 	GeneratedBy uuid.NullUUID // invalid when the schedule generated it
 	SentAt      *time.Time    // when it was emailed to the client's report contacts
 	SentTo      []string
+	KeyID       string // name+hash of the key that signed it; empty for a report stored unsigned
 }
 
 // NewMonthlyReport is a rendered report to store.
@@ -76,6 +77,11 @@ type NewMonthlyReport struct {
 	Month     Month
 	PDF       []byte
 	CaseCount int
+	// Sign, if set, signs the PDF once its version is known, in the
+	// transaction that stores it: it returns the PDF to store (the rendered
+	// one with its signature appended), the signature alone, and the id of
+	// the key that made it.
+	Sign func(pdf []byte, version int) (signed, signature []byte, keyID string, err error)
 }
 
 // ReportService stores monthly reports and reads what they are built from.
@@ -102,6 +108,9 @@ type ReportService interface {
 	// ReportPDF returns the report's PDF, checked against its SHA-256,
 	// for delivery. Returns ENOTFOUND.
 	ReportPDF(ctx context.Context, id uuid.UUID) ([]byte, error)
+	// ReportSignature returns the report's signature, a signed note.
+	// Returns ENOTFOUND if the report does not exist or was stored unsigned.
+	ReportSignature(ctx context.Context, id uuid.UUID) ([]byte, error)
 	// MarkReportSent records that the report was emailed to recipients.
 	MarkReportSent(ctx context.Context, id uuid.UUID, recipients []string, at time.Time) error
 	// SetReportContacts replaces the addresses a client's reports are sent to.
@@ -126,4 +135,23 @@ func ValidateReportContacts(emails []string) error {
 		seen[e] = true
 	}
 	return v.Err("The report contacts are not valid.")
+}
+
+// SignedReport is what a monthly report's signature says it is.
+type SignedReport struct {
+	ClientID   uuid.UUID
+	ClientName string // as the report shows it
+	Month      Month
+	Version    int
+	SHA256     [32]byte // of the PDF as rendered, before its signature
+	KeyID      string   // name+hash of the key that signed it
+}
+
+// ReportVerifier publishes the organisation's report-signing keys and
+// checks a signed report against them, offline.
+type ReportVerifier interface {
+	// PublishedKeys returns the verifier keys, the current one first.
+	PublishedKeys() []string
+	// VerifyReport says what a signed report is, or why it does not verify.
+	VerifyReport(signed []byte) (*SignedReport, error)
 }

@@ -78,8 +78,8 @@ func TestCompose(t *testing.T) {
 				t.Errorf("%s: a key in the environment", name)
 			}
 		}
-		if len(get(t, services[name], "secrets").([]any)) != 4 {
-			t.Errorf("%s: the four key files are not mounted", name)
+		if len(get(t, services[name], "secrets").([]any)) != 5 {
+			t.Errorf("%s: the five key files are not mounted", name)
 		}
 		// Replicas share their documents: never a container's own disk.
 		if blobs, _ := env["REMEDY_BLOB_URL"].(string); !strings.HasPrefix(blobs, "s3+http://remedy:") || !strings.Contains(blobs, "@s3:7070/") {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
 
 	cases "github.com/remedy-cases/remedy/case"
 )
@@ -35,6 +36,18 @@ type Generator struct {
 	// GraceDays is how long a month's stipend may stay unpaid after it fell
 	// due before it counts as arrears (REMEDY_ARREARS_DAYS); the default if 0.
 	GraceDays int
+	// Signer, if set, signs every stored report (the organisation's
+	// report-signing key); its id is printed in every page's footer.
+	Signer note.Signer
+	// Witness, if set, gives the audit trail's latest signed checkpoint,
+	// which every report carries.
+	Witness Witness
+}
+
+// Witness gives the audit trail's latest signed checkpoint, made now if
+// there is none for the trail's current head.
+type Witness interface {
+	Checkpoint(ctx context.Context) (note []byte, err error)
 }
 
 // Time returns the generator's present.
@@ -48,13 +61,21 @@ func (g *Generator) Time() time.Time {
 // Render builds and renders client's month, without storing it. Returns
 // ENOTFOUND for an unknown client, EINVALID for a month not yet over.
 func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.Month) ([]byte, *Figures, error) {
+	pdf, f, _, err := g.render(ctx, clientID, month, false)
+	return pdf, f, err
+}
+
+// render renders client's month; with signed, for storing, the footer
+// names the key that is to sign it and the last page carries a checkpoint
+// of the audit trail.
+func (g *Generator) render(ctx context.Context, clientID uuid.UUID, month cases.Month, signed bool) ([]byte, *Figures, *cases.Client, error) {
 	if current := cases.MonthOf(g.Time().In(g.Zone)); !month.Before(current) {
-		return nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
+		return nil, nil, nil, &cases.Error{Code: cases.EINVALID, Message: "The report is not valid.",
 			Failed: []cases.Failure{{Name: "month", Message: "month must be over: the latest is " + current.Add(-1).String()}}}
 	}
 	client, err := g.Clients.FindClientByID(ctx, clientID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Cases filed up to the end of the month's last day in the zone.
 	end := month.End()
@@ -69,27 +90,38 @@ func (g *Generator) Render(ctx context.Context, clientID uuid.UUID, month cases.
 		since := Window(month, g.Zone)
 		histories, err := w.CaseHistoriesSince(ctx, clientID, since, until)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		closed, ledgers, err := w.ClosedBefore(ctx, clientID, since, until)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		f = BuildFrom(client.Name, month, g.Zone, grace, histories, Earlier{Closed: closed, Ledgers: ledgers})
 	} else {
 		histories, err := g.Reports.CaseHistories(ctx, clientID, until)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		f = BuildWithGrace(client.Name, month, g.Zone, grace, histories)
 	}
+	att := Attestation{Language: client.ReportLanguage}
+	if signed && g.Signer != nil {
+		att.KeyID = KeyID(g.Signer)
+	}
+	if signed && g.Witness != nil {
+		cp, err := g.Witness.Checkpoint(ctx)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		att.Checkpoint = string(cp)
+	}
 	var buf bytes.Buffer
-	missing, err := Render(&buf, f, g.Fonts)
+	missing, err := RenderAttested(&buf, f, g.Fonts, att)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	g.logMissing(ctx, clientID, month, missing)
-	return buf.Bytes(), f, nil
+	return buf.Bytes(), f, client, nil
 }
 
 // logMissing logs, by id, the names with characters that no font has and
@@ -120,9 +152,16 @@ func (g *Generator) Generate(ctx context.Context, actor cases.Actor, clientID uu
 			return nil, false, err
 		}
 	}
-	pdf, f, err := g.Render(ctx, clientID, month)
+	pdf, f, client, err := g.render(ctx, clientID, month, true)
 	if err != nil {
 		return nil, false, err
 	}
-	return g.Reports.StoreReport(ctx, actor, cases.NewMonthlyReport{ClientID: clientID, Month: month, PDF: pdf, CaseCount: len(f.Rows)}, firstOnly)
+	n := cases.NewMonthlyReport{ClientID: clientID, Month: month, PDF: pdf, CaseCount: len(f.Rows)}
+	if g.Signer != nil {
+		n.Sign = func(pdf []byte, version int) ([]byte, []byte, string, error) {
+			signed, sig, err := Sign(pdf, clientID, client.Name, month, version, g.Signer)
+			return signed, sig, KeyID(g.Signer), err
+		}
+	}
+	return g.Reports.StoreReport(ctx, actor, n, firstOnly)
 }

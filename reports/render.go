@@ -45,21 +45,6 @@ var (
 	}
 )
 
-var stateLabel = map[cases.State]string{
-	cases.StateIntake: "Intake", cases.StateVerification: "Verification", cases.StatePlanning: "Planning",
-	cases.StateFollowUp: "Follow-up", cases.StateClosed: "Closed",
-}
-
-var outcomeLabel = map[cases.Outcome]string{
-	cases.OutcomeCompleted: "Completed", cases.OutcomeNotChildLabour: "Not child labour",
-	cases.OutcomeLostContact: "Lost contact", cases.OutcomeRefused: "Refused",
-	cases.OutcomeReturnedToWork: "Returned to work", cases.OutcomeTransferred: "Transferred",
-}
-
-var payerLabel = map[cases.Payer]string{cases.PayerFactory: "Factory", cases.PayerBrand: "Brand", cases.PayerSplit: "Split"}
-
-const confidentiality = "Confidential. Children appear by case code only: no name, birth date, ID number, address, phone or note."
-
 // Missing counts, per name, the characters that no report font has: the
 // report draws each as U+FFFD. A caller logs them by id, never the name.
 type Missing struct {
@@ -74,6 +59,23 @@ type Missing struct {
 // are drawn as U+FFFD too. Render fails only on a figure's month that does
 // not parse, empty fonts, or a failure to write.
 func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
+	return RenderAttested(w, f, fonts, Attestation{})
+}
+
+// Attestation is what a report shows of the trust a reader can check: the
+// key that signs it, in every page's footer, and the latest signed
+// checkpoint of the audit trail, on its last page.
+type Attestation struct {
+	KeyID      string // name+hash of the report-signing key; empty for an unsigned report
+	Checkpoint string // a signed note in the checkpoint format; empty for none
+	// Language is the client's report language: en (the default), zh-CN,
+	// or both (the report in English, then in Chinese).
+	Language string
+}
+
+// RenderAttested is Render with the signing key's id and the audit
+// trail's latest checkpoint printed in the report.
+func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missing, error) {
 	month, err := cases.ParseMonth(f.Month)
 	if err != nil {
 		return Missing{}, err
@@ -95,7 +97,7 @@ func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
 	pdf.SetCompression(true)
-	pdf.SetTitle(metadata(fmt.Sprintf("%s: remediation report, %s", f.Client, monthName(month))), false)
+	pdf.SetTitle(metadata(fmt.Sprintf("%s: remediation report, %s %d", f.Client, month.Month, month.Year)), false)
 	pdf.SetSubject("Monthly child-labour remediation report", true)
 	pdf.SetCreator("Remedy", true)
 	pdf.SetAuthor("Remedy", true)
@@ -103,15 +105,19 @@ func Render(w io.Writer, f *Figures, fonts Fonts) (Missing, error) {
 	pdf.SetAutoPageBreak(false, 0)
 	pdf.AliasNbPages("{nb}")
 
-	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain,
+	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain, att: a,
 		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{}}
 	pdf.SetHeaderFunc(r.header)
 	pdf.SetFooterFunc(r.footer)
 	// fpdf draws a cell's fill and border only with a font set.
 	r.font("", 9, ink)
 	r.use(fonts.chain[0].Regular)
-	r.summary()
-	r.table()
+	for _, lang := range passes(a.Language) {
+		r.lang = lang
+		r.summary()
+		r.table()
+	}
+	r.checkpoint()
 	if pdf.Err() {
 		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
 	}
@@ -155,10 +161,13 @@ func metadata(s string) string {
 }
 
 type renderer struct {
-	pdf   *fpdf.Fpdf
-	f     *Figures
-	month cases.Month
-	chain typeset.Chain
+	att      Attestation
+	lang     string // of the labels being set: en or zh-CN
+	pageLang string // of the current page's header, for its footer
+	pdf      *fpdf.Fpdf
+	f        *Figures
+	month    cases.Month
+	chain    typeset.Chain
 
 	bold bool    // the weight text is set in
 	size float64 // and its size, in points
@@ -274,12 +283,13 @@ func (r *renderer) addPage() {
 
 func (r *renderer) header() {
 	r.face = nil
+	r.pageLang = r.lang
 	p := r.pdf
 	r.font("B", 9, teal)
 	p.SetXY(margin, 10)
-	r.cell(contentW/2, 5, "Remedy · monthly remediation report", "", 0, "L", false)
+	r.cell(contentW/2, 5, r.t("report.header"), "", 0, "L", false)
 	r.font("", 9, muted)
-	l := r.fit(r.f.Client, contentW/2-20).Join(r.chain.Set(" · "+monthName(r.month), false))
+	l := r.fit(r.f.Client, contentW/2-20).Join(r.chain.Set(" · "+r.monthName(r.month), false))
 	r.cellLine(contentW/2, 5, l, "", 1, "R", false)
 	p.SetDrawColor(teal[0], teal[1], teal[2])
 	p.SetLineWidth(0.4)
@@ -289,14 +299,45 @@ func (r *renderer) header() {
 
 func (r *renderer) footer() {
 	r.face = nil
+	// fpdf draws a page's footer as the next page begins: in the language
+	// of the page, not of the next pass.
+	saved := r.lang
+	r.lang = r.pageLang
+	defer func() { r.lang = saved }()
 	p := r.pdf
 	p.SetDrawColor(rule[0], rule[1], rule[2])
 	p.SetLineWidth(0.2)
 	p.Line(margin, footerTop, pageW-margin, footerTop)
 	p.SetXY(margin, footerTop+2)
 	r.font("", 7.5, muted)
-	r.cell(contentW-25, 4, confidentiality, "", 0, "L", false)
-	r.cellLine(25, 4, r.chain.Set(fmt.Sprintf("Page %d of {nb}", p.PageNo()), false), "", 0, "R", false)
+	r.fitCell(contentW-25, 4, r.t("footer.confidential"), "", 0, "L", false)
+	r.cellLine(25, 4, r.chain.Set(r.t("footer.page", p.PageNo()), false), "", 0, "R", false)
+	if r.att.KeyID != "" {
+		p.SetXY(margin, footerTop+6)
+		r.fitCell(contentW, 4, r.t("footer.signed", r.att.KeyID), "", 0, "L", false)
+	}
+}
+
+// checkpoint prints the audit trail's latest signed checkpoint: a witness,
+// in every brand's hands, of how far the trail reached.
+func (r *renderer) checkpoint() {
+	if r.att.Checkpoint == "" {
+		return
+	}
+	p := r.pdf
+	lines := strings.Split(strings.TrimSuffix(r.att.Checkpoint, "\n"), "\n")
+	if p.GetY()+16+4*float64(len(lines)) > footerTop-3 {
+		r.addPage()
+	}
+	p.Ln(6)
+	r.section(r.t("checkpoint.title"))
+	r.font("", 8.5, muted)
+	r.paragraph(contentW, 4, r.t("checkpoint.text"), 3)
+	p.Ln(1)
+	r.font("", 7.5, ink)
+	for _, l := range lines {
+		r.fitCell(contentW, 4, l, "", 1, "L", false)
+	}
 }
 
 func (r *renderer) summary() {
@@ -305,14 +346,14 @@ func (r *renderer) summary() {
 	r.font("B", 20, ink)
 	r.paragraph(contentW, 9, f.Client, 3)
 	r.font("", 13, muted)
-	r.cell(contentW, 7, "Child-labour remediation, "+monthName(r.month), "", 1, "L", false)
+	r.cell(contentW, 7, r.t("report.subtitle", r.monthName(r.month)), "", 1, "L", false)
 	p.Ln(4)
 
-	due := "none due"
+	due := r.t("tile.due_none")
 	if f.FollowUps.Due > 0 {
-		due = fmt.Sprintf("of %d due", f.FollowUps.Due)
+		due = r.t("tile.due_of", f.FollowUps.Due)
 	}
-	school := "no visits"
+	school := r.t("tile.no_visits")
 	if pct := f.Attendance.Percent(); pct >= 0 {
 		school = fmt.Sprintf("%d%%", pct)
 	}
@@ -320,11 +361,11 @@ func (r *renderer) summary() {
 		value, label string
 		alert        bool
 	}{
-		{strconv.Itoa(f.NewCases), "new cases", false},
-		{strconv.Itoa(f.OpenAtEnd), "open at month end", false},
-		{strconv.Itoa(f.FollowUps.Done), "follow-ups done, " + due, false},
-		{strconv.Itoa(f.FollowUps.Overdue), "overdue follow-ups", f.FollowUps.Overdue > 0},
-		{school, fmt.Sprintf("attending school (%d of %d seen)", f.Attendance.Attending, f.Attendance.Seen), false},
+		{strconv.Itoa(f.NewCases), r.t("tile.new"), false},
+		{strconv.Itoa(f.OpenAtEnd), r.t("tile.open"), false},
+		{strconv.Itoa(f.FollowUps.Done), r.t("tile.followups", due), false},
+		{strconv.Itoa(f.FollowUps.Overdue), r.t("tile.overdue"), f.FollowUps.Overdue > 0},
+		{school, r.t("tile.school", f.Attendance.Attending, f.Attendance.Seen), false},
 	}
 	tileW, gap, y := (contentW-4*3)/5, 3.0, p.GetY()
 	for i, t := range tiles {
@@ -345,34 +386,34 @@ func (r *renderer) summary() {
 	p.SetY(y + 30)
 
 	chartTop := p.GetY()
-	r.section("Cases by state at month end")
+	r.section(r.t("section.by_state"))
 	r.stateChart(margin, p.GetY()+1, contentW/2-5)
 	p.SetXY(margin+contentW/2+5, chartTop)
-	r.sectionAt(margin+contentW/2+5, "New cases per month")
+	r.sectionAt(margin+contentW/2+5, r.t("section.per_month"))
 	r.monthChart(margin+contentW/2+5, p.GetY()+1, contentW/2-5, 42)
 	p.SetY(chartTop + 60)
 
 	left, top := margin, p.GetY()
-	r.section("Cases closed this month")
+	r.section(r.t("section.closed"))
 	total := 0
 	for _, o := range f.Closed {
 		total += o.Count
 	}
 	for _, o := range f.Closed {
-		r.keyValue(left, contentW/2-5, outcomeLabel[o.Outcome], strconv.Itoa(o.Count))
+		r.keyValue(left, contentW/2-5, r.t("outcome."+string(o.Outcome)), strconv.Itoa(o.Count))
 	}
-	r.keyValue(left, contentW/2-5, "Total", strconv.Itoa(total))
+	r.keyValue(left, contentW/2-5, r.t("closed.total"), strconv.Itoa(total))
 
 	leftBottom := p.GetY()
 
 	// The service promises of the month, beside the closures.
 	x := margin + contentW/2 + 5
 	p.SetXY(x, top)
-	r.sectionAt(x, "Service promises")
+	r.sectionAt(x, r.t("section.promises"))
 	clock := func(label string, k ClockFigures, unit string, per float64) {
 		median := "–"
 		if k.MedianHours != nil {
-			median = fmt.Sprintf("%d %s", int(float64(*k.MedianHours)/per), unit)
+			median = r.t(unit, int(float64(*k.MedianHours)/per))
 		}
 		p.SetX(x)
 		r.font("", 9.5, ink)
@@ -383,20 +424,20 @@ func (r *renderer) summary() {
 			color = warn
 		}
 		r.font("", 8.5, color)
-		r.fitCell(contentW/2-5, 5, fmt.Sprintf("%d met, median %s; %d missed", k.Met, median, k.Breaches), "", 1, "L", false)
+		r.fitCell(contentW/2-5, 5, r.t("clock.line", k.Met, median, k.Breaches), "", 1, "L", false)
 		p.Ln(1)
 	}
-	clock("First contact with the child within 72 hours", f.Clocks.FirstContact, "h", 1)
-	clock("Plan approved within 30 days of the report", f.Clocks.PlanApproved, "days", 24)
-	r.keyValue(x, contentW/2-5, "Past the end date, to close", strconv.Itoa(f.DueToClose))
+	clock(r.t("clock.first_contact"), f.Clocks.FirstContact, "clock.hours", 1)
+	clock(r.t("clock.plan"), f.Clocks.PlanApproved, "clock.days", 24)
+	r.keyValue(x, contentW/2-5, r.t("past_end"), strconv.Itoa(f.DueToClose))
 
 	// The stipends, due against paid, by payer, across the page.
 	p.SetY(max(p.GetY(), leftBottom) + 3)
-	r.section("Stipends due and paid")
+	r.section(r.t("section.stipends"))
 	cols := []struct {
 		title string
 		w     float64
-	}{{"Payer", 25}, {"Due this month", 29}, {"Paid this month", 29}, {"Due to date", 29}, {"Paid to date", 29}, {"In arrears", contentW - 25 - 4*29}}
+	}{{r.t("stipend.payer"), 25}, {r.t("stipend.due_month"), 29}, {r.t("stipend.paid_month"), 29}, {r.t("stipend.due_date"), 29}, {r.t("stipend.paid_date"), 29}, {r.t("stipend.arrears"), contentW - 25 - 4*29}}
 	r.font("B", 8.5, muted)
 	for i, c := range cols {
 		align := "R"
@@ -407,15 +448,15 @@ func (r *renderer) summary() {
 		if i == len(cols)-1 {
 			ln = 1
 		}
-		r.cell(c.w, 6, c.title, "B", ln, align, false)
+		r.fitCell(c.w, 6, c.title, "B", ln, align, false)
 	}
 	if len(f.Stipends) == 0 {
 		r.font("", 9.5, ink)
-		r.cell(contentW, 6, "No stipend owed yet.", "", 1, "L", false)
+		r.cell(contentW, 6, r.t("stipend.none_owed"), "", 1, "L", false)
 	}
 	for _, s := range f.Stipends {
 		r.font("", 9.5, ink)
-		r.cell(cols[0].w, 6, payerLabel[s.Payer], "", 0, "L", false)
+		r.fitCell(cols[0].w, 6, r.t("payer."+string(s.Payer)), "", 0, "L", false)
 		for i, v := range []int64{s.DueThisMonth, s.PaidThisMonth, s.DueToDate, s.PaidToDate} {
 			r.fitCell(cols[i+1].w, 6, money(v, s.Currency), "", 0, "R", false)
 		}
@@ -430,13 +471,7 @@ func (r *renderer) summary() {
 
 	p.SetY(leftBottom + 4)
 	r.font("", 8, muted)
-	r.paragraph(contentW, 4, "A case owes a follow-up for every month it spends in follow-up, up to its plan's end date, "+
-		"and the month is overdue when it ended without one; a second visit in a month counts once. Stipends come from "+
-		"the ledger: what the approved plans owe each month, a split plan apportioned to the factory and the brand, "+
-		"against the payments recorded for the month; a month is in arrears when it is unpaid more than ten days after "+
-		"it fell due. Attendance counts the children visited in the month whose latest visit found them at school. "+
-		"Ages are in whole years at the date the child was found, once verified. Days are counted in the "+r.f.Zone+
-		" time zone.", 12)
+	r.paragraph(contentW, 4, r.t("summary.notes", r.f.Zone), 12)
 }
 
 func (r *renderer) section(title string) { r.sectionAt(margin, title) }
@@ -470,7 +505,7 @@ func (r *renderer) stateChart(x, y, w float64) {
 		yy := y + float64(i)*(barH+3)
 		r.font("", 9, ink)
 		p.SetXY(x, yy)
-		r.cell(labelW, barH, stateLabel[s.State], "", 0, "L", false)
+		r.fitCell(labelW, barH, r.t("state."+string(s.State)), "", 0, "L", false)
 		barW := (w - labelW - 12) * float64(s.Count) / float64(most)
 		r.fill(stateColor[s.State])
 		if barW > 0 {
@@ -512,7 +547,7 @@ func (r *renderer) monthChart(x, y, w, h float64) {
 		mm, _ := cases.ParseMonth(m.Month)
 		r.font("", 6.5, muted)
 		p.SetXY(cx, base+0.5)
-		r.cell(slot, 3.5, mm.Month.String()[:3], "", 0, "C", false)
+		r.cell(slot, 3.5, r.t(fmt.Sprintf("month.short.%d", int(mm.Month))), "", 0, "C", false)
 		if mm.Month == time.January || i == 0 {
 			p.SetXY(cx, base+3.5)
 			r.cell(slot, 3, strconv.Itoa(mm.Year), "", 0, "C", false)
@@ -526,9 +561,9 @@ var columns = []struct {
 	width float64
 	align string
 }{
-	{"Case", 23, "L"}, {"Factory", 42, "L"}, {"Age", 8, "R"}, {"Gender", 15, "L"},
-	{"State", 16, "L"}, {"Days", 10, "R"}, {"Last visit", 19, "L"},
-	{"School", 10, "L"}, {"Due", 18, "R"}, {"Paid", 19, "R"},
+	{"column.case", 23, "L"}, {"column.factory", 42, "L"}, {"column.age", 8, "R"}, {"column.gender", 15, "L"},
+	{"column.state", 16, "L"}, {"column.days", 10, "R"}, {"column.last_visit", 19, "L"},
+	{"column.school", 10, "L"}, {"column.due", 18, "R"}, {"column.paid", 19, "R"},
 }
 
 const rowH = 6.0
@@ -537,15 +572,14 @@ func (r *renderer) table() {
 	p := r.pdf
 	r.addPage()
 	r.font("B", 13, ink)
-	r.cell(contentW, 8, fmt.Sprintf("Cases open during %s (%d)", monthName(r.month), len(r.f.Rows)), "", 1, "L", false)
+	r.cell(contentW, 8, r.t("table.title", r.monthName(r.month), len(r.f.Rows)), "", 1, "L", false)
 	r.font("", 8.5, muted)
-	r.paragraph(contentW, 4, "Days open to the month's end or the closure; the last visit is the latest follow-up; the stipend due "+
-		"and paid is this month's, both payers, in the plan's currency, and ! marks a case in arrears. A dash means not yet known.", 3)
+	r.paragraph(contentW, 4, r.t("table.notes"), 3)
 	p.Ln(2)
 	r.tableHeader()
 	if len(r.f.Rows) == 0 {
 		r.font("", 9.5, ink)
-		r.cell(contentW, rowH*2, "No case was open during the month.", "", 1, "C", false)
+		r.cell(contentW, rowH*2, r.t("table.none"), "", 1, "C", false)
 	}
 	for i, row := range r.f.Rows {
 		if p.GetY()+rowH > footerTop-3 {
@@ -554,8 +588,8 @@ func (r *renderer) table() {
 		}
 		r.fill(band)
 		cells := []string{
-			row.Code, row.Factory, orDash(row.Age), genderLabel(row.Gender), stateLabel[row.State],
-			strconv.Itoa(row.DaysOpen), orDashS(row.LastFollowUp), yesNo(row.AttendingSchool),
+			row.Code, row.Factory, orDash(row.Age), r.genderLabel(row.Gender), r.t("state." + string(row.State)),
+			strconv.Itoa(row.DaysOpen), orDashS(row.LastFollowUp), r.yesNo(row.AttendingSchool),
 			money(row.StipendDue, ""), money(row.StipendPaid, ""),
 		}
 		if row.StipendDue == 0 && row.StipendPaid == 0 {
@@ -577,12 +611,10 @@ func (r *renderer) tableHeader() {
 	r.fill(teal)
 	r.font("B", 8.5, [3]int{255, 255, 255})
 	for _, c := range columns {
-		r.cell(c.width, rowH+1, c.title, "", 0, c.align, true)
+		r.fitCell(c.width, rowH+1, r.t(c.title), "", 0, c.align, true)
 	}
 	p.Ln(rowH + 1)
 }
-
-func monthName(m cases.Month) string { return fmt.Sprintf("%s %d", m.Month, m.Year) }
 
 // money formats minor units as 1,234.50 followed by the currency, if given.
 func money(minor int64, currency string) string {
@@ -608,22 +640,22 @@ func orDashS(s string) string {
 	return s
 }
 
-func yesNo(b *bool) string {
+func (r *renderer) yesNo(b *bool) string {
 	switch {
 	case b == nil:
 		return "–"
 	case *b:
-		return "yes"
+		return r.t("value.yes")
 	default:
-		return "no"
+		return r.t("value.no")
 	}
 }
 
-func genderLabel(g cases.Gender) string {
+func (r *renderer) genderLabel(g cases.Gender) string {
 	if g == "" {
 		return "–"
 	}
-	return string(g)
+	return r.t("gender." + string(g))
 }
 
 // errNoFont is returned when Fonts is empty.

@@ -43,7 +43,10 @@ func (s *ClientService) CreateClient(ctx context.Context, actor cases.Actor, n c
 	if err := n.Validate(); err != nil {
 		return nil, err
 	}
-	row := clientRow{ID: uuid.Must(uuid.NewV7()), Name: n.Name, Active: true, CreatedAt: s.db.now()}
+	row := clientRow{ID: uuid.Must(uuid.NewV7()), Name: n.Name, Active: true, CreatedAt: s.db.now(), ReportLanguage: n.ReportLanguage}
+	if row.ReportLanguage == "" {
+		row.ReportLanguage = "en"
+	}
 	err := s.db.createAudited(ctx, actor, &row, "Client", auditEvent{action: cases.ActionClientCreated, subject: row.ID.String()})
 	if err != nil {
 		return nil, err
@@ -74,6 +77,14 @@ func (s *ClientService) ListClients(ctx context.Context) ([]*cases.Client, error
 func (s *ClientService) SetClientActive(ctx context.Context, actor cases.Actor, id uuid.UUID, active bool) error {
 	return s.db.updateAudited(ctx, actor, &clientRow{}, id, map[string]any{"active": active}, "Client",
 		auditEvent{action: cases.ActionClientActivated, subject: id.String(), details: map[string]string{"active": strconv.FormatBool(active)}})
+}
+
+func (s *ClientService) SetReportLanguage(ctx context.Context, actor cases.Actor, id uuid.UUID, language string) error {
+	if err := cases.ValidateReportLanguage(language); err != nil {
+		return err
+	}
+	return s.db.updateAudited(ctx, actor, &clientRow{}, id, map[string]any{"report_language": language}, "Client",
+		auditEvent{action: cases.ActionClientReportLanguage, subject: id.String(), details: map[string]string{"report_language": language}})
 }
 
 func (s *FactoryService) CreateFactory(ctx context.Context, actor cases.Actor, n cases.NewFactory) (*cases.Factory, error) {

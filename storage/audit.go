@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/mod/sumdb/note"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -323,34 +325,85 @@ const verifyBatch = 1000
 // (and with the signed checkpoints kept outside). Then it proves that every
 // entry is chained exactly once: none twice, none left out but those
 // committed after the sealing (still queued), and no queued entry missing.
+//
+// The trail must also extend every stored checkpoint (see
+// VerifyCheckpoints), so that consecutive checkpoints are consistent.
 func (s *AuditService) Verify(ctx context.Context) (int64, error) {
+	n, _, err := s.VerifyCheckpoints(ctx, nil, nil)
+	return n, err
+}
+
+// VerifyCheckpoints is Verify that also proves the trail extends each of
+// the checkpoints given (signed notes, which one of keys must have signed)
+// and every stored one (whose signature is checked too when keys are
+// given): the link at each checkpoint's size still has its hash. A trail
+// cut and rewritten after a checkpoint was made fails with a
+// *cases.CheckpointBreak naming it. It returns the chain's size and how
+// many checkpoints it checked.
+func (s *AuditService) VerifyCheckpoints(ctx context.Context, keys note.Verifiers, external [][]byte) (int64, int, error) {
+	var witnesses []*cases.Checkpoint
+	for i, data := range external {
+		cp, err := ParseCheckpoint(data, keys)
+		if err != nil {
+			return 0, 0, fmt.Errorf("checkpoint %d of %d: %w", i+1, len(external), err)
+		}
+		witnesses = append(witnesses, cp)
+	}
 	if err := s.db.SealAudit(ctx); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	var n int64
-	var broken *cases.AuditBreak
-	err := s.db.snapshot(ctx, func(tx *gorm.DB) (err error) {
-		n, broken, err = s.verify(tx)
+	var broken error
+	err := s.db.snapshot(ctx, func(tx *gorm.DB) error {
+		var rows []checkpointRow
+		if err := tx.Order("size").Find(&rows).Error; err != nil {
+			return s.db.interpret(err, "Audit checkpoints")
+		}
+		all := witnesses
+		for i := range rows {
+			cp, err := ParseCheckpoint([]byte(rows[i].Note), keys)
+			if err == nil && (cp.Size != rows[i].Size || !bytes.Equal(cp.Hash[:], rows[i].Hash)) {
+				err = errors.New("its note does not say its size and hash")
+			}
+			if err != nil {
+				broken = &cases.CheckpointBreak{Size: rows[i].Size, Hash: base64.StdEncoding.EncodeToString(rows[i].Hash),
+					Reason: "stored checkpoint: " + err.Error()}
+				return nil
+			}
+			all = append(all, cp)
+		}
+		var auditBreak *cases.AuditBreak
+		var err error
+		n, auditBreak, broken, err = s.verify(tx, all)
+		if auditBreak != nil {
+			broken = auditBreak
+		}
 		return err
 	})
 	if err != nil {
-		return n, err
+		return n, 0, err
 	}
 	if broken != nil {
-		return n, broken
+		return n, 0, broken
 	}
-	return n, nil
+	return n, len(witnesses), nil
 }
 
 // verify walks the chain in tx and returns how many entries it holds, and
-// the first break if there is one.
-func (s *AuditService) verify(tx *gorm.DB) (int64, *cases.AuditBreak, error) {
+// the first break if there is one; then the first checkpoint the chain
+// does not extend.
+func (s *AuditService) verify(tx *gorm.DB, witnesses []*cases.Checkpoint) (int64, *cases.AuditBreak, error, error) {
+	at := make(map[int64][]*cases.Checkpoint, len(witnesses))
+	for _, cp := range witnesses {
+		at[cp.Size] = append(at[cp.Size], cp)
+	}
+	var mismatch error
 	prev := make([]byte, sha256.Size)
 	var pos int64
 	for {
 		var links []auditChainRow
 		if err := tx.Where("pos > ?", pos).Order("pos").Limit(verifyBatch).Find(&links).Error; err != nil {
-			return pos, nil, s.db.interpret(err, "Audit chain")
+			return pos, nil, nil, s.db.interpret(err, "Audit chain")
 		}
 		if len(links) == 0 {
 			break
@@ -361,7 +414,7 @@ func (s *AuditService) verify(tx *gorm.DB) (int64, *cases.AuditBreak, error) {
 		}
 		var rows []auditRow
 		if err := tx.Where("seq IN ?", seqs).Find(&rows).Error; err != nil {
-			return pos, nil, s.db.interpret(err, "Audit log")
+			return pos, nil, nil, s.db.interpret(err, "Audit log")
 		}
 		bySeq := make(map[int64]*auditRow, len(rows))
 		for i := range rows {
@@ -372,15 +425,21 @@ func (s *AuditService) verify(tx *gorm.DB) (int64, *cases.AuditBreak, error) {
 			r := bySeq[l.EntrySeq]
 			switch {
 			case l.Pos != pos+1:
-				return pos, &cases.AuditBreak{Seq: pos + 1, Reason: fmt.Sprintf("chain position %d is missing (the next is %d)", pos+1, l.Pos)}, nil
+				return pos, &cases.AuditBreak{Seq: pos + 1, Reason: fmt.Sprintf("chain position %d is missing (the next is %d)", pos+1, l.Pos)}, nil, nil
 			case r == nil:
-				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: fmt.Sprintf("entry missing (chained at position %d)", l.Pos)}, nil
+				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: fmt.Sprintf("entry missing (chained at position %d)", l.Pos)}, nil, nil
 			case !bytes.Equal(l.PrevHash, prev):
-				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: "does not follow the previous entry"}, nil
+				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: "does not follow the previous entry"}, nil, nil
 			case !bytes.Equal(chainHash(prev, r), l.Hash):
-				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: "content does not match its hash"}, nil
+				return pos, &cases.AuditBreak{Seq: l.EntrySeq, Reason: "content does not match its hash"}, nil, nil
 			}
 			pos, prev = l.Pos, l.Hash
+			for _, cp := range at[pos] {
+				if mismatch == nil && !bytes.Equal(cp.Hash[:], l.Hash) {
+					mismatch = &cases.CheckpointBreak{Size: cp.Size, Hash: base64.StdEncoding.EncodeToString(cp.Hash[:]),
+						Reason: fmt.Sprintf("its last entry, chain position %d, now has another hash: the trail was rewritten", pos)}
+				}
+			}
 		}
 		if len(links) < verifyBatch {
 			break
@@ -388,10 +447,10 @@ func (s *AuditService) verify(tx *gorm.DB) (int64, *cases.AuditBreak, error) {
 	}
 	var head auditHeadRow
 	if err := tx.Where("id = 1").Take(&head).Error; err != nil {
-		return pos, nil, s.db.interpret(err, "Audit head")
+		return pos, nil, nil, s.db.interpret(err, "Audit head")
 	}
 	if head.Seq != pos || !bytes.Equal(head.Hash, prev) {
-		return pos, &cases.AuditBreak{Seq: pos + 1, Reason: fmt.Sprintf("the trail ends at %d but its head says %d", pos, head.Seq)}, nil
+		return pos, &cases.AuditBreak{Seq: pos + 1, Reason: fmt.Sprintf("the trail ends at %d but its head says %d", pos, head.Seq)}, nil, nil
 	}
 	for _, check := range []struct {
 		query, reason string
@@ -406,13 +465,26 @@ func (s *AuditService) verify(tx *gorm.DB) (int64, *cases.AuditBreak, error) {
 	} {
 		var found []int64
 		if err := tx.Raw(check.query).Find(&found).Error; err != nil {
-			return pos, nil, s.db.interpret(err, "Audit log")
+			return pos, nil, nil, s.db.interpret(err, "Audit log")
 		}
 		if len(found) > 0 {
-			return pos, &cases.AuditBreak{Seq: found[0], Reason: check.reason}, nil
+			return pos, &cases.AuditBreak{Seq: found[0], Reason: check.reason}, nil, nil
 		}
 	}
-	return pos, nil, nil
+	for _, cp := range witnesses {
+		if mismatch == nil && cp.Size > pos {
+			mismatch = &cases.CheckpointBreak{Size: cp.Size, Hash: base64.StdEncoding.EncodeToString(cp.Hash[:]),
+				Reason: fmt.Sprintf("the trail holds only %d entries: it was cut", pos)}
+		}
+	}
+	if mismatch == nil {
+		for _, cp := range at[0] {
+			if !bytes.Equal(cp.Hash[:], make([]byte, sha256.Size)) {
+				mismatch = &cases.CheckpointBreak{Size: 0, Hash: base64.StdEncoding.EncodeToString(cp.Hash[:]), Reason: "an empty trail has no such hash"}
+			}
+		}
+	}
+	return pos, nil, mismatch, nil
 }
 
 // auditFacts are an entry's columns but its sealed detail and its hashes.

@@ -25,6 +25,7 @@ type KeyFiles struct {
 	Recipients string // age recipients every case key is wrapped to: the server's and offline recovery keys
 	BlindIndex string // 32-byte HMAC key of the blind index, hex
 	Signing    string // Ed25519 private key that signs access tokens, PKCS#8 PEM
+	Report     string // Ed25519 signed-note keys that sign reports and audit checkpoints, the current first
 }
 
 // DefaultKeyFiles returns the key files inside dir.
@@ -34,6 +35,7 @@ func DefaultKeyFiles(dir string) KeyFiles {
 		Recipients: filepath.Join(dir, "age-recipients.txt"),
 		BlindIndex: filepath.Join(dir, "blind-index.key"),
 		Signing:    filepath.Join(dir, "signing.key"),
+		Report:     filepath.Join(dir, "report-signing.key"),
 	}
 }
 
@@ -91,8 +93,15 @@ func InitKeys(f KeyFiles) ([]string, error) {
 			der, err := x509.MarshalPKCS8PrivateKey(priv)
 			return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), err
 		}},
+		{f.Report, func() ([]byte, error) {
+			skey, err := newReportKey()
+			return reportKeyFile([]string{skey}), err
+		}},
 	}
 	for _, s := range steps {
+		if s.path == "" {
+			continue
+		}
 		if err := create(s.path, s.content); err != nil {
 			return created, err
 		}

@@ -46,19 +46,24 @@ type monthlyReportRow struct {
 	GeneratedBy uuid.NullUUID
 	SentAt      *time.Time
 	SentTo      *string
+	Signature   *string
+	KeyID       *string
 }
 
 func (monthlyReportRow) TableName() string { return "monthly_reports" }
 
 // reportMeta are the columns of a report but its PDF.
 var reportMeta = []string{"id", "client_id", "month", "version", "sha256", "size", "case_count",
-	"generated_at", "generated_by", "sent_at", "sent_to"}
+	"generated_at", "generated_by", "sent_at", "sent_to", "key_id"}
 
 func (r *monthlyReportRow) domain() *cases.MonthlyReport {
 	m, _ := cases.ParseMonth(r.Month) // the schema's CHECK keeps it well formed
 	out := &cases.MonthlyReport{ID: r.ID, ClientID: r.ClientID, Month: m, Version: r.Version, Size: r.Size,
 		CaseCount: r.CaseCount, GeneratedAt: r.GeneratedAt.UTC(), GeneratedBy: r.GeneratedBy, SentAt: utcPtr(r.SentAt)}
 	copy(out.SHA256[:], r.SHA256)
+	if r.KeyID != nil {
+		out.KeyID = *r.KeyID
+	}
 	if r.SentTo != nil && *r.SentTo != "" {
 		out.SentTo = strings.Split(*r.SentTo, ",")
 	}
@@ -194,12 +199,21 @@ func (s *ReportService) StoreReport(ctx context.Context, actor cases.Actor, n ca
 			return err
 		}
 		row.Version = latest + 1
+		if n.Sign != nil {
+			signed, sig, keyID, err := n.Sign(n.PDF, row.Version)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(signed)
+			signature := string(sig)
+			row.PDF, row.SHA256, row.Size, row.Signature, row.KeyID = signed, sum[:], len(signed), &signature, &keyID
+		}
 		if err := tx.Create(&row).Error; err != nil {
 			return s.db.interpret(err, "Report")
 		}
 		return s.db.appendAudit(tx, actor, auditEvent{action: cases.ActionReportGenerated, subject: row.ID.String(),
 			details: map[string]string{"client_id": n.ClientID.String(), "month": row.Month,
-				"version": strconv.Itoa(row.Version), "sha256": hex.EncodeToString(sum[:])}})
+				"version": strconv.Itoa(row.Version), "sha256": hex.EncodeToString(row.SHA256), "key_id": keyIDOf(row.KeyID)}})
 	})
 	var domainErr *cases.Error
 	if firstOnly && errors.As(err, &domainErr) && domainErr.Code == cases.ECONFLICT {
@@ -214,6 +228,24 @@ func (s *ReportService) StoreReport(ctx context.Context, actor cases.Actor, n ca
 		return existing, false, nil
 	}
 	return row.domain(), true, nil
+}
+
+func keyIDOf(k *string) string {
+	if k == nil {
+		return ""
+	}
+	return *k
+}
+
+func (s *ReportService) ReportSignature(ctx context.Context, id uuid.UUID) ([]byte, error) {
+	var row monthlyReportRow
+	if err := s.db.gorm.WithContext(ctx).Select("id", "signature").Where("id = ?", id).Take(&row).Error; err != nil {
+		return nil, s.db.interpret(err, "Report")
+	}
+	if row.Signature == nil {
+		return nil, cases.Errorf(cases.ENOTFOUND, "The report was stored unsigned.")
+	}
+	return []byte(*row.Signature), nil
 }
 
 func (s *ReportService) FirstReport(ctx context.Context, clientID uuid.UUID, m cases.Month) (*cases.MonthlyReport, error) {

@@ -14,16 +14,17 @@ import (
 // its domain type in one function.
 
 type clientRow struct {
-	ID        uuid.UUID `gorm:"primaryKey"`
-	Name      string
-	Active    bool
-	CreatedAt time.Time
+	ID             uuid.UUID `gorm:"primaryKey"`
+	Name           string
+	Active         bool
+	CreatedAt      time.Time
+	ReportLanguage string
 }
 
 func (clientRow) TableName() string { return "clients" }
 
 func (r *clientRow) domain() *cases.Client {
-	return &cases.Client{ID: r.ID, Name: r.Name, Active: r.Active, CreatedAt: r.CreatedAt.UTC()}
+	return &cases.Client{ID: r.ID, Name: r.Name, Active: r.Active, CreatedAt: r.CreatedAt.UTC(), ReportLanguage: r.ReportLanguage}
 }
 
 type factoryRow struct {
@@ -123,6 +124,7 @@ type caseRow struct {
 	UncoveredFrom           *time.Time
 	WorkingAgainSince       *time.Time
 	UnpaidDueOn             *time.Time
+	ArrearsNotifiedOn       *time.Time // unpaid_due_on when its arrears were last announced
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -364,7 +366,7 @@ var models = []any{&idempotencyKeyRow{}, &clientRow{}, &factoryRow{}, &factoryCl
 	&caseKeyRow{}, &planRow{}, &followUpRow{}, &transitionRow{}, &auditRow{}, &auditChainRow{}, &auditPendingRow{}, &auditHeadRow{},
 	&fingerprintRow{}, &caseLinkRow{}, &reportContactRow{}, &monthlyReportRow{}, &sessionRow{},
 	&planVersionRow{}, &caseAlertRow{}, &paymentRow{}, &ledgerLineRow{}, &ledgerSummaryRow{},
-	&documentRow{}}
+	&documentRow{}, &checkpointRow{}, &webhookRow{}, &deliveryRow{}, &webhookCursorRow{}}
 
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {

@@ -18,9 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/remedy-cases/remedy/api"
 	"github.com/remedy-cases/remedy/auth"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/storagetest"
 	"github.com/remedy-cases/remedy/web"
@@ -52,6 +55,8 @@ type env struct {
 	srv     *httptest.Server
 	logs    *syncBuffer
 	handler *web.Handler
+	// signer signs reports; the web app's verifier knows its public key.
+	signer note.Signer
 }
 
 type syncBuffer struct {
@@ -98,12 +103,23 @@ func newEnvWith(t testing.TB, db *storage.DB) *env {
 		Documents: storage.NewDocumentService(db), Ledger: storage.NewLedgerService(db)}
 	authn := auth.New(svc.Users, svc.Audit, storage.NewSignInThrottleService(db))
 	authn.Now = e.clock
+	skey, vkey, err := note.GenerateKey(rand.Reader, "remedy-reports")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.signer, err = note.NewSigner(skey); err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := reports.NewVerifier([]string{vkey})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, proxy, _ := net.ParseCIDR("127.0.0.1/32")
 	trusted := []*net.IPNet{proxy}
 	h, err := web.New(web.Config{
 		Services: web.Services{Cases: svc.Cases, Clients: svc.Clients, Factories: svc.Factories, Users: svc.Users,
 			Locales: e.users, Sessions: storage.NewSessionService(db), Auth: authn, Documents: svc.Documents,
-			Reports: svc.Reports, Ledger: svc.Ledger, Audit: svc.Audit},
+			Reports: svc.Reports, Ledger: svc.Ledger, Audit: svc.Audit, Verifier: verifier},
 		Log: log, Now: e.clock, Zone: time.UTC, TrustedProxies: trusted,
 		MissingMessage: func(locale, id string) { t.Errorf("catalogue %s has no message %q", locale, id) },
 	})

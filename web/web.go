@@ -47,6 +47,9 @@ type Services struct {
 	// admin.go); nil answers those pages 404.
 	Reports cases.ReportService
 	Audit   cases.AuditService
+	// Verifier checks a monthly report's signature on the public page
+	// /verify; nil answers it 404.
+	Verifier cases.ReportVerifier
 }
 
 // Config is what a Handler needs.
@@ -128,6 +131,8 @@ func (h *Handler) routes() {
 	m.Handle("GET /signin", h.public(h.signInPage))
 	m.Handle("POST /signin", h.public(h.signIn))
 	m.Handle("POST /language", h.public(h.setLanguage))
+	m.Handle("GET /verify", h.public(h.verifyPage))
+	m.Handle("POST /verify", h.public(h.verifyUpload))
 	m.Handle("POST /signout", h.private(h.signOut))
 	m.Handle("GET /{$}", h.private(h.roleHome))
 	h.routesPart2()

@@ -130,6 +130,17 @@ batches. Run it again to resume after an interruption.`,
 	keysRotate.Flags().Var(&remove, "remove", "an age X25519 recipient to remove; repeatable")
 	keysRotate.Flags().IntVar(&batch, "batch", 500, "case keys re-wrapped per transaction")
 
+	keysRotateReport := &cobra.Command{
+		Use:   "rotate-report-key",
+		Short: "Make a new report-signing key current; the former ones stay to verify",
+		Long: `rotate-report-key puts a new Ed25519 key first in the report-signing key
+file (REMEDY_REPORT_KEY_FILE); the former keys stay after it, so that every
+report they signed still verifies and /.well-known/remedy-report-keys keeps
+publishing them. Restart every server to sign with the new key.`,
+		Args: noArgs,
+		RunE: m.run(func(*cobra.Command, []string) error { return m.keysRotateReport() }),
+	}
+
 	casesErase := &cobra.Command{
 		Use:   "erase CODE",
 		Short: "Crypto-shred a case's identity and notes",
@@ -137,12 +148,39 @@ batches. Run it again to resume after an interruption.`,
 		RunE:  m.run(func(cmd *cobra.Command, args []string) error { return m.casesErase(cmd.Context(), args[0]) }),
 	}
 
+	var checkpointFiles []string
+	var auditKeys string
 	auditVerify := &cobra.Command{
-		Use:   "verify",
+		Use:   "verify [--checkpoint FILE]... [--keys FILE]",
 		Short: "Check the audit trail's hash chain and name the first broken entry",
-		Args:  noArgs,
-		RunE:  m.run(func(cmd *cobra.Command, _ []string) error { return m.auditVerify(cmd.Context()) }),
+		Long: `verify walks the audit trail's hash chain and names the first broken entry,
+then proves that the trail extends every stored checkpoint (so that
+consecutive checkpoints are consistent) and every checkpoint given with
+--checkpoint: a signed checkpoint kept outside the database, such as the one
+a monthly report carries or one that audit checkpoint wrote. A trail that
+was cut and its head rewritten fails, naming the checkpoint. Signatures are
+checked with the keys of --keys (saved from /.well-known/remedy-report-keys)
+or this installation's.`,
+		Args: noArgs,
+		RunE: m.run(func(cmd *cobra.Command, _ []string) error {
+			return m.auditVerify(cmd.Context(), checkpointFiles, auditKeys)
+		}),
 	}
+	auditVerify.Flags().StringArrayVar(&checkpointFiles, "checkpoint", nil, "a signed checkpoint file the trail must extend; repeatable")
+	auditVerify.Flags().StringVar(&auditKeys, "keys", "", "the published keys, one a line (default: this installation's)")
+	var checkpointOut string
+	auditCheckpoint := &cobra.Command{
+		Use:   "checkpoint [--out FILE]",
+		Short: "Sign a checkpoint of the audit trail's head and export it",
+		Long: `checkpoint seals what is pending, signs a checkpoint of the audit trail's
+head (its size and the hash of its last entry, in the C2SP checkpoint
+format) unless nothing but checkpoints was recorded since the last, stores
+it, and writes it to --out (or prints it). Keep the file apart from the
+database: audit verify --checkpoint FILE proves the trail still extends it.`,
+		Args: noArgs,
+		RunE: m.run(func(cmd *cobra.Command, _ []string) error { return m.auditCheckpoint(cmd.Context(), checkpointOut) }),
+	}
+	auditCheckpoint.Flags().StringVar(&checkpointOut, "out", "", "the file to write the checkpoint to (default: standard output)")
 
 	workflowDiagram := &cobra.Command{
 		Use:   "diagram",
@@ -170,6 +208,20 @@ It is neither stored nor emailed.`,
 	reportsGenerate.Flags().StringVar(&reportOut, "out", "", "the PDF file to write")
 	required(reportsGenerate, "client", "month", "out")
 
+	var verifyKeys string
+	reportsVerify := &cobra.Command{
+		Use:   "verify [--keys FILE] REPORT.pdf",
+		Short: "Check a monthly report's signature offline and say what it is",
+		Long: `verify checks the signature a monthly report carries against the published
+keys: a file saved from /.well-known/remedy-report-keys (--keys), or else the
+public halves of this installation's REMEDY_REPORT_KEY_FILE. It says which
+client, month and version the report is, and fails if one byte changed.
+It needs no database and no network.`,
+		Args: exactArgs(1, "a report's PDF file"),
+		RunE: m.run(func(_ *cobra.Command, args []string) error { return m.reportsVerify(verifyKeys, args[0]) }),
+	}
+	reportsVerify.Flags().StringVar(&verifyKeys, "keys", "", "the published keys, one a line (default: this installation's)")
+
 	version := &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, VCS revision and build time",
@@ -181,11 +233,11 @@ It is neither stored nor emailed.`,
 	}
 
 	root.AddCommand(serve, group("users", "Manage users", usersAdd), migrate, backup, health,
-		group("keys", "Manage the key files", keysInit, keysRotate),
+		group("keys", "Manage the key files", keysInit, keysRotate, keysRotateReport),
 		group("cases", "Operate on cases", casesErase),
-		group("audit", "Check the audit trail", auditVerify),
+		group("audit", "Check the audit trail", auditVerify, auditCheckpoint),
 		group("workflow", "Describe the case workflow", workflowDiagram),
-		group("reports", "Monthly reports", reportsGenerate),
+		group("reports", "Monthly reports", reportsGenerate, reportsVerify),
 		version)
 	walk(root, func(c *cobra.Command) { c.DisableFlagsInUseLine = true }) // each Use names its flags
 	return root

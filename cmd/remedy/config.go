@@ -28,6 +28,10 @@ type Config struct {
 	AgeRecipientsFile string `env:"REMEDY_AGE_RECIPIENTS_FILE"`
 	BlindIndexKeyFile string `env:"REMEDY_BLIND_INDEX_KEY_FILE"`
 	SigningKeyFile    string `env:"REMEDY_SIGNING_KEY_FILE"`
+	ReportKeyFile     string `env:"REMEDY_REPORT_KEY_FILE"`
+	// WebhookAllowPrivate lets webhook endpoints resolve to loopback,
+	// private and link-local addresses (the organisation's own network).
+	WebhookAllowPrivate bool `env:"REMEDY_WEBHOOK_ALLOW_PRIVATE" envDefault:"false"`
 	// RetentionDays erases a closed case's identity and notes this many
 	// days after closure; 0 keeps them.
 	RetentionDays int `env:"REMEDY_RETENTION_DAYS" envDefault:"0"`
@@ -151,6 +155,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}{
 		{&cfg.AgeIdentityFile, def.Identity}, {&cfg.AgeRecipientsFile, def.Recipients},
 		{&cfg.BlindIndexKeyFile, def.BlindIndex}, {&cfg.SigningKeyFile, def.Signing},
+		{&cfg.ReportKeyFile, def.Report},
 	} {
 		if *f.value == "" {
 			*f.value = f.def
@@ -161,7 +166,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 
 // settings lists every variable Config reads.
 var settings = []string{"REMEDY_DATABASE_URL", "REMEDY_DATA_DIR", "REMEDY_AGE_IDENTITY_FILE",
-	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE",
+	"REMEDY_AGE_RECIPIENTS_FILE", "REMEDY_BLIND_INDEX_KEY_FILE", "REMEDY_SIGNING_KEY_FILE", "REMEDY_REPORT_KEY_FILE", "REMEDY_WEBHOOK_ALLOW_PRIVATE",
 	"REMEDY_RETENTION_DAYS", "REMEDY_ADDR", "REMEDY_LOG_LEVEL", "REMEDY_TOKEN_ISSUER", "REMEDY_TOKEN_AUDIENCE",
 	"REMEDY_TOKEN_TTL", "REMEDY_CORS_ORIGINS", "REMEDY_TRUSTED_PROXIES", "REMEDY_RATE_LIMIT_ADDRESS",
 	"REMEDY_RATE_LIMIT_USER", "REMEDY_DEMO_PASSWORD",
@@ -211,7 +216,7 @@ func parseRateLimit(s string) (api.RateLimit, error) {
 // keyFiles returns the configured key files.
 func (c Config) keyFiles() storage.KeyFiles {
 	return storage.KeyFiles{Identity: c.AgeIdentityFile, Recipients: c.AgeRecipientsFile,
-		BlindIndex: c.BlindIndexKeyFile, Signing: c.SigningKeyFile}
+		BlindIndex: c.BlindIndexKeyFile, Signing: c.SigningKeyFile, Report: c.ReportKeyFile}
 }
 
 // embedded reports whether the configuration uses the embedded SQLite.

@@ -160,6 +160,9 @@ func TestReportsGenerateCommand(t *testing.T) {
 	if err := m.Run(context.Background(), []string{"reports", "generate", "--client", demoClients[1], "--month", last, "--out", file}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
+	if !strings.Contains(out.String(), "neither stored nor signed") {
+		t.Errorf("generate does not say its file is a preview: %q", out.String())
+	}
 	pdf, err := os.ReadFile(file)
 	if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		t.Fatalf("wrote %d bytes (%v)", len(pdf), err)

@@ -330,20 +330,6 @@ func (m *Main) casesErase(ctx context.Context, code string) error {
 	return nil
 }
 
-func (m *Main) auditVerify(ctx context.Context) error {
-	db, err := m.openForCommand(ctx)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	n, err := storage.NewAuditService(db).Verify(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "audit trail verified: %d entries\n", n)
-	return nil
-}
-
 func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	cfg, err := loadConfig(m.Getenv)
 	if err != nil {
@@ -374,6 +360,14 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	if err != nil {
 		return err
 	}
+	reportKeys, err := reportKeys(cfg)
+	if err != nil {
+		return err
+	}
+	verifier, err := reportVerifier(reportKeys)
+	if err != nil {
+		return err
+	}
 	sched, closeQueue, err := m.scheduler(ctx, cfg, db, log)
 	if err != nil {
 		return err
@@ -395,7 +389,7 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 	svc := services(db)
 	authn := auth.New(svc.Users, svc.Audit, svc.SignIns)
 	authn.Now = func() time.Time { return db.Now() }
-	webh, err := webApp(db, svc, authn, cfg, log)
+	webh, err := webApp(db, svc, authn, cfg, log, verifier)
 	if err != nil {
 		return err
 	}
@@ -404,7 +398,7 @@ func (m *Main) serve(ctx context.Context, addr string, demo bool) error {
 		Issuer: cfg.TokenIssuer, Audience: cfg.TokenAudience, TokenTTL: cfg.TokenTTL,
 		CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.proxies(), Now: func() time.Time { return db.Now() },
 		Zone: cfg.zone(), ArrearsDays: cfg.ArrearsDays, Build: readBuild().api(), AddressLimit: byAddress, UserLimit: byUser,
-		Auth: authn, Web: webh,
+		Auth: authn, Web: webh, ReportKeys: verifier, WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 	})
 	if err != nil {
 		return err
@@ -428,5 +422,5 @@ func services(db *storage.DB) api.Services {
 	return api.Services{Cases: storage.NewCaseService(db), Clients: storage.NewClientService(db),
 		Factories: storage.NewFactoryService(db), Users: storage.NewUserService(db), Audit: storage.NewAuditService(db),
 		Reports: storage.NewReportService(db), Ledger: storage.NewLedgerService(db), Documents: storage.NewDocumentService(db),
-		SignIns: storage.NewSignInThrottleService(db)}
+		SignIns: storage.NewSignInThrottleService(db), Webhooks: storage.NewWebhookService(db)}
 }

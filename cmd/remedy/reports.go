@@ -15,6 +15,7 @@ import (
 	"github.com/remedy-cases/remedy/reports"
 	"github.com/remedy-cases/remedy/reports/schedule"
 	"github.com/remedy-cases/remedy/storage"
+	"github.com/remedy-cases/remedy/webhooks"
 )
 
 // generator returns the report generator of cfg over db.
@@ -29,8 +30,13 @@ func generator(cfg Config, db *storage.DB, log *slog.Logger) (*reports.Generator
 			return nil, fmt.Errorf("configuration: REMEDY_REPORT_FONT: %w", err)
 		}
 	}
+	keys, err := reportKeys(cfg)
+	if err != nil {
+		return nil, err
+	}
 	return &reports.Generator{Reports: storage.NewReportService(db), Clients: storage.NewClientService(db),
-		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays}, nil
+		Fonts: fonts, Zone: zone, Now: db.Now, Log: log, GraceDays: cfg.ArrearsDays, Signer: keys[0].Signer(),
+		Witness: storage.Witness{Audit: storage.NewAuditService(db), Signer: keys[0].Signer()}}, nil
 }
 
 // scheduler migrates River's tables and returns the scheduler of the
@@ -43,7 +49,8 @@ func (m *Main) scheduler(ctx context.Context, cfg Config, db *storage.DB, log *s
 	}
 	hour, minute, _ := cfg.reportTime()
 	sc := schedule.Config{Generator: gen, Log: log, Hour: hour, Minute: minute,
-		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db)}
+		RetentionDays: cfg.RetentionDays, Eraser: storage.NewCaseService(db),
+		Webhooks: storage.NewWebhookService(db), WebhookClient: webhooks.Client(cfg.WebhookAllowPrivate, 30*time.Second, nil)}
 	if db.Blobs() != nil {
 		sc.Orphans = storage.NewDocumentService(db)
 	}
@@ -105,7 +112,7 @@ func (m *Main) reportsGenerate(ctx context.Context, client, monthFlag, out strin
 	if err := os.WriteFile(out, pdf, 0o600); err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes\n", out, f.Client, f.Month, len(f.Rows), len(pdf))
+	fmt.Fprintf(m.Stdout, "wrote %s: %s, %s, %d cases, %d bytes; a preview, neither stored nor signed\n", out, f.Client, f.Month, len(f.Rows), len(pdf))
 	return nil
 }
 

@@ -1,8 +1,9 @@
 // Package schedule runs Remedy's background work with River, in the
 // database of the cases: the monthly reports (a periodic job early each
 // month fans out one job per active client, and each new report gets a
-// delivery job), the hourly retention purge and the hourly sweep of
-// orphaned document blobs. Every step is idempotent
+// delivery job), the hourly retention purge, the hourly sweep of
+// orphaned document blobs and the hourly signed checkpoint of the audit
+// trail. Every step is idempotent
 // (unique jobs, first-only storage, sent reports skipped, erasure of what is
 // still sealed), and River's elected leader alone enqueues periodic jobs, so
 // several serve processes on one database, a retried job or a restart give
@@ -14,6 +15,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -65,6 +67,11 @@ type OrphanArgs struct{}
 
 func (OrphanArgs) Kind() string { return "document_orphans" }
 
+// CheckpointArgs asks for a signed checkpoint of the audit trail's head.
+type CheckpointArgs struct{}
+
+func (CheckpointArgs) Kind() string { return "audit_checkpoint" }
+
 var unique = &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 
 // hourly makes a job unique within its clock hour: however many processes
@@ -110,6 +117,14 @@ type Config struct {
 	// once they are OrphanGrace old (DefaultOrphanGrace if zero).
 	Orphans     OrphanSweeper
 	OrphanGrace time.Duration
+
+	// Webhooks, when set, dispatches the audit trail's events to the
+	// registered endpoints every WebhookInterval (DefaultWebhookInterval if
+	// zero) and delivers them through WebhookClient (webhooks.Client with
+	// its address guard if nil).
+	Webhooks        WebhookStore
+	WebhookInterval time.Duration
+	WebhookClient   *http.Client
 }
 
 // Scheduler is a running River client.
@@ -190,6 +205,7 @@ func (s *Scheduler) riverConfig() *river.Config {
 	// completes (doing nothing) after it is turned off.
 	river.AddWorker(workers, &retentionWorker{s: s})
 	river.AddWorker(workers, &orphanWorker{s: s})
+	river.AddWorker(workers, &checkpointWorker{s: s})
 	periodic := []*river.PeriodicJob{river.NewPeriodicJob(monthly{s.cfg.Hour, s.cfg.Minute, s.cfg.Generator.Zone},
 		func() (river.JobArgs, *river.InsertOpts) {
 			return MonthlyArgs{Month: s.previousMonth().String()}, unique
@@ -203,11 +219,17 @@ func (s *Scheduler) riverConfig() *river.Config {
 			func() (river.JobArgs, *river.InsertOpts) { return RetentionArgs{}, hourly },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "retention_purge"}))
 	}
+	if s.cfg.Generator.Witness != nil {
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return CheckpointArgs{}, hourly },
+			&river.PeriodicJobOpts{RunOnStart: true, ID: "audit_checkpoint"}))
+	}
 	if s.cfg.Orphans != nil {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return OrphanArgs{}, hourly },
 			&river.PeriodicJobOpts{RunOnStart: true, ID: "document_orphans"}))
 	}
+	periodic = append(periodic, s.webhookJobs(workers)...)
 	return &river.Config{
 		Queues:       map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.cfg.Workers}},
 		Workers:      workers,
@@ -369,6 +391,24 @@ func (w *orphanWorker) Work(ctx context.Context, job *river.Job[OrphanArgs]) err
 	}
 	if n > 0 {
 		w.s.cfg.Log.Info("removed orphaned document blobs", "removed", n)
+	}
+	return nil
+}
+
+type checkpointWorker struct {
+	river.WorkerDefaults[CheckpointArgs]
+	s *Scheduler
+}
+
+// Work signs a checkpoint of the audit trail's head, unless nothing but
+// checkpoints was recorded since the last.
+func (w *checkpointWorker) Work(ctx context.Context, job *river.Job[CheckpointArgs]) error {
+	if w.s.cfg.Generator.Witness == nil {
+		return nil
+	}
+	if _, err := w.s.cfg.Generator.Witness.Checkpoint(ctx); err != nil {
+		w.s.cfg.Log.Error("audit checkpoint failed; will retry", "attempt", job.Attempt, "code", cases.ErrorCode(err))
+		return err
 	}
 	return nil
 }
