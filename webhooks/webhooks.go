@@ -87,7 +87,9 @@ func Client(allowPrivate bool, timeout time.Duration, tlsConfig *tls.Config) *ht
 			return nil
 		}
 	}
-	transport := &http.Transport{DialContext: dialer.DialContext, TLSClientConfig: tlsConfig, Proxy: nil,
+	// A clone: the transport writes its HTTP/2 protocols into its TLS
+	// config, which the caller may share with other transports.
+	transport := &http.Transport{DialContext: dialer.DialContext, TLSClientConfig: tlsConfig.Clone(), Proxy: nil,
 		TLSHandshakeTimeout: 10 * time.Second, MaxIdleConnsPerHost: 2, ForceAttemptHTTP2: true}
 	return &http.Client{Transport: transport, Timeout: timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
