@@ -96,7 +96,8 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 	pdf.SetCreationDate(stamp)
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
-	pdf.SetCompression(true)
+	// deflatePages compresses the pages, with one writer for them all.
+	pdf.SetCompression(false)
 	pdf.SetTitle(metadata(fmt.Sprintf("%s: remediation report, %s %d", f.Client, month.Month, month.Year)), false)
 	pdf.SetSubject("Monthly child-labour remediation report", true)
 	pdf.SetCreator("Remedy", true)
@@ -122,13 +123,13 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
 	}
 	if len(r.astral) == 0 {
-		if err := pdf.Output(w); err != nil {
+		if err := pdf.Output(&deflater{w: w}); err != nil {
 			return Missing{}, fmt.Errorf("write report: %w", err)
 		}
 		return missing, nil
 	}
 	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
+	if err := pdf.Output(&deflater{w: &buf}); err != nil {
 		return Missing{}, fmt.Errorf("write report: %w", err)
 	}
 	doc, err := mapAstral(buf.Bytes(), r.astral)
