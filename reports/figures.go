@@ -186,7 +186,7 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 		if in == nil || len(in.Versions) == 0 {
 			return
 		}
-		l := cases.BuildLedger(*in, monthEnd, zone, graceDays)
+		l := cases.BuildLedgerToDate(*in, monthEnd, zone, graceDays)
 		inArrears = l.ArrearsSince != nil
 		for _, line := range l.Lines {
 			if month.Before(line.Month) {
