@@ -8,11 +8,18 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"unicode/utf16"
 )
 
 // deflatePages compresses the content stream of every page of doc, a PDF
-// as fpdf writes it with compression off, and writes the result to w: the
-// bytes fpdf itself writes with compression on.
+// as fpdf writes it with compression off and no alias for the number of
+// pages, and writes the result to w: the bytes fpdf itself writes with
+// compression on and AliasNbPages(alias).
+//
+// fpdf replaces an alias by copying every page into a string, twice (for
+// text in one-byte and in UTF-16 fonts); here each page is copied only if
+// it holds the alias, into one buffer for all pages. The alias is replaced
+// as fpdf does it: as is, then as UTF-16BE.
 //
 // fpdf compresses each stream with a zlib writer of its own, about a
 // megabyte of compressor state each, made anew for every page: most of
@@ -24,7 +31,7 @@ import (
 // content stream with /Contents n 0 R>>; that object is <</Length l>>, then
 // the stream of l bytes. Its offset and those of the objects after it are
 // moved by what compression saves.
-func deflatePages(w io.Writer, doc []byte) error {
+func deflatePages(w io.Writer, doc []byte, alias string) error {
 	x, err := readXref(doc)
 	if err != nil {
 		return err
@@ -87,6 +94,9 @@ func deflatePages(w io.Writer, doc []byte) error {
 	if err != nil {
 		return err
 	}
+	nb := []byte(strconv.Itoa(len(streams)))
+	aliases := [][2][]byte{{[]byte(alias), nb}, {utf16BE(alias), utf16BE(string(nb))}}
+	var scratch [2][]byte
 	var (
 		out     = make([]byte, 0, len(doc)/2)
 		shifts  = make([]int, len(streams)) // total shift after each stream
@@ -103,7 +113,14 @@ func deflatePages(w io.Writer, doc []byte) error {
 		}
 		z.Reset()
 		zw.Reset(&z)
-		if _, err := zw.Write(s.data); err != nil {
+		data := s.data
+		for i, a := range aliases {
+			if alias != "" && bytes.Contains(data, a[0]) {
+				scratch[i] = replaceAll(scratch[i][:0], data, a[0], a[1])
+				data = scratch[i]
+			}
+		}
+		if _, err := zw.Write(data); err != nil {
 			return err
 		}
 		if err := zw.Close(); err != nil {
@@ -151,6 +168,28 @@ func deflatePages(w io.Writer, doc []byte) error {
 	out = append(out, rest[:end]...)
 	out = fmt.Appendf(out, "\nstartxref\n%d\n%%%%EOF\n", x.xref+shift)
 	return flush(out)
+}
+
+// replaceAll appends s to dst with every old replaced by repl.
+func replaceAll(dst, s, old, repl []byte) []byte {
+	for {
+		before, after, found := bytes.Cut(s, old)
+		dst = append(dst, before...)
+		if !found {
+			return dst
+		}
+		dst = append(dst, repl...)
+		s = after
+	}
+}
+
+// utf16BE is s in UTF-16BE, as fpdf writes text in a UTF-8 font.
+func utf16BE(s string) []byte {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return b
 }
 
 // xrefEntry is the length of an entry of the cross-reference table:
@@ -203,10 +242,11 @@ func (x xrefTable) offset(doc []byte, n int) (int, error) {
 
 // deflater is the writer fpdf's Output writes its document to, in one
 // piece (its buffer's WriteTo): it passes it on to w with the pages
-// compressed.
+// numbered and compressed.
 type deflater struct {
-	w    io.Writer
-	done bool
+	w     io.Writer
+	alias string // for the number of pages
+	done  bool
 }
 
 func (d *deflater) Write(doc []byte) (int, error) {
@@ -214,7 +254,7 @@ func (d *deflater) Write(doc []byte) (int, error) {
 		return 0, errors.New("fpdf wrote its document in more than one piece")
 	}
 	d.done = true
-	if err := deflatePages(d.w, doc); err != nil {
+	if err := deflatePages(d.w, doc, d.alias); err != nil {
 		return 0, err
 	}
 	return len(doc), nil

@@ -104,7 +104,7 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 	pdf.SetAuthor("Remedy", true)
 	pdf.SetMargins(margin, 24, margin)
 	pdf.SetAutoPageBreak(false, 0)
-	pdf.AliasNbPages("{nb}")
+	// The footer's "{nb}", the number of pages, is replaced by deflatePages.
 
 	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain, att: a,
 		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{}}
@@ -123,13 +123,13 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
 	}
 	if len(r.astral) == 0 {
-		if err := pdf.Output(&deflater{w: w}); err != nil {
+		if err := pdf.Output(&deflater{w: w, alias: nbAlias}); err != nil {
 			return Missing{}, fmt.Errorf("write report: %w", err)
 		}
 		return missing, nil
 	}
 	var buf bytes.Buffer
-	if err := pdf.Output(&deflater{w: &buf}); err != nil {
+	if err := pdf.Output(&deflater{w: &buf, alias: nbAlias}); err != nil {
 		return Missing{}, fmt.Errorf("write report: %w", err)
 	}
 	doc, err := mapAstral(buf.Bytes(), r.astral)
@@ -568,6 +568,9 @@ var columns = []struct {
 }
 
 const rowH = 6.0
+
+// nbAlias stands for the number of pages in the footer's text.
+const nbAlias = "{nb}"
 
 func (r *renderer) table() {
 	p := r.pdf
