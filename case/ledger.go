@@ -256,7 +256,8 @@ type owedMonth struct {
 // owedMonths is Owed as a slice by month, for BuildLedger: a case's ledger
 // is built for every case of every report, and a map a case costs more
 // than the ledger itself.
-func owedMonths(in LedgerInput, zone *time.Location) []owedMonth {
+// Months after through are left out.
+func owedMonths(in LedgerInput, zone *time.Location, through Month) []owedMonth {
 	versions := in.Versions
 	var out []owedMonth
 	sorted := true
@@ -271,6 +272,9 @@ func owedMonths(in LedgerInput, zone *time.Location) []owedMonth {
 			if next := MonthOf(versions[i+1].ApprovedAt.In(zone)).Add(-1); next.Before(last) {
 				last = next
 			}
+		}
+		if through.Before(last) {
+			last = through
 		}
 		if out == nil && !last.Before(start) {
 			out = make([]owedMonth, 0, (last.Year-start.Year)*12+int(last.Month-start.Month)+1)
@@ -356,30 +360,59 @@ func BuildLedgerToDate(in LedgerInput, today time.Time, zone *time.Location, gra
 
 func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays int, toDate bool) CaseLedger {
 	current := MonthOf(today.In(zone))
-	owed := owedMonths(in, zone)
+	through := Month{Year: 9999, Month: time.December}
 	if toDate {
-		owed = owed[:sort.Search(len(owed), func(i int) bool { return current.Before(owed[i].m) })]
+		through = current
 	}
+	owed := owedMonths(in, zone, through)
 	isOwed := func(m Month) bool {
 		_, ok := slices.BinarySearchFunc(owed, m, func(o owedMonth, m Month) int { return o.m.compare(m) })
 		return ok
 	}
-	// Every amount due or paid as a line of its own, in the order the
-	// amounts are taken, then sorted by month and payer and merged: a
+	// The lines due, by month then payer, as they are made; then the
+	// one-off costs and the payments, each added to its line if there is
+	// one, else as a line of its own, and the lines sorted and merged. A
 	// line's currency is that of its first amount.
-	lines := make([]LedgerLine, 0, 2*len(owed)+2+len(in.Payments))
+	order := func(a, b LedgerLine) int {
+		if c := a.Month.compare(b.Month); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Payer, b.Payer)
+	}
+	n, shares := 0, 0
+	for i, o := range owed {
+		if i == 0 || o.v != owed[i-1].v {
+			shares = 0
+			if f, b := Split(o.v.MonthlyStipend, o.v.Payer, o.v.FactorySharePct); f > 0 && b > 0 {
+				shares = 2
+			} else if f > 0 || b > 0 {
+				shares = 1
+			}
+		}
+		n += shares
+	}
 	var out CaseLedger
 	if len(in.Versions) > 0 {
 		out.Currency = in.Versions[0].Currency
 	}
+	lines := make([]LedgerLine, 0, n+2)
 	for _, o := range owed {
 		f, b := Split(o.v.MonthlyStipend, o.v.Payer, o.v.FactorySharePct)
-		if f > 0 {
-			lines = append(lines, LedgerLine{Month: o.m, Payer: PayerFactory, Currency: o.v.Currency, Due: f})
-		}
 		if b > 0 {
 			lines = append(lines, LedgerLine{Month: o.m, Payer: PayerBrand, Currency: o.v.Currency, Due: b})
 		}
+		if f > 0 {
+			lines = append(lines, LedgerLine{Month: o.m, Payer: PayerFactory, Currency: o.v.Currency, Due: f})
+		}
+	}
+	due := len(lines) // sorted
+	add := func(l LedgerLine) {
+		if i, found := slices.BinarySearchFunc(lines[:due], l, order); found {
+			lines[i].Due += l.Due
+			lines[i].Paid += l.Paid
+			return
+		}
+		lines = append(lines, l)
 	}
 	if len(owed) > 0 && len(in.Versions) > 0 {
 		v, first := in.Versions[0], owed[0].m
@@ -387,10 +420,10 @@ func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 			// The one-off costs fall in the first month owed.
 			f, b := Split(once, v.Payer, v.FactorySharePct)
 			if f > 0 {
-				lines = append(lines, LedgerLine{Month: first, Payer: PayerFactory, Currency: v.Currency, Due: f})
+				add(LedgerLine{Month: first, Payer: PayerFactory, Currency: v.Currency, Due: f})
 			}
 			if b > 0 {
-				lines = append(lines, LedgerLine{Month: first, Payer: PayerBrand, Currency: v.Currency, Due: b})
+				add(LedgerLine{Month: first, Payer: PayerBrand, Currency: v.Currency, Due: b})
 			}
 		}
 	}
@@ -398,28 +431,23 @@ func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 		if toDate && current.Before(p.Month) {
 			continue
 		}
-		lines = append(lines, LedgerLine{Month: p.Month, Payer: p.Payer, Currency: p.Amount.Currency, Paid: p.Amount.Amount})
+		add(LedgerLine{Month: p.Month, Payer: p.Payer, Currency: p.Amount.Currency, Paid: p.Amount.Amount})
 	}
-	order := func(a, b LedgerLine) int {
-		if c := a.Month.compare(b.Month); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Payer, b.Payer)
-	}
-	if !slices.IsSortedFunc(lines, order) {
+	if len(lines) > due {
 		slices.SortStableFunc(lines, order)
-	}
-	merged := lines[:0]
-	for _, l := range lines {
-		if n := len(merged); n > 0 && order(merged[n-1], l) == 0 {
-			merged[n-1].Due += l.Due
-			merged[n-1].Paid += l.Paid
-			continue
+		merged := lines[:0]
+		for _, l := range lines {
+			if n := len(merged); n > 0 && order(merged[n-1], l) == 0 {
+				merged[n-1].Due += l.Due
+				merged[n-1].Paid += l.Paid
+				continue
+			}
+			merged = append(merged, l)
 		}
-		merged = append(merged, l)
+		lines = merged
 	}
-	if len(merged) > 0 {
-		out.Lines = merged
+	if len(lines) > 0 {
+		out.Lines = lines
 	}
 	var firstApproval time.Time
 	if len(in.Versions) > 0 {

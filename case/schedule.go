@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -59,7 +60,6 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 	for _, d := range dates {
 		s.Covered[MonthOf(d)]++
 	}
-	owed := map[Month]bool{}
 	for _, p := range periods {
 		first := MonthOf(p.Start.In(zone))
 		last := current
@@ -74,13 +74,14 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 			}
 		}
 		for m := first; !last.Before(m); m = m.Add(1) {
-			owed[m] = true
+			s.Owed = append(s.Owed, m)
 		}
 	}
-	for m := range owed {
-		s.Owed = append(s.Owed, m)
+	// Periods may overlap: each month once, in order.
+	if !slices.IsSortedFunc(s.Owed, func(a, b Month) int { return a.compare(b) }) {
+		slices.SortFunc(s.Owed, func(a, b Month) int { return a.compare(b) })
 	}
-	sort.Slice(s.Owed, func(i, j int) bool { return s.Owed[i].Before(s.Owed[j]) })
+	s.Owed = slices.Compact(s.Owed)
 	for _, m := range s.Owed {
 		switch {
 		case m == current:

@@ -300,6 +300,9 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 			attending := last.AttendingSchool
 			r.AttendingSchool = &attending
 		}
+		if f.Rows == nil {
+			f.Rows = make([]Row, 0, len(histories))
+		}
 		f.Rows = append(f.Rows, r)
 	}
 
