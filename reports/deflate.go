@@ -89,20 +89,18 @@ func deflatePages(w io.Writer, doc []byte, alias string) error {
 	slices.SortFunc(streams, func(a, b stream) int { return a.start - b.start })
 
 	// Each stream compressed, and the shift of the objects after it.
-	var z bytes.Buffer
-	zw, err := zlib.NewWriterLevel(&z, zlib.BestSpeed)
-	if err != nil {
-		return err
-	}
+	d := getDeflater()
+	defer putDeflater(d)
+	z, zw, scratch := &d.z, d.zw, &d.scratch
 	nb := []byte(strconv.Itoa(len(streams)))
 	aliases := [][2][]byte{{[]byte(alias), nb}, {utf16BE(alias), utf16BE(string(nb))}}
-	var scratch [2][]byte
 	var (
-		out     = make([]byte, 0, len(doc)/2)
+		out     = d.out[:0]
 		shifts  = make([]int, len(streams)) // total shift after each stream
 		shift   = 0
 		written = 0
 	)
+	defer func() { d.out = out[:0] }()
 	flush := func(b []byte) error {
 		_, err := w.Write(b)
 		return err
@@ -112,7 +110,7 @@ func deflatePages(w io.Writer, doc []byte, alias string) error {
 			return errLayout
 		}
 		z.Reset()
-		zw.Reset(&z)
+		zw.Reset(z)
 		data := s.data
 		for i, a := range aliases {
 			if alias != "" && bytes.Contains(data, a[0]) {
@@ -168,6 +166,44 @@ func deflatePages(w io.Writer, doc []byte, alias string) error {
 	out = append(out, rest[:end]...)
 	out = fmt.Appendf(out, "\nstartxref\n%d\n%%%%EOF\n", x.xref+shift)
 	return flush(out)
+}
+
+// pageDeflater is what deflatePages needs besides the document: a zlib
+// writer and buffers, kept from one report to the next, as a
+// writer's state is about a megabyte. Reset, a writer writes exactly what a
+// new one would.
+type pageDeflater struct {
+	z       bytes.Buffer // a compressed stream
+	zw      *zlib.Writer
+	scratch [2][]byte // a page with its number of pages set
+	out     []byte    // an object, and the cross-reference table
+}
+
+// deflaters keeps a few pageDeflaters for the next reports. Not a
+// sync.Pool: a long report collects garbage more than once, and a pool
+// empties in two collections.
+var deflaters = make(chan *pageDeflater, 2)
+
+func getDeflater() *pageDeflater {
+	select {
+	case d := <-deflaters:
+		return d
+	default:
+	}
+	d := &pageDeflater{}
+	zw, err := zlib.NewWriterLevel(&d.z, zlib.BestSpeed)
+	if err != nil {
+		panic(err) // only for a bad level
+	}
+	d.zw = zw
+	return d
+}
+
+func putDeflater(d *pageDeflater) {
+	select {
+	case deflaters <- d:
+	default:
+	}
 }
 
 // replaceAll appends s to dst with every old replaced by repl.
