@@ -256,10 +256,10 @@ type owedMonth struct {
 // owedMonths is Owed as a slice by month, for BuildLedger: a case's ledger
 // is built for every case of every report, and a map a case costs more
 // than the ledger itself.
-// Months after through are left out.
-func owedMonths(in LedgerInput, zone *time.Location, through Month) []owedMonth {
+// Months after through are left out. The months are appended to dst.
+func owedMonths(dst []owedMonth, in LedgerInput, zone *time.Location, through Month) []owedMonth {
 	versions := in.Versions
-	var out []owedMonth
+	out := dst
 	sorted := true
 	for i := range versions {
 		v := &versions[i]
@@ -276,7 +276,7 @@ func owedMonths(in LedgerInput, zone *time.Location, through Month) []owedMonth 
 		if through.Before(last) {
 			last = through
 		}
-		if out == nil && !last.Before(start) {
+		if cap(out) == 0 && !last.Before(start) {
 			out = make([]owedMonth, 0, (last.Year-start.Year)*12+int(last.Month-start.Month)+1)
 		}
 		for m := start; !last.Before(m); m = m.Add(1) {
@@ -346,7 +346,7 @@ func (m Month) compare(o Month) int {
 // month unpaid and whether it is late. The one-off costs of the first plan
 // are due once, in its first month.
 func BuildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays int) CaseLedger {
-	return buildLedger(in, today, zone, graceDays, false)
+	return buildLedger(in, today, zone, graceDays, false, nil)
 }
 
 // BuildLedgerToDate is BuildLedger without the months after today's, for a
@@ -355,16 +355,35 @@ func BuildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 // unpaid. Totals and ArrearsSince are BuildLedger's: a month not yet begun
 // is in no total and cannot be late.
 func BuildLedgerToDate(in LedgerInput, today time.Time, zone *time.Location, graceDays int) CaseLedger {
-	return buildLedger(in, today, zone, graceDays, true)
+	return buildLedger(in, today, zone, graceDays, true, nil)
 }
 
-func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays int, toDate bool) CaseLedger {
+// A LedgerBuffer builds ledgers one after the other in the same memory,
+// for a report that reads each case's ledger before it builds the next.
+// Its zero value is ready to use; it is not safe for concurrent use.
+type LedgerBuffer struct {
+	owed   []owedMonth
+	lines  []LedgerLine
+	totals []PayerTotals
+}
+
+// BuildToDate is BuildLedgerToDate, but the ledger's Lines and Totals are
+// the buffer's: valid until its next build.
+func (b *LedgerBuffer) BuildToDate(in LedgerInput, today time.Time, zone *time.Location, graceDays int) CaseLedger {
+	return buildLedger(in, today, zone, graceDays, true, b)
+}
+
+func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays int, toDate bool, buf *LedgerBuffer) CaseLedger {
+	if buf == nil {
+		buf = &LedgerBuffer{}
+	}
 	current := MonthOf(today.In(zone))
 	through := Month{Year: 9999, Month: time.December}
 	if toDate {
 		through = current
 	}
-	owed := owedMonths(in, zone, through)
+	owed := owedMonths(buf.owed[:0], in, zone, through)
+	buf.owed = owed
 	isOwed := func(m Month) bool {
 		_, ok := slices.BinarySearchFunc(owed, m, func(o owedMonth, m Month) int { return o.m.compare(m) })
 		return ok
@@ -395,7 +414,10 @@ func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 	if len(in.Versions) > 0 {
 		out.Currency = in.Versions[0].Currency
 	}
-	lines := make([]LedgerLine, 0, n+2)
+	lines := buf.lines[:0]
+	if cap(lines) < n+2 {
+		lines = make([]LedgerLine, 0, max(n+2, 2*cap(lines)))
+	}
 	for _, o := range owed {
 		f, b := Split(o.v.MonthlyStipend, o.v.Payer, o.v.FactorySharePct)
 		if b > 0 {
@@ -446,6 +468,7 @@ func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 		}
 		lines = merged
 	}
+	buf.lines = lines
 	if len(lines) > 0 {
 		out.Lines = lines
 	}
@@ -491,7 +514,11 @@ func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays
 	for _, t := range totals {
 		if t != nil {
 			if out.Totals == nil {
-				out.Totals = make([]PayerTotals, 0, len(LedgerPayers))
+				out.Totals = buf.totals[:0]
+				if cap(out.Totals) == 0 {
+					out.Totals = make([]PayerTotals, 0, len(LedgerPayers))
+				}
+				buf.totals = out.Totals
 			}
 			out.Totals = append(out.Totals, *t)
 		}

@@ -17,6 +17,7 @@ func TestBuildLedgerToDateIsBuildLedgerToDate(t *testing.T) {
 	day := func() time.Time {
 		return time.Date(2024, 1, 1, r.IntN(24), 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(1000))
 	}
+	var buf cases.LedgerBuffer // one for all the ledgers, as a report uses it
 	payers := []cases.Payer{cases.PayerFactory, cases.PayerBrand, cases.PayerSplit}
 	for i := 0; i < 5000; i++ {
 		var in cases.LedgerInput
@@ -49,6 +50,9 @@ func TestBuildLedgerToDateIsBuildLedgerToDate(t *testing.T) {
 		want := cases.BuildLedger(in, today, zone, grace)
 		cur := cases.MonthOf(today.In(zone))
 		part := cases.BuildLedgerToDate(in, today, zone, grace)
+		if got := buf.BuildToDate(in, today, zone, grace); !reflect.DeepEqual(got, part) {
+			t.Fatalf("buffered %d:\ngot  %+v\nwant %+v", i, got, part)
+		}
 		var wl []cases.LedgerLine
 		for _, l := range want.Lines {
 			if !cur.Before(l.Month) {

@@ -178,6 +178,7 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 	// The month's last instant in the zone: what was known at its end.
 	monthEnd := time.Date(month.Year, month.Month+1, 1, 0, 0, 0, 0, zone).Add(-time.Nanosecond)
 	var contact, approval clockTally
+	var ledgers cases.LedgerBuffer // each case's ledger is read before the next is built
 
 	// addLedger adds a case's ledger, as it stood at the month's end, to the
 	// stipends: what was owed up to the month and paid for it, and what was
@@ -186,7 +187,7 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 		if in == nil || len(in.Versions) == 0 {
 			return
 		}
-		l := cases.BuildLedgerToDate(*in, monthEnd, zone, graceDays)
+		l := ledgers.BuildToDate(*in, monthEnd, zone, graceDays)
 		inArrears = l.ArrearsSince != nil
 		for _, line := range l.Lines {
 			if month.Before(line.Month) {
