@@ -22,8 +22,11 @@ type Period struct {
 // FollowUpPeriods reads a case's follow-up periods from its transitions,
 // oldest first.
 func FollowUpPeriods(transitions []*Transition) []Period {
-	sorted := append([]*Transition(nil), transitions...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	sorted := transitions
+	if !slices.IsSortedFunc(sorted, func(a, b *Transition) int { return a.At.Compare(b.At) }) {
+		sorted = append([]*Transition(nil), transitions...)
+		sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	}
 	var out []Period
 	for _, t := range sorted {
 		switch {
@@ -91,6 +94,26 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 		}
 	}
 	return s
+}
+
+// OwedNow reports whether FollowUpSchedule, with the same periods, end,
+// now and zone, owes the current month, without making the schedule: a
+// report asks it of every case.
+func OwedNow(periods []Period, end time.Time, now time.Time, zone *time.Location) bool {
+	current := MonthOf(now.In(zone))
+	if !end.IsZero() && MonthOf(end).Before(current) {
+		return false
+	}
+	for _, p := range periods {
+		if current.Before(MonthOf(p.Start.In(zone))) {
+			continue
+		}
+		if p.End != nil && MonthOf(p.End.In(zone)).Before(current) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // FirstUncovered returns the first month from start on without a follow-up,
