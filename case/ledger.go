@@ -1,7 +1,9 @@
 package cases
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sort"
 	"time"
 
@@ -245,104 +247,286 @@ func Owed(in LedgerInput, zone *time.Location) map[Month]*PlanVersion {
 	return out
 }
 
+// owedMonth is a month owed and the plan version that governs it.
+type owedMonth struct {
+	m Month
+	v *PlanVersion
+}
+
+// owedMonths is Owed as a slice by month, for BuildLedger: a case's ledger
+// is built for every case of every report, and a map a case costs more
+// than the ledger itself.
+// Months after through are left out. The months are appended to dst.
+func owedMonths(dst []owedMonth, in LedgerInput, zone *time.Location, through Month) []owedMonth {
+	versions := in.Versions
+	out := dst
+	sorted := true
+	for i := range versions {
+		v := &versions[i]
+		start := MonthOf(v.ApprovedAt.In(zone))
+		if i == 0 {
+			start = MonthOf(v.EnrolmentDate)
+		}
+		last := MonthOf(v.EndDate)
+		if i+1 < len(versions) {
+			if next := MonthOf(versions[i+1].ApprovedAt.In(zone)).Add(-1); next.Before(last) {
+				last = next
+			}
+		}
+		if through.Before(last) {
+			last = through
+		}
+		if cap(out) == 0 && !last.Before(start) {
+			out = make([]owedMonth, 0, (last.Year-start.Year)*12+int(last.Month-start.Month)+1)
+		}
+		for m := start; !last.Before(m); m = m.Add(1) {
+			if n := len(out); n > 0 && !out[n-1].m.Before(m) {
+				sorted = false
+			}
+			out = append(out, owedMonth{m, v})
+		}
+	}
+	if !sorted {
+		// As Owed's map: a later version's month replaces an earlier's.
+		slices.SortStableFunc(out, func(a, b owedMonth) int { return a.m.compare(b.m) })
+		kept := out[:0]
+		for _, o := range out {
+			if n := len(kept); n > 0 && kept[n-1].m == o.m {
+				kept[n-1] = o
+				continue
+			}
+			kept = append(kept, o)
+		}
+		out = kept
+	}
+	drop := func(from, to Month) { // [from, to)
+		out = slices.DeleteFunc(out, func(o owedMonth) bool { return !o.m.Before(from) && o.m.Before(to) })
+	}
+	// Closed stretches.
+	trs := in.Transitions
+	if !slices.IsSortedFunc(trs, func(a, b *Transition) int { return a.At.Compare(b.At) }) {
+		trs = append([]*Transition(nil), trs...)
+		sort.SliceStable(trs, func(i, j int) bool { return trs[i].At.Before(trs[j].At) })
+	}
+	var closed *Month
+	far := Month{Year: 9999, Month: time.December}
+	for _, t := range trs {
+		switch {
+		case t.To == StateClosed:
+			m := MonthOf(t.At.In(zone)).Add(1)
+			closed = &m
+		case t.From == StateClosed && closed != nil:
+			drop(*closed, MonthOf(t.At.In(zone)))
+			closed = nil
+		}
+	}
+	if closed != nil {
+		drop(*closed, far)
+	}
+	for _, s := range in.Suspensions {
+		to := far
+		if s.To != nil {
+			to = MonthOf(*s.To)
+		}
+		drop(MonthOf(s.From), to)
+	}
+	return out
+}
+
+// compare orders months.
+func (m Month) compare(o Month) int {
+	if c := cmp.Compare(m.Year, o.Year); c != 0 {
+		return c
+	}
+	return cmp.Compare(m.Month, o.Month)
+}
+
 // BuildLedger reconciles a case as of today: due per month and payer from
 // its plans, paid from its payments, totals to today's month, the first
 // month unpaid and whether it is late. The one-off costs of the first plan
 // are due once, in its first month.
 func BuildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays int) CaseLedger {
-	owed := Owed(in, zone)
-	type key struct {
-		m Month
-		p Payer
+	return buildLedger(in, today, zone, graceDays, false, nil)
+}
+
+// BuildLedgerToDate is BuildLedger without the months after today's, for a
+// report of many cases that needs none of them: its Lines end at today's
+// month, and UnpaidFrom and UnpaidDueOn are nil if only a later month is
+// unpaid. Totals and ArrearsSince are BuildLedger's: a month not yet begun
+// is in no total and cannot be late.
+func BuildLedgerToDate(in LedgerInput, today time.Time, zone *time.Location, graceDays int) CaseLedger {
+	return buildLedger(in, today, zone, graceDays, true, nil)
+}
+
+// A LedgerBuffer builds ledgers one after the other in the same memory,
+// for a report that reads each case's ledger before it builds the next.
+// Its zero value is ready to use; it is not safe for concurrent use.
+type LedgerBuffer struct {
+	owed   []owedMonth
+	lines  []LedgerLine
+	totals []PayerTotals
+}
+
+// BuildToDate is BuildLedgerToDate, but the ledger's Lines and Totals are
+// the buffer's: valid until its next build.
+func (b *LedgerBuffer) BuildToDate(in LedgerInput, today time.Time, zone *time.Location, graceDays int) CaseLedger {
+	return buildLedger(in, today, zone, graceDays, true, b)
+}
+
+func buildLedger(in LedgerInput, today time.Time, zone *time.Location, graceDays int, toDate bool, buf *LedgerBuffer) CaseLedger {
+	if buf == nil {
+		buf = &LedgerBuffer{}
 	}
-	lines := map[key]*LedgerLine{}
-	line := func(m Month, p Payer, currency string) *LedgerLine {
-		k := key{m, p}
-		if lines[k] == nil {
-			lines[k] = &LedgerLine{Month: m, Payer: p, Currency: currency}
+	current := MonthOf(today.In(zone))
+	through := Month{Year: 9999, Month: time.December}
+	if toDate {
+		through = current
+	}
+	owed := owedMonths(buf.owed[:0], in, zone, through)
+	buf.owed = owed
+	isOwed := func(m Month) bool {
+		_, ok := slices.BinarySearchFunc(owed, m, func(o owedMonth, m Month) int { return o.m.compare(m) })
+		return ok
+	}
+	// The lines due, by month then payer, as they are made; then the
+	// one-off costs and the payments, each added to its line if there is
+	// one, else as a line of its own, and the lines sorted and merged. A
+	// line's currency is that of its first amount.
+	order := func(a, b LedgerLine) int {
+		if c := a.Month.compare(b.Month); c != 0 {
+			return c
 		}
-		return lines[k]
+		return cmp.Compare(a.Payer, b.Payer)
+	}
+	n, shares := 0, 0
+	for i, o := range owed {
+		if i == 0 || o.v != owed[i-1].v {
+			shares = 0
+			if f, b := Split(o.v.MonthlyStipend, o.v.Payer, o.v.FactorySharePct); f > 0 && b > 0 {
+				shares = 2
+			} else if f > 0 || b > 0 {
+				shares = 1
+			}
+		}
+		n += shares
 	}
 	var out CaseLedger
 	if len(in.Versions) > 0 {
 		out.Currency = in.Versions[0].Currency
 	}
-	var first *Month
-	for m, v := range owed {
-		f, b := Split(v.MonthlyStipend, v.Payer, v.FactorySharePct)
-		if f > 0 {
-			line(m, PayerFactory, v.Currency).Due += f
-		}
+	lines := buf.lines[:0]
+	if cap(lines) < n+2 {
+		lines = make([]LedgerLine, 0, max(n+2, 2*cap(lines)))
+	}
+	for _, o := range owed {
+		f, b := Split(o.v.MonthlyStipend, o.v.Payer, o.v.FactorySharePct)
 		if b > 0 {
-			line(m, PayerBrand, v.Currency).Due += b
+			lines = append(lines, LedgerLine{Month: o.m, Payer: PayerBrand, Currency: o.v.Currency, Due: b})
 		}
-		if first == nil || m.Before(*first) {
-			mm := m
-			first = &mm
+		if f > 0 {
+			lines = append(lines, LedgerLine{Month: o.m, Payer: PayerFactory, Currency: o.v.Currency, Due: f})
 		}
 	}
-	if first != nil && len(in.Versions) > 0 {
-		v := in.Versions[0]
+	due := len(lines) // sorted
+	add := func(l LedgerLine) {
+		if i, found := slices.BinarySearchFunc(lines[:due], l, order); found {
+			lines[i].Due += l.Due
+			lines[i].Paid += l.Paid
+			return
+		}
+		lines = append(lines, l)
+	}
+	if len(owed) > 0 && len(in.Versions) > 0 {
+		v, first := in.Versions[0], owed[0].m
 		if once := v.TuitionCost + v.TravelCost; once > 0 {
 			// The one-off costs fall in the first month owed.
 			f, b := Split(once, v.Payer, v.FactorySharePct)
 			if f > 0 {
-				line(*first, PayerFactory, v.Currency).Due += f
+				add(LedgerLine{Month: first, Payer: PayerFactory, Currency: v.Currency, Due: f})
 			}
 			if b > 0 {
-				line(*first, PayerBrand, v.Currency).Due += b
+				add(LedgerLine{Month: first, Payer: PayerBrand, Currency: v.Currency, Due: b})
 			}
 		}
 	}
 	for _, p := range in.Payments {
-		line(p.Month, p.Payer, p.Amount.Currency).Paid += p.Amount.Amount
-	}
-	for _, l := range lines {
-		if owed[l.Month] != nil && len(in.Versions) > 0 {
-			l.DueOn = DueOn(l.Month, in.Versions[0].ApprovedAt, zone)
+		if toDate && current.Before(p.Month) {
+			continue
 		}
-		out.Lines = append(out.Lines, *l)
+		add(LedgerLine{Month: p.Month, Payer: p.Payer, Currency: p.Amount.Currency, Paid: p.Amount.Amount})
 	}
-	sort.Slice(out.Lines, func(i, j int) bool {
-		a, b := out.Lines[i], out.Lines[j]
-		if a.Month != b.Month {
-			return a.Month.Before(b.Month)
+	if len(lines) > due {
+		slices.SortStableFunc(lines, order)
+		merged := lines[:0]
+		for _, l := range lines {
+			if n := len(merged); n > 0 && order(merged[n-1], l) == 0 {
+				merged[n-1].Due += l.Due
+				merged[n-1].Paid += l.Paid
+				continue
+			}
+			merged = append(merged, l)
 		}
-		return a.Payer < b.Payer
-	})
-	current := MonthOf(today.In(zone))
-	totals := map[Payer]*PayerTotals{}
-	for _, l := range out.Lines {
-		if l.Balance() > 0 && owed[l.Month] != nil && (out.UnpaidFrom == nil || l.Month.Before(*out.UnpaidFrom)) {
+		lines = merged
+	}
+	buf.lines = lines
+	if len(lines) > 0 {
+		out.Lines = lines
+	}
+	var firstApproval time.Time
+	if len(in.Versions) > 0 {
+		firstApproval = in.Versions[0].ApprovedAt
+	}
+	day := Today(today, zone)
+	var totals [2]*PayerTotals // by LedgerPayers
+	var totalsOf [2]PayerTotals
+	for i := range out.Lines {
+		l := &out.Lines[i]
+		owed := isOwed(l.Month)
+		if owed && len(in.Versions) > 0 {
+			l.DueOn = DueOn(l.Month, firstApproval, zone)
+		}
+		if l.Balance() > 0 && owed && (out.UnpaidFrom == nil || l.Month.Before(*out.UnpaidFrom)) {
 			m := l.Month
 			out.UnpaidFrom = &m
 		}
 		if current.Before(l.Month) {
 			continue
 		}
-		t := totals[l.Payer]
+		p := slices.Index(LedgerPayers, l.Payer)
+		if p < 0 {
+			continue // in no total
+		}
+		t := totals[p]
 		if t == nil {
-			t = &PayerTotals{Payer: l.Payer, Currency: l.Currency}
-			totals[l.Payer] = t
+			t = &totalsOf[p]
+			*t = PayerTotals{Payer: l.Payer, Currency: l.Currency}
+			totals[p] = t
 		}
 		t.Due += l.Due
 		t.Paid += l.Paid
 		switch b := l.Balance(); {
-		case b > 0 && !l.DueOn.IsZero() && Late(l.DueOn, Today(today, zone), graceDays):
+		case b > 0 && !l.DueOn.IsZero() && Late(l.DueOn, day, graceDays):
 			t.Arrears += b
 		case b < 0:
 			t.Credit -= b
 		}
 	}
-	for _, p := range LedgerPayers {
-		if t := totals[p]; t != nil {
+	for _, t := range totals {
+		if t != nil {
+			if out.Totals == nil {
+				out.Totals = buf.totals[:0]
+				if cap(out.Totals) == 0 {
+					out.Totals = make([]PayerTotals, 0, len(LedgerPayers))
+				}
+				buf.totals = out.Totals
+			}
 			out.Totals = append(out.Totals, *t)
 		}
 	}
 	if out.UnpaidFrom != nil {
-		due := DueOn(*out.UnpaidFrom, in.Versions[0].ApprovedAt, zone)
+		due := DueOn(*out.UnpaidFrom, firstApproval, zone)
 		out.UnpaidDueOn = &due
-		if Late(due, Today(today, zone), graceDays) {
+		if Late(due, day, graceDays) {
 			m := *out.UnpaidFrom
 			out.ArrearsSince = &m
 		}

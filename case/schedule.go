@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -21,8 +22,11 @@ type Period struct {
 // FollowUpPeriods reads a case's follow-up periods from its transitions,
 // oldest first.
 func FollowUpPeriods(transitions []*Transition) []Period {
-	sorted := append([]*Transition(nil), transitions...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	sorted := transitions
+	if !slices.IsSortedFunc(sorted, func(a, b *Transition) int { return a.At.Compare(b.At) }) {
+		sorted = append([]*Transition(nil), transitions...)
+		sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].At.Before(sorted[j].At) })
+	}
 	var out []Period
 	for _, t := range sorted {
 		switch {
@@ -59,7 +63,6 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 	for _, d := range dates {
 		s.Covered[MonthOf(d)]++
 	}
-	owed := map[Month]bool{}
 	for _, p := range periods {
 		first := MonthOf(p.Start.In(zone))
 		last := current
@@ -74,13 +77,14 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 			}
 		}
 		for m := first; !last.Before(m); m = m.Add(1) {
-			owed[m] = true
+			s.Owed = append(s.Owed, m)
 		}
 	}
-	for m := range owed {
-		s.Owed = append(s.Owed, m)
+	// Periods may overlap: each month once, in order.
+	if !slices.IsSortedFunc(s.Owed, func(a, b Month) int { return a.compare(b) }) {
+		slices.SortFunc(s.Owed, func(a, b Month) int { return a.compare(b) })
 	}
-	sort.Slice(s.Owed, func(i, j int) bool { return s.Owed[i].Before(s.Owed[j]) })
+	s.Owed = slices.Compact(s.Owed)
 	for _, m := range s.Owed {
 		switch {
 		case m == current:
@@ -90,6 +94,26 @@ func FollowUpSchedule(periods []Period, end time.Time, dates []time.Time, now ti
 		}
 	}
 	return s
+}
+
+// OwedNow reports whether FollowUpSchedule, with the same periods, end,
+// now and zone, owes the current month, without making the schedule: a
+// report asks it of every case.
+func OwedNow(periods []Period, end time.Time, now time.Time, zone *time.Location) bool {
+	current := MonthOf(now.In(zone))
+	if !end.IsZero() && MonthOf(end).Before(current) {
+		return false
+	}
+	for _, p := range periods {
+		if current.Before(MonthOf(p.Start.In(zone))) {
+			continue
+		}
+		if p.End != nil && MonthOf(p.End.In(zone)).Before(current) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // FirstUncovered returns the first month from start on without a follow-up,

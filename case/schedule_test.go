@@ -1,6 +1,7 @@
 package cases_test
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -139,5 +140,38 @@ func TestClocks(t *testing.T) {
 				t.Fatalf("clocks = %+v\nwant contact %+v plan %+v", got, tt.contact, tt.plan)
 			}
 		})
+	}
+}
+
+// OwedNow is whether FollowUpSchedule owes the current month, on random
+// periods, end dates and days.
+func TestOwedNowIsTheSchedulesCurrentMonth(t *testing.T) {
+	zone, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	day := func() time.Time {
+		return time.Date(2025, 1, 1, r.IntN(24), 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(500))
+	}
+	for i := range 20000 {
+		var periods []cases.Period
+		for range r.IntN(4) {
+			p := cases.Period{Start: day()}
+			if r.IntN(2) == 0 {
+				e := day()
+				p.End = &e
+			}
+			periods = append(periods, p)
+		}
+		var end time.Time
+		if r.IntN(2) == 0 {
+			end = day()
+		}
+		now := day()
+		want := slices.Contains(cases.FollowUpSchedule(periods, end, nil, now, zone).Owed, cases.MonthOf(now.In(zone)))
+		if got := cases.OwedNow(periods, end, now, zone); got != want {
+			t.Fatalf("%d: OwedNow(%v, %v, %v) = %v, want %v", i, periods, end, now, got, want)
+		}
 	}
 }

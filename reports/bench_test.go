@@ -26,6 +26,19 @@ func BenchmarkRender1000(b *testing.B) {
 	}
 }
 
+// BenchmarkRenderEmpty renders a month without cases: what every report
+// costs whatever its size, most of it fpdf reading and cutting the two
+// weights of the main font.
+func BenchmarkRenderEmpty(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		f := Build("Big Brand 大品牌", october, shanghai, nil)
+		if _, err := Render(io.Discard, f, DefaultFonts()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkMonthlyRun generates October for 100 clients of 100 cases each,
 // through the Generator, with the histories served from memory: it measures
 // what the run adds to the database reads (which storage's tests time).

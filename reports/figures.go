@@ -178,6 +178,7 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 	// The month's last instant in the zone: what was known at its end.
 	monthEnd := time.Date(month.Year, month.Month+1, 1, 0, 0, 0, 0, zone).Add(-time.Nanosecond)
 	var contact, approval clockTally
+	var ledgers cases.LedgerBuffer // each case's ledger is read before the next is built
 
 	// addLedger adds a case's ledger, as it stood at the month's end, to the
 	// stipends: what was owed up to the month and paid for it, and what was
@@ -186,7 +187,7 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 		if in == nil || len(in.Versions) == 0 {
 			return
 		}
-		l := cases.BuildLedger(*in, monthEnd, zone, graceDays)
+		l := ledgers.BuildToDate(*in, monthEnd, zone, graceDays)
 		inArrears = l.ArrearsSince != nil
 		for _, line := range l.Lines {
 			if month.Before(line.Month) {
@@ -257,7 +258,7 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 		// The ledger as it stood at the month's end: what was owed up to the
 		// month and paid for it, and what was late then.
 		due, paid, inArrears := addLedger(h.Ledger)
-		if owes(h, month, monthEnd, zone) {
+		if owes(h, monthEnd, zone) {
 			f.FollowUps.Due++
 			if lastInMonth != nil {
 				f.FollowUps.Done++
@@ -300,6 +301,9 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 			attending := last.AttendingSchool
 			r.AttendingSchool = &attending
 		}
+		if f.Rows == nil {
+			f.Rows = make([]Row, 0, len(histories))
+		}
 		f.Rows = append(f.Rows, r)
 	}
 
@@ -327,21 +331,19 @@ func BuildFrom(client string, month cases.Month, zone *time.Location, graceDays 
 	return f
 }
 
-// owes reports whether the case owed a follow-up for month, by its
-// transitions up to the month's end.
-func owes(h *cases.CaseHistory, month cases.Month, monthEnd time.Time, zone *time.Location) bool {
-	var known []*cases.Transition
-	for _, t := range h.Transitions {
-		if !t.At.After(monthEnd) {
-			known = append(known, t)
-		}
+// owes reports whether the case owed a follow-up for the month that ends
+// at monthEnd, by its transitions up to then.
+func owes(h *cases.CaseHistory, monthEnd time.Time, zone *time.Location) bool {
+	later := func(t *cases.Transition) bool { return t.At.After(monthEnd) }
+	known := h.Transitions
+	if slices.ContainsFunc(known, later) {
+		known = slices.DeleteFunc(slices.Clone(known), later)
 	}
 	var planEnd time.Time
 	if h.Case.Plan != nil {
 		planEnd = h.Case.Plan.EndDate
 	}
-	s := cases.FollowUpSchedule(cases.FollowUpPeriods(known), planEnd, nil, monthEnd, zone)
-	return slices.Contains(s.Owed, month)
+	return cases.OwedNow(cases.FollowUpPeriods(known), planEnd, monthEnd, zone)
 }
 
 // clockTally collects one service clock over a month's cases.

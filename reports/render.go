@@ -96,14 +96,15 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 	pdf.SetCreationDate(stamp)
 	pdf.SetModificationDate(stamp)
 	pdf.SetCatalogSort(true)
-	pdf.SetCompression(true)
+	// deflatePages compresses the pages, with one writer for them all.
+	pdf.SetCompression(false)
 	pdf.SetTitle(metadata(fmt.Sprintf("%s: remediation report, %s %d", f.Client, month.Month, month.Year)), false)
 	pdf.SetSubject("Monthly child-labour remediation report", true)
 	pdf.SetCreator("Remedy", true)
 	pdf.SetAuthor("Remedy", true)
 	pdf.SetMargins(margin, 24, margin)
 	pdf.SetAutoPageBreak(false, 0)
-	pdf.AliasNbPages("{nb}")
+	// The footer's "{nb}", the number of pages, is replaced by deflatePages.
 
 	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain, att: a,
 		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{}}
@@ -122,13 +123,13 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
 	}
 	if len(r.astral) == 0 {
-		if err := pdf.Output(w); err != nil {
+		if err := pdf.Output(&deflater{w: w, alias: nbAlias}); err != nil {
 			return Missing{}, fmt.Errorf("write report: %w", err)
 		}
 		return missing, nil
 	}
 	var buf bytes.Buffer
-	if err := pdf.Output(&buf); err != nil {
+	if err := pdf.Output(&deflater{w: &buf, alias: nbAlias}); err != nil {
 		return Missing{}, fmt.Errorf("write report: %w", err)
 	}
 	doc, err := mapAstral(buf.Bytes(), r.astral)
@@ -567,6 +568,9 @@ var columns = []struct {
 }
 
 const rowH = 6.0
+
+// nbAlias stands for the number of pages in the footer's text.
+const nbAlias = "{nb}"
 
 func (r *renderer) table() {
 	p := r.pdf
