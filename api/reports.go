@@ -37,16 +37,9 @@ func (h handlers) PutReportContacts(c echo.Context, id EntityID) error {
 }
 
 func (h handlers) ListMonthlyReports(c echo.Context, params ListMonthlyReportsParams) error {
-	a := actorOf(c)
-	filter := uuid.NullUUID{}
-	if params.ClientId != nil {
-		filter = uuid.NullUUID{UUID: *params.ClientId, Valid: true}
-	}
-	if a.Role == cases.RoleClient {
-		if filter.Valid && filter != a.ClientID {
-			return c.JSON(http.StatusOK, MonthlyReportList{Items: []MonthlyReport{}})
-		}
-		filter = a.ClientID
+	filter, none := clientScope(actorOf(c), params.ClientId)
+	if none {
+		return c.JSON(http.StatusOK, MonthlyReportList{Items: []MonthlyReport{}})
 	}
 	all, err := h.Reports.ListReports(c.Request().Context(), filter)
 	if err != nil {
@@ -88,16 +81,10 @@ func (h handlers) CreateMonthlyReport(c echo.Context) error {
 }
 
 func (h handlers) DownloadMonthlyReport(c echo.Context, id EntityID) error {
-	ctx := c.Request().Context()
-	a := actorOf(c)
-	r, err := h.Reports.FindReport(ctx, id)
-	if err != nil {
+	if _, err := h.visibleReport(c, id); err != nil {
 		return err
 	}
-	if a.Role == cases.RoleClient && (!a.ClientID.Valid || a.ClientID.UUID != r.ClientID) {
-		return cases.Errorf(cases.ENOTFOUND, "Report not found.")
-	}
-	r, pdf, err := h.Reports.DownloadReport(ctx, a, id)
+	r, pdf, err := h.Reports.DownloadReport(c.Request().Context(), actorOf(c), id)
 	if err != nil {
 		return err
 	}
@@ -105,6 +92,35 @@ func (h handlers) DownloadMonthlyReport(c echo.Context, id EntityID) error {
 	hd.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="remedy-report-%s-v%d.pdf"`, r.Month, r.Version))
 	hd.Set("Repr-Digest", "sha-256=:"+base64.StdEncoding.EncodeToString(r.SHA256[:])+":")
 	return c.Blob(http.StatusOK, "application/pdf", pdf)
+}
+
+// visibleReport finds a monthly report the caller may see: another brand's
+// answers exactly as a missing one.
+func (h handlers) visibleReport(c echo.Context, id EntityID) (*cases.MonthlyReport, error) {
+	r, err := h.Reports.FindReport(c.Request().Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if a := actorOf(c); a.Role == cases.RoleClient && (!a.ClientID.Valid || a.ClientID.UUID != r.ClientID) {
+		return nil, cases.Errorf(cases.ENOTFOUND, "Report not found.")
+	}
+	return r, nil
+}
+
+// clientScope narrows a list's client filter to what the caller may see:
+// a brand's user sees its own brand only, and nothing (none) when it asks
+// for another or has no brand; staff see what they ask for.
+func clientScope(a cases.Actor, asked *uuid.UUID) (filter uuid.NullUUID, none bool) {
+	if asked != nil {
+		filter = uuid.NullUUID{UUID: *asked, Valid: true}
+	}
+	if a.Role != cases.RoleClient {
+		return filter, false
+	}
+	if !a.ClientID.Valid || (filter.Valid && filter != a.ClientID) {
+		return uuid.NullUUID{}, true
+	}
+	return a.ClientID, false
 }
 
 func reportView(r *cases.MonthlyReport) MonthlyReport {

@@ -83,16 +83,11 @@ func (h handlers) VerifyReport(c echo.Context) error {
 }
 
 func (h handlers) DownloadMonthlyReportSignature(c echo.Context, id EntityID) error {
-	ctx := c.Request().Context()
-	a := actorOf(c)
-	r, err := h.Reports.FindReport(ctx, id)
+	r, err := h.visibleReport(c, id)
 	if err != nil {
 		return err
 	}
-	if a.Role == cases.RoleClient && (!a.ClientID.Valid || a.ClientID.UUID != r.ClientID) {
-		return cases.Errorf(cases.ENOTFOUND, "Report not found.")
-	}
-	sig, err := h.Reports.ReportSignature(ctx, id)
+	sig, err := h.Reports.ReportSignature(c.Request().Context(), id)
 	if err != nil {
 		return err
 	}

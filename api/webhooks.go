@@ -21,19 +21,9 @@ func (h handlers) ListWebhooks(c echo.Context, params ListWebhooksParams) error 
 	if h.Webhooks == nil {
 		return errNoWebhooks
 	}
-	a := actorOf(c)
-	filter := uuid.NullUUID{}
-	if params.ClientId != nil {
-		filter = uuid.NullUUID{UUID: *params.ClientId, Valid: true}
-	}
-	if a.Role == cases.RoleClient {
-		if filter.Valid && filter != a.ClientID {
-			return c.JSON(http.StatusOK, WebhookList{Items: []Webhook{}})
-		}
-		filter = a.ClientID
-		if !filter.Valid {
-			return c.JSON(http.StatusOK, WebhookList{Items: []Webhook{}})
-		}
+	filter, none := clientScope(actorOf(c), params.ClientId)
+	if none {
+		return c.JSON(http.StatusOK, WebhookList{Items: []Webhook{}})
 	}
 	list, err := h.Webhooks.ListWebhooks(c.Request().Context(), filter)
 	if err != nil {
