@@ -143,11 +143,14 @@ func (w *walker) text() string {
 	return s
 }
 
-// waitFor waits until the page's main part shows text; a navigation in
-// between (which ends the page's JavaScript context) is waited out.
+// waitFor waits until the page's main part shows text and htmx has
+// settled what it swapped in (a click while the new content still moves
+// can land beside its button); a navigation in between (which ends the
+// page's JavaScript context) is waited out.
 func (w *walker) waitFor(step, text string) {
 	w.t.Helper()
-	js := fmt.Sprintf(`!!document.querySelector("#main") && document.querySelector("#main").innerText.includes(%q)`, text)
+	js := fmt.Sprintf(`!!document.querySelector("#main") && document.querySelector("#main").innerText.includes(%q)`+
+		` && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`, text)
 	w.step = step
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
