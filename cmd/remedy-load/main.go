@@ -315,7 +315,10 @@ func report(clientID, factoryID string, rng *rand.Rand) []byte {
 		"hazards": []string{"long_hours"}, "hours_per_week": 50 + rng.IntN(20), "monthly_wage": 280000,
 		"wage_currency": "CNY", "recruitment": "borrowed_id", "removed_from_work": true, "child_safe": true,
 		"identity": map[string]any{"full_name": "Load Test " + uuid.NewString(), "apparent_age": 14,
-			"id_number": fmt.Sprintf("4419%014d", rng.Int64N(1e14))},
+			// Not from rng, whose sequence each run repeats: the same ID
+			// numbers again would link every case to one of the last run's,
+			// as the same child found twice, which real filings rarely are.
+			"id_number": fmt.Sprintf("4419%014d", rand.Int64N(1e14))},
 		"narrative": "Synthetic case filed by remedy-load.",
 	})
 	return body
