@@ -194,58 +194,17 @@ func Late(dueOn, today time.Time, graceDays int) bool {
 // again spent suspended (from the alert's month to the month before the
 // decision) are not owed. zone gives the month of an approval or closure.
 func Owed(in LedgerInput, zone *time.Location) map[Month]*PlanVersion {
-	out := map[Month]*PlanVersion{}
-	versions := in.Versions
-	for i := range versions {
-		v := &versions[i]
-		start := MonthOf(v.ApprovedAt.In(zone))
-		if i == 0 {
-			start = MonthOf(v.EnrolmentDate)
-		}
-		last := MonthOf(v.EndDate)
-		if i+1 < len(versions) {
-			if next := MonthOf(versions[i+1].ApprovedAt.In(zone)).Add(-1); next.Before(last) {
-				last = next
-			}
-		}
-		for m := start; !last.Before(m); m = m.Add(1) {
-			out[m] = v
-		}
-	}
-	// Closed stretches.
-	trs := append([]*Transition(nil), in.Transitions...)
-	sort.SliceStable(trs, func(i, j int) bool { return trs[i].At.Before(trs[j].At) })
-	var closed *Month
-	drop := func(from, to Month) { // [from, to)
-		for m := range out {
-			if !m.Before(from) && m.Before(to) {
-				delete(out, m)
-			}
-		}
-	}
-	far := Month{Year: 9999, Month: time.December}
-	for _, t := range trs {
-		switch {
-		case t.To == StateClosed:
-			m := MonthOf(t.At.In(zone)).Add(1)
-			closed = &m
-		case t.From == StateClosed && closed != nil:
-			drop(*closed, MonthOf(t.At.In(zone)))
-			closed = nil
-		}
-	}
-	if closed != nil {
-		drop(*closed, far)
-	}
-	for _, s := range in.Suspensions {
-		to := far
-		if s.To != nil {
-			to = MonthOf(*s.To)
-		}
-		drop(MonthOf(s.From), to)
+	months := owedMonths(nil, in, zone, lastMonth)
+	out := make(map[Month]*PlanVersion, len(months))
+	for _, o := range months {
+		out[o.m] = o.v
 	}
 	return out
 }
+
+// lastMonth is later than any month a plan can owe: the open end of a
+// closure or a suspension.
+var lastMonth = Month{Year: 9999, Month: time.December}
 
 // owedMonth is a month owed and the plan version that governs it.
 type owedMonth struct {
@@ -255,7 +214,7 @@ type owedMonth struct {
 
 // owedMonths is Owed as a slice by month, for BuildLedger: a case's ledger
 // is built for every case of every report, and a map a case costs more
-// than the ledger itself.
+// than the ledger itself. Owed is built from it.
 // Months after through are left out. The months are appended to dst.
 func owedMonths(dst []owedMonth, in LedgerInput, zone *time.Location, through Month) []owedMonth {
 	versions := in.Versions
@@ -309,7 +268,6 @@ func owedMonths(dst []owedMonth, in LedgerInput, zone *time.Location, through Mo
 		sort.SliceStable(trs, func(i, j int) bool { return trs[i].At.Before(trs[j].At) })
 	}
 	var closed *Month
-	far := Month{Year: 9999, Month: time.December}
 	for _, t := range trs {
 		switch {
 		case t.To == StateClosed:
@@ -321,10 +279,10 @@ func owedMonths(dst []owedMonth, in LedgerInput, zone *time.Location, through Mo
 		}
 	}
 	if closed != nil {
-		drop(*closed, far)
+		drop(*closed, lastMonth)
 	}
 	for _, s := range in.Suspensions {
-		to := far
+		to := lastMonth
 		if s.To != nil {
 			to = MonthOf(*s.To)
 		}
