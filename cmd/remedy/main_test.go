@@ -30,6 +30,17 @@ func envOf(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
+// cli runs commands over vars as an operator would; out holds what the
+// last one printed.
+func cli(vars map[string]string) (out *bytes.Buffer, run func(args ...string) error) {
+	out = &bytes.Buffer{}
+	m := &Main{Stdout: out, Stderr: out, Getenv: envOf(vars)}
+	return out, func(args ...string) error {
+		out.Reset()
+		return m.Run(context.Background(), args)
+	}
+}
+
 // TestServeEmbedded starts the real serve on :0 against a fresh SQLite
 // directory: it creates the key with mode 0600, migrates, and answers.
 func TestServeEmbedded(t *testing.T) {
@@ -193,12 +204,7 @@ func TestREADMEDiagram(t *testing.T) {
 func TestOperatorCommands(t *testing.T) {
 	dir := t.TempDir()
 	vars := map[string]string{"REMEDY_DATA_DIR": dir}
-	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
-	run := func(args ...string) error {
-		out.Reset()
-		return m.Run(context.Background(), args)
-	}
+	out, run := cli(vars)
 	// migrate on the embedded default makes the database and no key.
 	if err := run("migrate"); err != nil {
 		t.Fatal(err)

@@ -114,12 +114,7 @@ func TestReportsVerify(t *testing.T) {
 func TestAuditCheckpointCommands(t *testing.T) {
 	dir := t.TempDir()
 	vars := map[string]string{"REMEDY_DATA_DIR": dir}
-	var out bytes.Buffer
-	m := &Main{Stdout: &out, Stderr: &out, Getenv: envOf(vars)}
-	run := func(args ...string) error {
-		out.Reset()
-		return m.Run(context.Background(), args)
-	}
+	out, run := cli(vars)
 	for _, args := range [][]string{{"keys", "init"}, {"migrate"},
 		{"users", "add", "--email", "a@example.org", "--name", "A", "--role", "supervisor"}} {
 		if err := run(args...); err != nil {
