@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 
 	"github.com/remedy-cases/remedy/auth"
@@ -30,6 +31,9 @@ type claims struct {
 	ClientID string     `json:"client_id,omitempty"`
 }
 
+// tokenLeeway is the clock skew allowed on a token's times.
+const tokenLeeway = 30 * time.Second
+
 // tokens issues and verifies access tokens.
 type tokens struct {
 	key      ed25519.PrivateKey
@@ -39,7 +43,16 @@ type tokens struct {
 	ttl      time.Duration
 	now      func() time.Time
 	parser   *jwt.Parser
+	// verified remembers the tokens whose signature and claims were
+	// checked, by their SHA-256: an Ed25519 verification costs about as
+	// much as the rest of a small request. A hit is still checked for
+	// expiry; nothing else about a verified token changes with time.
+	verified *lru.Cache[[sha256.Size]byte, *claims]
 }
+
+// verifiedTokens bounds the cache of verified tokens: one per signed-in
+// device is enough, and a miss costs only a verification.
+const verifiedTokens = 4096
 
 func newTokens(key ed25519.PrivateKey, issuer, audience string, ttl time.Duration, now func() time.Time) (*tokens, error) {
 	if len(key) != ed25519.PrivateKeySize {
@@ -52,6 +65,10 @@ func newTokens(key ed25519.PrivateKey, issuer, audience string, ttl time.Duratio
 	sum := sha256.Sum256(pub)
 	t := &tokens{key: key, kid: base64.RawURLEncoding.EncodeToString(sum[:12]), issuer: issuer,
 		audience: audience, ttl: ttl, now: now}
+	var err error
+	if t.verified, err = lru.New[[sha256.Size]byte, *claims](verifiedTokens); err != nil {
+		return nil, err
+	}
 	// golang-jwt checks exp, iss and aud only when asked: ask for all of
 	// them, and accept the one algorithm we sign with.
 	t.parser = jwt.NewParser(
@@ -60,7 +77,7 @@ func newTokens(key ed25519.PrivateKey, issuer, audience string, ttl time.Duratio
 		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30*time.Second),
+		jwt.WithLeeway(tokenLeeway),
 		jwt.WithTimeFunc(now),
 		jwt.WithStrictDecoding(),
 	)
@@ -86,6 +103,14 @@ func (t *tokens) issue(u *cases.User) (string, error) {
 }
 
 func (t *tokens) verify(raw string) (*claims, error) {
+	sum := sha256.Sum256([]byte(raw))
+	if c, ok := t.verified.Get(sum); ok {
+		if !t.now().Before(c.ExpiresAt.Add(tokenLeeway)) {
+			t.verified.Remove(sum)
+			return nil, jwt.ErrTokenExpired
+		}
+		return c, nil
+	}
 	var c claims
 	_, err := t.parser.ParseWithClaims(raw, &c, func(tok *jwt.Token) (any, error) {
 		if kid, _ := tok.Header["kid"].(string); kid != t.kid {
@@ -96,6 +121,7 @@ func (t *tokens) verify(raw string) (*claims, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.verified.Add(sum, &c)
 	return &c, nil
 }
 
