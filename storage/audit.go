@@ -45,24 +45,39 @@ type auditEvent struct {
 // after the commit (sealAudit). On SQLite, which has one writer at a time
 // anyway, the entry is chained at once in tx, so nothing waits there.
 func (db *DB) appendAudit(tx *gorm.DB, actor cases.Actor, ev auditEvent) error {
+	args, err := db.auditArgs(actor, ev)
+	if err != nil {
+		return err
+	}
+	if err := tx.Exec(`INSERT INTO audit_log `+auditColumns+` VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, args...).Error; err != nil {
+		return db.interpret(err, "Audit entry")
+	}
+	return db.appended(tx)
+}
+
+// auditColumns are the columns of an audit entry that auditArgs gives.
+const auditColumns = "(at, actor_id, actor_role, action, case_id, subject, details, sealed)"
+
+// auditArgs are the values of auditColumns for ev.
+func (db *DB) auditArgs(actor cases.Actor, ev auditEvent) ([]any, error) {
 	details := ev.details
 	if details == nil {
 		details = map[string]string{}
 	}
 	js, err := json.Marshal(details) // maps marshal with sorted keys: canonical
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var actorID uuid.NullUUID
 	if actor.UserID != uuid.Nil {
 		actorID = uuid.NullUUID{UUID: actor.UserID, Valid: true}
 	}
-	err = tx.Exec(`INSERT INTO audit_log (at, actor_id, actor_role, action, case_id, subject, details, sealed)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), actorID, string(actor.Role), ev.action, ev.caseID, ev.subject,
-		string(js), ev.sealed).Error
-	if err != nil {
-		return db.interpret(err, "Audit entry")
-	}
+	return []any{db.now(), actorID, string(actor.Role), ev.action, ev.caseID, ev.subject, string(js), ev.sealed}, nil
+}
+
+// appended follows an entry written in tx: on SQLite it is chained at once;
+// on PostgreSQL the sealer is woken after the commit.
+func (db *DB) appended(tx *gorm.DB) error {
 	if db.dialect == SQLite {
 		_, err := db.sealPending(tx, true)
 		return err

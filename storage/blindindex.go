@@ -222,6 +222,12 @@ func (s *CaseService) link(tx *gorm.DB, actor cases.Actor, row *caseRow, fps []f
 	if err != nil {
 		return err
 	}
+	return s.linkMatches(tx, actor, row, matches)
+}
+
+// linkMatches links row's case to the cases of matches, the other cases'
+// fingerprints equal to one of its own, once each.
+func (s *CaseService) linkMatches(tx *gorm.DB, actor cases.Actor, row *caseRow, matches []fingerprintRow) error {
 	// The strongest match names the link: an ID number, then the exact name,
 	// then a variant of it.
 	strength := map[string]int{kindIDNumber: 0, kindNameBirthDate: 1, kindNameVariant: 2}

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -149,6 +150,16 @@ func (r *caseRow) factTargets() []any {
 		&r.GuardiansContacted, &r.GuardiansContactedOn, &r.GuardiansContactMethod, &r.OtherChildrenFound,
 		&r.LabourAgent, &r.FactoryConsent, &r.IDChecksumValid, &r.FirstContactAt, &r.FirstPlanApprovedAt,
 		&r.PlanEndOn, &r.UncoveredFrom, &r.WorkingAgainSince, &r.UnpaidDueOn}
+}
+
+// caseColumns are every column of a case: caseFacts, then the rest.
+var caseColumns = append(slices.Clip(caseFacts), "arrears_notified_on", "identity_sealed", "narrative_sealed",
+	"verification_notes_sealed", "child_wishes_sealed")
+
+// values are the values of caseColumns, in their order, for an INSERT.
+func (r *caseRow) values() []any {
+	return append(r.factTargets(), &r.ArrearsNotifiedOn, r.IdentitySealed, r.NarrativeSealed,
+		r.VerificationNotesSealed, r.ChildWishesSealed)
 }
 
 func (r *caseRow) domain() *cases.Case {

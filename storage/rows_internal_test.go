@@ -1,0 +1,55 @@
+package storage
+
+import (
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm/schema"
+)
+
+// TestCaseColumns proves the hand-written column lists of a case match its
+// row type: caseColumns names every column once, and values (and so
+// factTargets) gives each column's own field, in that order. A column added
+// to caseRow but not to the lists, or two fields swapped, fails here before
+// a filing writes a value into the wrong column.
+func TestCaseColumns(t *testing.T) {
+	s, err := schema.Parse(&caseRow{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, f := range s.Fields {
+		if f.DBName != "" {
+			all = append(all, f.DBName)
+		}
+	}
+	got := slices.Sorted(slices.Values(caseColumns))
+	if want := slices.Sorted(slices.Values(all)); !slices.Equal(got, want) {
+		t.Fatalf("caseColumns\n got %v\nwant %v", got, want)
+	}
+	if !slices.Equal(caseColumns[:len(caseFacts)], caseFacts) {
+		t.Fatalf("caseColumns does not begin with caseFacts")
+	}
+
+	var row caseRow
+	row.IdentitySealed, row.NarrativeSealed = []byte("identity"), []byte("narrative")
+	row.VerificationNotesSealed, row.ChildWishesSealed = []byte("notes"), []byte("wishes")
+	rv := reflect.ValueOf(&row).Elem()
+	values := row.values()
+	if len(values) != len(caseColumns) {
+		t.Fatalf("%d values for %d columns", len(values), len(caseColumns))
+	}
+	for i, column := range caseColumns {
+		field := rv.FieldByIndex(s.LookUpField(column).StructField.Index)
+		v := reflect.ValueOf(values[i])
+		if v.Kind() == reflect.Pointer {
+			if v.Pointer() != field.Addr().Pointer() {
+				t.Errorf("value %d points at another field than %s's", i, column)
+			}
+		} else if !reflect.DeepEqual(values[i], field.Interface()) {
+			t.Errorf("value %d is not %s's", i, column)
+		}
+	}
+}
