@@ -106,18 +106,7 @@ func Open(ctx context.Context, cfg Config, keys *Keyring) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	const slow = 500 * time.Millisecond
-	gcfg := &gorm.Config{
-		Logger: quietLogger{slow: slow, trace: cfg.TraceSQL, Interface: logger.NewSlogLogger(log, logger.Config{
-			SlowThreshold:             slow,
-			LogLevel:                  sqlLogLevel(cfg.TraceSQL),
-			IgnoreRecordNotFoundError: true,
-			// Parameters may hold sealed blobs, hashes or user emails: never log them.
-			ParameterizedQueries: true,
-		})},
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-		SkipDefaultTransaction: true,
-	}
+	gcfg := gormConfig(log, cfg.TraceSQL)
 	zone := cfg.Zone
 	if zone == nil {
 		zone = time.UTC
@@ -260,6 +249,15 @@ type quietLogger struct {
 	trace bool
 }
 
+// ParamsFilter drops a statement's parameters before gorm renders it for
+// the log: they may hold names searched for, emails, hashes or sealed
+// blobs. gorm asks the logger it was given, this one; without this method
+// the wrapped logger's ParameterizedQueries was never consulted, and an
+// error or a slow statement was logged with its values.
+func (l quietLogger) ParamsFilter(_ context.Context, sql string, _ ...any) (string, []any) {
+	return sql, nil
+}
+
 func (l quietLogger) LogMode(level logger.LogLevel) logger.Interface {
 	return quietLogger{Interface: l.Interface.LogMode(level), slow: l.slow, trace: l.trace}
 }
@@ -277,6 +275,35 @@ func redactDSN(err error, dsn string) error {
 		}
 	}
 	return err
+}
+
+func init() {
+	// gorm's Scan records its statement with a Recorder that renders the
+	// values unless this filter drops them; quietLogger.ParamsFilter covers
+	// every other path. storage is the only user of gorm in the program.
+	logger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) {
+		return sql, nil
+	}
+}
+
+// slowSQL is how long a statement may take before it is logged.
+const slowSQL = 500 * time.Millisecond
+
+// gormConfig is gorm's configuration: statements logged to log only when
+// they fail, are slow, or trace is on, and never with their parameters.
+func gormConfig(log *slog.Logger, trace bool) *gorm.Config {
+	return &gorm.Config{
+		Logger: quietLogger{slow: slowSQL, trace: trace, Interface: logger.NewSlogLogger(log, logger.Config{
+			SlowThreshold:             slowSQL,
+			LogLevel:                  sqlLogLevel(trace),
+			IgnoreRecordNotFoundError: true,
+			// Parameters may hold sealed blobs, hashes or user emails: never
+			// log them (quietLogger.ParamsFilter is what gorm asks).
+			ParameterizedQueries: true,
+		})},
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		SkipDefaultTransaction: true,
+	}
 }
 
 // Dialect tells which database this is.
