@@ -225,6 +225,14 @@ func asPgUUID(value any) (pgtype.UUID, bool) {
 		return pgtype.UUID{Bytes: v, Valid: true}, true
 	case uuid.NullUUID:
 		return pgtype.UUID{Bytes: v.UUID, Valid: v.Valid}, true
+	case *uuid.UUID: // a row's own field, as caseRow.values gives it
+		if v != nil {
+			return pgtype.UUID{Bytes: *v, Valid: true}, true
+		}
+	case *uuid.NullUUID:
+		if v != nil {
+			return pgtype.UUID{Bytes: v.UUID, Valid: v.Valid}, true
+		}
 	}
 	return pgtype.UUID{}, false
 }
@@ -284,6 +292,48 @@ func init() {
 	logger.RecorderParamsFilter = func(_ context.Context, sql string, _ ...any) (string, []any) {
 		return sql, nil
 	}
+}
+
+// queryPgx runs the SELECT gorm builds for q (as q.Find(dest) would) with
+// pgx itself, on a connection of the pool, and calls each for every row;
+// the statement is logged as gorm logs its own. PostgreSQL only.
+func (db *DB) queryPgx(ctx context.Context, q *gorm.DB, dest any, each func(pgx.Rows) error) error {
+	stmt := q.Session(&gorm.Session{DryRun: true}).Find(dest).Statement
+	if stmt.Error != nil {
+		return stmt.Error
+	}
+	query, vars := stmt.SQL.String(), stmt.Vars
+	sqlDB, err := db.gorm.DB()
+	if err != nil {
+		return err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	begin := time.Now()
+	var n int64
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("storage: a PostgreSQL connection is a %T", dc)
+		}
+		rows, err := c.Conn().Query(ctx, query, vars...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			n++
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	db.gorm.Logger.Trace(ctx, begin, func() (string, int64) { return query, n }, err)
+	return err
 }
 
 // slowSQL is how long a statement may take before it is logged.
