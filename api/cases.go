@@ -101,6 +101,7 @@ func (h handlers) ListCases(c echo.Context, params ListCasesParams) error {
 	if err != nil {
 		return err
 	}
+	out.Items = make([]Case, 0, len(page.Cases))
 	for _, cs := range page.Cases {
 		v, err := h.view(c, cs, names, nil)
 		if err != nil {

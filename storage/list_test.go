@@ -342,6 +342,21 @@ func TestListMatchesFind(t *testing.T) {
 				t.Fatalf("%s: listed\n%+v\nfound\n%+v", state, page.Cases[0], found)
 			}
 		}
+		// One page of them all: rows scanned one after the other keep
+		// their own values (a list reuses its scan targets).
+		page, err := e.cases.ListCases(ctx, cases.CaseFilter{})
+		if err != nil || len(page.Cases) != 4 {
+			t.Fatalf("all: %v, %v", page, err)
+		}
+		for _, listed := range page.Cases {
+			found, err := e.cases.FindCase(ctx, listed.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(listed, found) {
+				t.Fatalf("%s in a page of all: listed\n%+v\nfound\n%+v", listed.State, listed, found)
+			}
+		}
 	})
 }
 
