@@ -1,19 +1,25 @@
 // Package subset cuts a TrueType font down to the characters a document
 // draws, for fpdf to read instead of the whole font.
 //
-// fpdf reads every character of a font's cmap when a font is added, and
-// again when it writes the document: for a CJK font, most of what a short
-// report allocates. A cut font maps only the codes asked for, and holds
-// only their glyphs, so fpdf reads little; what fpdf then embeds (its own
-// cut, by the codes drawn) is the same as from the whole font.
+// fpdf reads every character of a font's cmap, and the metrics and
+// location of every glyph, when a font is added, and again when it writes
+// the document: for a CJK font, most of what a short report allocates. A
+// cut font maps only the codes asked for, and holds only their glyphs, so
+// fpdf reads little; what fpdf then embeds (its own cut, by the codes
+// drawn) is the same as from the whole font.
 //
-// The cut keeps glyph ids: the glyphs not kept are left empty (a zero
-// length in loca), so composite glyphs, hmtx, vmtx, post and any table that
-// refers to glyphs by id stay valid. Only cmap, loca and glyf are written
-// anew; the other tables are copied, but for DSIG, a signature the cut no
-// longer matches. The cmap is one format 4 subtable (Windows, Unicode BMP):
-// the one fpdf reads. Codes are read from the source by the same subtable
-// fpdf reads: the first Windows Unicode BMP or Unicode platform subtable of
+// The cut keeps the glyphs it holds in their order: glyph 0, then the
+// glyphs of the codes kept and the components of composite ones, by their
+// ids in the font. fpdf numbers the glyphs it embeds in that order too, so
+// it numbers them alike from either font. The cut holds the tables that
+// fpdf reads or copies into what it embeds: cmap, glyf, loca and hmtx
+// written anew, head, hhea and maxp with the number of glyphs and metrics
+// and the loca format set, post as format 3 (no glyph names), and OS/2,
+// name, cvt, fpgm, prep and gasp copied. Tables that fpdf neither reads nor
+// embeds, many of them by glyph id (GSUB, GPOS, vmtx, kern, DSIG...), are
+// left out. The cmap is one format 4 subtable (Windows, Unicode BMP), the
+// one fpdf reads; codes are read from the source by the subtable fpdf
+// reads: the first Windows Unicode BMP or Unicode platform subtable of
 // format 4.
 package subset
 
@@ -90,11 +96,13 @@ type font struct {
 	version uint32
 	tables  map[string][]byte // by tag, each a slice of data
 
-	numGlyphs  int
-	longLoca   bool
-	loca, glyf []byte
-	cmap4      []byte // the format 4 subtable fpdf reads, cut to its length
-	segCount   int
+	numGlyphs   int
+	longLoca    bool
+	loca, glyf  []byte
+	hmtx        []byte
+	numHMetrics int    // long metrics in hmtx; the glyphs after the last share its advance
+	cmap4       []byte // the format 4 subtable fpdf reads, cut to its length
+	segCount    int
 }
 
 func parse(ttf []byte) (*font, error) {
@@ -133,6 +141,17 @@ func parse(ttf []byte) (*font, error) {
 	f.loca, f.glyf = f.tables["loca"], f.tables["glyf"]
 	if len(f.loca) < (f.numGlyphs+1)*f.locaSize() {
 		return nil, errors.New("loca is shorter than maxp says")
+	}
+	hhea := f.tables["hhea"]
+	if len(hhea) < 36 {
+		return nil, errors.New("no hhea table")
+	}
+	f.hmtx, f.numHMetrics = f.tables["hmtx"], int(binary.BigEndian.Uint16(hhea[34:]))
+	if f.numHMetrics == 0 || f.numHMetrics > f.numGlyphs || len(f.hmtx) < 4*f.numHMetrics+2*(f.numGlyphs-f.numHMetrics) {
+		return nil, errors.New("hmtx is shorter than hhea and maxp say")
+	}
+	if post := f.tables["post"]; len(post) < 32 {
+		return nil, errors.New("no post table")
 	}
 	for g := range f.numGlyphs {
 		start, end := f.glyphRange(g)
@@ -230,6 +249,17 @@ func (f *font) glyph(code rune) int {
 	return (g + delta) & 0xFFFF
 }
 
+// metrics is glyph g's advance width and left side bearing, as hmtx
+// holds them: 4 bytes.
+func (f *font) metrics(g int) []byte {
+	if g < f.numHMetrics {
+		return f.hmtx[4*g : 4*g+4]
+	}
+	adv := f.hmtx[4*(f.numHMetrics-1):]
+	lsb := f.hmtx[4*f.numHMetrics+2*(g-f.numHMetrics):]
+	return []byte{adv[0], adv[1], lsb[0], lsb[1]}
+}
+
 // Composite glyph flags.
 const (
 	argsAreWords   = 0x0001
@@ -242,16 +272,23 @@ const (
 // components calls add with each glyph that composite glyph g refers to.
 func (f *font) components(g int, add func(int)) error {
 	start, end := f.glyphRange(g)
-	data := f.glyf[start:end]
+	return eachComponent(f.glyf[start:end], func(id []byte) {
+		add(int(binary.BigEndian.Uint16(id)))
+	})
+}
+
+// eachComponent calls id with the 2 bytes of each component's glyph id, if
+// data is a composite glyph.
+func eachComponent(data []byte, id func([]byte)) error {
 	if len(data) < 10 || int16(binary.BigEndian.Uint16(data)) >= 0 {
 		return nil // empty, or simple
 	}
 	for at := 10; ; {
 		if at+4 > len(data) {
-			return fmt.Errorf("composite glyph %d is cut short", g)
+			return errors.New("a composite glyph is cut short")
 		}
 		flags := binary.BigEndian.Uint16(data[at:])
-		add(int(binary.BigEndian.Uint16(data[at+2:])))
+		id(data[at+2 : at+4])
 		at += 4
 		if flags&argsAreWords != 0 {
 			at += 4
@@ -273,9 +310,9 @@ func (f *font) components(g int, add func(int)) error {
 }
 
 // Cut returns ttf, a TrueType font, with a cmap of only the codes of keep
-// that ttf maps, and only their glyphs (with the components of composite
-// ones) and glyph 0. It fails on a font it cannot read, and when the cmap
-// it would write exceeds a format 4 subtable's 64 KB.
+// that ttf maps, and only glyph 0 and their glyphs, with the components of
+// composite ones, in their order. It fails on a font it cannot read, and
+// when the cmap it would write exceeds a format 4 subtable's 64 KB.
 func Cut(ttf []byte, keep *Codes) ([]byte, error) {
 	f, err := parse(ttf)
 	if err != nil {
@@ -307,27 +344,35 @@ func Cut(ttf []byte, keep *Codes) ([]byte, error) {
 		g := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if err := f.components(g, need); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("glyph %d: %w", g, err)
 		}
 	}
-
-	// glyf and loca: each glyph kept as it was, byte for byte, the others
-	// empty. A kept glyph keeps its length, so offsets stay even (as short
-	// loca needs) where they were.
+	// The glyphs kept, in order: a glyph's new id is its index.
+	var kept []int
 	size := 0
 	for g, ok := range used {
 		if ok {
+			kept = append(kept, g)
 			start, end := f.glyphRange(g)
 			size += end - start
 		}
 	}
-	longLoca := f.longLoca || size/2 > 0xFFFF
-	locaSize := 2
-	if longLoca {
-		locaSize = 4
+	newID := func(g int) int {
+		i, found := slices.BinarySearch(kept, g)
+		if !found {
+			return 0 // a component beyond the font's glyphs
+		}
+		return i
 	}
+
+	// glyf, loca and hmtx: each glyph as it was, byte for byte, but for the
+	// ids of a composite glyph's components; each glyph's metrics in full.
+	// A glyph keeps its length, so offsets stay even (as short loca needs)
+	// where they were.
+	longLoca := f.longLoca || size/2 > 0xFFFF
 	glyf := make([]byte, 0, size)
-	loca := make([]byte, 0, (f.numGlyphs+1)*locaSize)
+	loca := make([]byte, 0, (len(kept)+1)*4)
+	hmtx := make([]byte, 0, 4*len(kept))
 	putLoca := func(off int) {
 		if longLoca {
 			loca = binary.BigEndian.AppendUint32(loca, uint32(off))
@@ -335,12 +380,17 @@ func Cut(ttf []byte, keep *Codes) ([]byte, error) {
 			loca = binary.BigEndian.AppendUint16(loca, uint16(off/2))
 		}
 	}
-	for g, ok := range used {
+	for _, g := range kept {
 		putLoca(len(glyf))
-		if ok {
-			start, end := f.glyphRange(g)
-			glyf = append(glyf, f.glyf[start:end]...)
+		start, end := f.glyphRange(g)
+		data := glyf[len(glyf) : len(glyf)+end-start]
+		glyf = append(glyf, f.glyf[start:end]...)
+		if err := eachComponent(data, func(id []byte) {
+			binary.BigEndian.PutUint16(id, uint16(newID(int(binary.BigEndian.Uint16(id)))))
+		}); err != nil {
+			return nil, fmt.Errorf("glyph %d: %w", g, err)
 		}
+		hmtx = append(hmtx, f.metrics(g)...)
 	}
 	putLoca(len(glyf))
 	if !longLoca && len(glyf)%2 != 0 {
@@ -353,6 +403,9 @@ func Cut(ttf []byte, keep *Codes) ([]byte, error) {
 	type segment struct{ start, end, delta, glyphs int } // glyphs: index in the array, or -1
 	var segs []segment
 	var glyphIDs []int
+	for i := range mapped {
+		mapped[i].glyph = newID(mapped[i].glyph)
+	}
 	for i := 0; i < len(mapped); {
 		j := i + 1
 		for j < len(mapped) && mapped[j].code == mapped[j-1].code+1 {
@@ -417,17 +470,24 @@ func Cut(ttf []byte, keep *Codes) ([]byte, error) {
 		u16(g)
 	}
 
-	tables := map[string][]byte{}
-	for tag, data := range f.tables {
-		if tag != "DSIG" {
+	head, hhea, maxp := slices.Clone(f.tables["head"]), slices.Clone(f.tables["hhea"]), slices.Clone(f.tables["maxp"])
+	binary.BigEndian.PutUint16(head[50:], 0)
+	if longLoca {
+		binary.BigEndian.PutUint16(head[50:], 1)
+	}
+	binary.BigEndian.PutUint16(hhea[34:], uint16(len(kept)))
+	binary.BigEndian.PutUint16(maxp[4:], uint16(len(kept)))
+	// post format 3: the header of format 2 (italic angle, underline,
+	// fixed pitch, memory use), without glyph names.
+	post := append([]byte{0, 3, 0, 0}, f.tables["post"][4:32]...)
+	tables := map[string][]byte{
+		"cmap": cmap, "glyf": glyf, "loca": loca, "hmtx": hmtx,
+		"head": head, "hhea": hhea, "maxp": maxp, "post": post,
+	}
+	for _, tag := range []string{"OS/2", "name", "cvt ", "fpgm", "prep", "gasp"} {
+		if data, ok := f.tables[tag]; ok {
 			tables[tag] = data
 		}
-	}
-	tables["cmap"], tables["glyf"], tables["loca"] = cmap, glyf, loca
-	if longLoca != f.longLoca {
-		head := slices.Clone(f.tables["head"])
-		binary.BigEndian.PutUint16(head[50:], 1)
-		tables["head"] = head
 	}
 	return assemble(f.version, tables), nil
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,8 +89,8 @@ func outline(tb testing.TB, f *sfnt.Font, g sfnt.GlyphIndex) (sfnt.Segments, fix
 	return slices.Clone(segs), adv
 }
 
-// The cut maps the codes kept to the same glyphs, with the same outlines
-// and advances, and no other code.
+// The cut maps the codes kept to glyphs with the same outlines and
+// advances, in the same order, and maps no other code.
 func TestCutKeepsTheGlyphsOfItsCodes(t *testing.T) {
 	for name, ttf := range map[string][]byte{"kai": kai(t), "goregular": goregular.TTF} {
 		t.Run(name, func(t *testing.T) {
@@ -98,26 +99,35 @@ func TestCutKeepsTheGlyphsOfItsCodes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(cut) >= len(ttf)/2 {
+			if len(cut) >= len(ttf)/5 {
 				t.Errorf("the cut is %d bytes of the font's %d", len(cut), len(ttf))
 			}
 			full, part := mustParse(t, ttf), mustParse(t, cut)
-			if full.NumGlyphs() != part.NumGlyphs() {
-				t.Errorf("the cut has %d glyphs, the font %d", part.NumGlyphs(), full.NumGlyphs())
+			if n := part.NumGlyphs(); n > len([]rune(keep))+1 {
+				t.Errorf("the cut has %d glyphs for %d characters", n, len([]rune(keep)))
 			}
+			newID := map[sfnt.GlyphIndex]sfnt.GlyphIndex{}
 			for _, r := range keep {
-				g := glyphIndex(t, full, r)
-				if got := glyphIndex(t, part, r); got != g {
-					t.Errorf("%q: glyph %d in the cut, %d in the font", r, got, g)
+				g, h := glyphIndex(t, full, r), glyphIndex(t, part, r)
+				if (g == 0) != (h == 0) {
+					t.Errorf("%q: glyph %d in the cut, %d in the font", r, h, g)
 					continue
 				}
+				newID[g] = h
 				if g == 0 {
 					continue
 				}
 				wantSegs, wantAdv := outline(t, full, g)
-				gotSegs, gotAdv := outline(t, part, g)
+				gotSegs, gotAdv := outline(t, part, h)
 				if !slices.Equal(gotSegs, wantSegs) || gotAdv != wantAdv {
-					t.Errorf("%q: the cut draws glyph %d otherwise", r, g)
+					t.Errorf("%q: the cut draws glyph %d otherwise than the font's %d", r, h, g)
+				}
+			}
+			for g, h := range newID {
+				for g2, h2 := range newID {
+					if g < g2 && h >= h2 {
+						t.Errorf("glyphs %d and %d of the font are %d and %d of the cut: out of order", g, g2, h, h2)
+					}
 				}
 			}
 			for _, r := range "xyzQ质工厂" {
@@ -153,7 +163,7 @@ func TestCutKeepsTheComponentsOfCompositeGlyphs(t *testing.T) {
 			}
 			part := mustParse(t, cut)
 			wantSegs, _ := outline(t, full, sfnt.GlyphIndex(g))
-			gotSegs, _ := outline(t, part, sfnt.GlyphIndex(g))
+			gotSegs, _ := outline(t, part, glyphIndex(t, part, r))
 			if len(wantSegs) == 0 || !slices.Equal(gotSegs, wantSegs) {
 				t.Errorf("%s %q: composite glyph %d of %v drawn with %d segments, want %d", name, r, g, parts, len(gotSegs), len(wantSegs))
 			}
@@ -161,8 +171,12 @@ func TestCutKeepsTheComponentsOfCompositeGlyphs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, c := range parts {
-				if start, end := cf.glyphRange(c); start == end {
+			var cutParts []int
+			if err := cf.components(cf.glyph(r), func(c int) { cutParts = append(cutParts, c) }); err != nil || len(cutParts) != len(parts) {
+				t.Errorf("%s %q: components %v in the cut (%v), %v in the font", name, r, cutParts, err, parts)
+			}
+			for _, c := range cutParts {
+				if start, end := cf.glyphRange(c); c == 0 || start == end {
 					t.Errorf("%s %q: component glyph %d is empty in the cut", name, r, c)
 				}
 			}
@@ -253,7 +267,8 @@ func TestGlyphIsTheCmaps(t *testing.T) {
 			all.Add(r)
 		}
 	}
-	// Cut to everything it maps, it still maps everything.
+	// Cut to everything it maps, it still maps everything, to the same
+	// glyphs in the same order.
 	cut, err := Cut(ttf, all)
 	if err != nil {
 		t.Fatal(err)
@@ -262,9 +277,21 @@ func TestGlyphIsTheCmaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for r := rune(0); r < 0x10000; r++ {
-		if part.glyph(r) != f.glyph(r) && r != 0xFFFF {
-			t.Fatalf("%U: glyph %d in the cut, %d in the font", r, part.glyph(r), f.glyph(r))
+	newID := map[int]int{}
+	for r := rune(0); r < 0xFFFF; r++ {
+		g, h := f.glyph(r), part.glyph(r)
+		if (g == 0) != (h == 0) {
+			t.Fatalf("%U: glyph %d in the cut, %d in the font", r, h, g)
+		}
+		if prev, ok := newID[g]; ok && prev != h {
+			t.Fatalf("glyph %d of the font is both %d and %d of the cut", g, prev, h)
+		}
+		newID[g] = h
+	}
+	olds := slices.Sorted(maps.Keys(newID))
+	for i := 1; i < len(olds); i++ {
+		if newID[olds[i]] <= newID[olds[i-1]] {
+			t.Fatalf("glyphs %d and %d of the font are %d and %d of the cut: out of order", olds[i-1], olds[i], newID[olds[i-1]], newID[olds[i]])
 		}
 	}
 	if n < 7000 {
@@ -301,5 +328,21 @@ func TestCodes(t *testing.T) {
 	d.Add('…')
 	if r, ok := c.Missing(&d); !ok || r != '…' {
 		t.Errorf("Missing = %q, %v; want '…', the first code c lacks", r, ok)
+	}
+}
+
+// A glyph after hhea's long metrics has the last one's advance and its own
+// side bearing, and the cut gives it both in full.
+func TestMetricsOfGlyphsAfterTheLongMetrics(t *testing.T) {
+	f := &font{numGlyphs: 4, numHMetrics: 2, hmtx: []byte{
+		0x01, 0xF4, 0x00, 0x0A, // glyph 0: advance 500, lsb 10
+		0x02, 0x58, 0x00, 0x14, // glyph 1: advance 600, lsb 20
+		0x00, 0x1E, // glyph 2: lsb 30
+		0xFF, 0xD8, // glyph 3: lsb -40
+	}}
+	for g, want := range [][]byte{{0x01, 0xF4, 0x00, 0x0A}, {0x02, 0x58, 0x00, 0x14}, {0x02, 0x58, 0x00, 0x1E}, {0x02, 0x58, 0xFF, 0xD8}} {
+		if got := f.metrics(g); !bytes.Equal(got, want) {
+			t.Errorf("metrics(%d) = % X, want % X", g, got, want)
+		}
 	}
 }
