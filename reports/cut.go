@@ -58,12 +58,8 @@ func planCuts(f *Figures, chain typeset.Chain, a Attestation) map[*typeset.Face]
 	for _, s := range f.Stipends {
 		add(s.Currency)
 	}
-	last := ""
 	for _, row := range f.Rows {
-		if row.Factory != last {
-			add(row.Factory)
-			last = row.Factory
-		}
+		add(row.Factory)
 		add(row.Code)
 		add(row.LastFollowUp)
 		add(row.Currency)

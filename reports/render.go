@@ -83,8 +83,8 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 
 // renderCut is RenderAttested with each face of plan given to fpdf cut to
 // the codes plan lists for it (see planCuts). Should the report draw a code
-// that a face's cut lacks, it is set again with the whole fonts, and whole
-// tells so: a cut never changes what the report draws.
+// that a face's cut lacks, or fail, it is set again with the whole fonts,
+// and whole tells so: a cut never changes what the report draws.
 func renderCut(w io.Writer, f *Figures, fonts Fonts, a Attestation, plan map[*typeset.Face]*subset.Codes) (_ Missing, whole bool, _ error) {
 	month, err := cases.ParseMonth(f.Month)
 	if err != nil {
@@ -102,7 +102,9 @@ func renderCut(w io.Writer, f *Figures, fonts Fonts, a Attestation, plan map[*ty
 	maps.DeleteFunc(missing.Factories, func(_ uuid.UUID, n int) bool { return n == 0 })
 
 	r, err := layout(f, month, fonts.chain, a, plan)
-	if err == nil && !r.cutsHold() {
+	if plan != nil && (err != nil || !r.cutsHold()) {
+		// A code the cut lacks, or an error fpdf might not give with the
+		// whole fonts.
 		whole = true
 		r, err = layout(f, month, fonts.chain, a, nil)
 	}
