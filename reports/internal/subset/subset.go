@@ -6,7 +6,9 @@
 // the document: for a CJK font, most of what a short report allocates. A
 // cut font maps only the codes asked for, and holds only their glyphs, so
 // fpdf reads little; what fpdf then embeds (its own cut, by the codes
-// drawn) is the same as from the whole font.
+// drawn) is the same as from the whole font. (But for a font whose hmtx
+// gives fewer advances than it has glyphs: the cut gives every glyph its
+// own, which fpdf v0.9.0 reads right, where it misreads the whole font's.)
 //
 // The cut keeps the glyphs it holds in their order: glyph 0, then the
 // glyphs of the codes kept and the components of composite ones, by their
@@ -92,9 +94,8 @@ var (
 
 // font is a TrueType font's table directory, and what Cut reads of it.
 type font struct {
-	data    []byte
 	version uint32
-	tables  map[string][]byte // by tag, each a slice of data
+	tables  map[string][]byte // by tag, each a slice of the font
 
 	numGlyphs   int
 	longLoca    bool
@@ -109,7 +110,7 @@ func parse(ttf []byte) (*font, error) {
 	if len(ttf) < 12 {
 		return nil, errFormat
 	}
-	f := &font{data: ttf, version: binary.BigEndian.Uint32(ttf), tables: map[string][]byte{}}
+	f := &font{version: binary.BigEndian.Uint32(ttf), tables: map[string][]byte{}}
 	if f.version != 0x00010000 && f.version != 0x74727565 { // 'true'
 		return nil, errFormat
 	}
@@ -383,9 +384,9 @@ func Cut(ttf []byte, keep *Codes) ([]byte, error) {
 	for _, g := range kept {
 		putLoca(len(glyf))
 		start, end := f.glyphRange(g)
-		data := glyf[len(glyf) : len(glyf)+end-start]
+		at := len(glyf)
 		glyf = append(glyf, f.glyf[start:end]...)
-		if err := eachComponent(data, func(id []byte) {
+		if err := eachComponent(glyf[at:], func(id []byte) {
 			binary.BigEndian.PutUint16(id, uint16(newID(int(binary.BigEndian.Uint16(id)))))
 		}); err != nil {
 			return nil, fmt.Errorf("glyph %d: %w", g, err)
