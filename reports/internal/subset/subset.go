@@ -7,8 +7,9 @@
 // cut font maps only the codes asked for, and holds only their glyphs, so
 // fpdf reads little; what fpdf then embeds (its own cut, by the codes
 // drawn) is the same as from the whole font. (But for a font whose hmtx
-// gives fewer advances than it has glyphs: the cut gives every glyph its
-// own, which fpdf v0.9.0 reads right, where it misreads the whole font's.)
+// gives fewer advances than it has glyphs, into which fpdf v0.9.0 writes
+// as it reads them, see typeset.Face.Bytes: the cut gives every glyph its
+// own advance, and fpdf reads them as they are.)
 //
 // The cut keeps the glyphs it holds in their order: glyph 0, then the
 // glyphs of the codes kept and the components of composite ones, by their
