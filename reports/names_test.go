@@ -314,3 +314,15 @@ func TestRenderConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRenderEveryFont renders a report whose names need every
+// fallback font, each added to the document, as well as the main font.
+func BenchmarkRenderEveryFont(b *testing.B) {
+	f := figures("𠮷 Brand", "𠮷野家", "𡈽 Ltd", "한국섬유", "شركة", "㐀䶵 Ming", "喆达", "Łódź Ţară")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := reports.Render(io.Discard, f, reports.DefaultFonts()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/go-pdf/fpdf"
 
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/reports/internal/subset"
 	"github.com/remedy-cases/remedy/reports/internal/typeset"
 )
 
@@ -76,12 +77,21 @@ type Attestation struct {
 // RenderAttested is Render with the signing key's id and the audit
 // trail's latest checkpoint printed in the report.
 func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missing, error) {
+	missing, _, err := renderCut(w, f, fonts, a, planCuts(f, fonts.chain, a))
+	return missing, err
+}
+
+// renderCut is RenderAttested with each face of plan given to fpdf cut to
+// the codes plan lists for it (see planCuts). Should the report draw a code
+// that a face's cut lacks, or fail, it is set again with the whole fonts,
+// and whole tells so: a cut never changes what the report draws.
+func renderCut(w io.Writer, f *Figures, fonts Fonts, a Attestation, plan map[*typeset.Face]*subset.Codes) (_ Missing, whole bool, _ error) {
 	month, err := cases.ParseMonth(f.Month)
 	if err != nil {
-		return Missing{}, err
+		return Missing{}, false, err
 	}
 	if len(fonts.chain) == 0 {
-		return Missing{}, errNoFont
+		return Missing{}, false, errNoFont
 	}
 	missing := Missing{Client: fonts.chain.Missing(f.Client), Factories: map[uuid.UUID]int{}}
 	for _, row := range f.Rows {
@@ -91,6 +101,25 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 	}
 	maps.DeleteFunc(missing.Factories, func(_ uuid.UUID, n int) bool { return n == 0 })
 
+	r, err := layout(f, month, fonts.chain, a, plan)
+	if plan != nil && (err != nil || !r.cutsHold()) {
+		// A code the cut lacks, or an error fpdf might not give with the
+		// whole fonts.
+		whole = true
+		r, err = layout(f, month, fonts.chain, a, nil)
+	}
+	if err != nil {
+		return Missing{}, whole, err
+	}
+	if err := r.output(w); err != nil {
+		return Missing{}, whole, err
+	}
+	return missing, whole, nil
+}
+
+// layout sets the report in an fpdf document, ready for output: each face
+// of plan cut to its codes, the others whole.
+func layout(f *Figures, month cases.Month, chain typeset.Chain, a Attestation, plan map[*typeset.Face]*subset.Codes) (*renderer, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	stamp := month.End()
 	pdf.SetCreationDate(stamp)
@@ -106,13 +135,14 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 	pdf.SetAutoPageBreak(false, 0)
 	// The footer's "{nb}", the number of pages, is replaced by deflatePages.
 
-	r := &renderer{pdf: pdf, f: f, month: month, chain: fonts.chain, att: a,
-		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{}}
+	r := &renderer{pdf: pdf, f: f, month: month, chain: chain, att: a,
+		added: map[*typeset.Face]bool{}, astral: map[*typeset.Face]map[rune]bool{},
+		plan: plan, cut: map[*typeset.Face]cut{}}
 	pdf.SetHeaderFunc(r.header)
 	pdf.SetFooterFunc(r.footer)
 	// fpdf draws a cell's fill and border only with a font set.
 	r.font("", 9, ink)
-	r.use(fonts.chain[0].Regular)
+	r.use(chain[0].Regular)
 	for _, lang := range passes(a.Language) {
 		r.lang = lang
 		r.summary()
@@ -120,26 +150,32 @@ func RenderAttested(w io.Writer, f *Figures, fonts Fonts, a Attestation) (Missin
 	}
 	r.checkpoint()
 	if pdf.Err() {
-		return Missing{}, fmt.Errorf("render report: %w", pdf.Error())
+		return nil, fmt.Errorf("render report: %w", pdf.Error())
 	}
+	return r, nil
+}
+
+// output writes the document laid out, its pages compressed and numbered,
+// and its astral codes mapped back to their characters.
+func (r *renderer) output(w io.Writer) error {
 	if len(r.astral) == 0 {
-		if err := pdf.Output(&deflater{w: w, alias: nbAlias}); err != nil {
-			return Missing{}, fmt.Errorf("write report: %w", err)
+		if err := r.pdf.Output(&deflater{w: w, alias: nbAlias}); err != nil {
+			return fmt.Errorf("write report: %w", err)
 		}
-		return missing, nil
+		return nil
 	}
 	var buf bytes.Buffer
-	if err := pdf.Output(&deflater{w: &buf, alias: nbAlias}); err != nil {
-		return Missing{}, fmt.Errorf("write report: %w", err)
+	if err := r.pdf.Output(&deflater{w: &buf, alias: nbAlias}); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	doc, err := mapAstral(buf.Bytes(), r.astral)
 	if err != nil {
-		return Missing{}, fmt.Errorf("render report: %w", err)
+		return fmt.Errorf("render report: %w", err)
 	}
 	if _, err := w.Write(doc); err != nil {
-		return Missing{}, fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write report: %w", err)
 	}
-	return missing, nil
+	return nil
 }
 
 // metadata encodes s as a PDF text string, UTF-16BE with its byte order
@@ -174,6 +210,8 @@ type renderer struct {
 	size float64 // and its size, in points
 
 	added    map[*typeset.Face]bool          // the faces the document has
+	plan     map[*typeset.Face]*subset.Codes // the codes to cut faces to; nil for whole fonts
+	cut      map[*typeset.Face]cut           // the faces given to fpdf cut
 	astral   map[*typeset.Face]map[rune]bool // codes drawn with faces that draw astral characters
 	face     *typeset.Face                   // fpdf's current font; nil when unknown
 	faceSize float64
@@ -249,6 +287,11 @@ func (r *renderer) draw(x, y float64, l typeset.Line) {
 	for _, run := range l.Runs {
 		f := run.Face
 		r.use(f)
+		if c, ok := r.cut[f]; ok {
+			for _, code := range run.Text {
+				c.drawn.Add(code)
+			}
+		}
 		if f.Astral() {
 			codes := r.astral[f]
 			if codes == nil {
@@ -264,10 +307,21 @@ func (r *renderer) draw(x, y float64, l typeset.Line) {
 	}
 }
 
-// use makes f fpdf's font, at the current size.
+// cut is a face given to fpdf cut to some codes, and the codes drawn with it.
+type cut struct{ kept, drawn *subset.Codes }
+
+// use makes f fpdf's font, at the current size. A face of the plan is
+// given to fpdf cut to its codes, or whole if it cannot be cut.
 func (r *renderer) use(f *typeset.Face) {
 	if !r.added[f] {
-		r.pdf.AddUTF8FontFromBytes(f.Name(), "", f.Bytes())
+		ttf := f.Bytes()
+		if codes := r.plan[f]; codes != nil {
+			if b, err := subset.Cut(ttf, codes); err == nil {
+				ttf = b
+				r.cut[f] = cut{kept: codes, drawn: &subset.Codes{}}
+			}
+		}
+		r.pdf.AddUTF8FontFromBytes(f.Name(), "", ttf)
 		r.added[f] = true
 	}
 	if r.face != f || r.faceSize != r.size {

@@ -1,6 +1,7 @@
 package typeset
 
 import (
+	"iter"
 	"unicode"
 	"unicode/utf8"
 )
@@ -157,6 +158,21 @@ func (c Chain) Missing(s string) int {
 			n++
 		}
 		i = g.end
+	}
+}
+
+// Glyphs yields the face and code of each glyph that Set(s, bold) draws,
+// in order: what a document that sets s, or any part of it that Fit or
+// Wrap cuts, draws with each face (Fit adds an ellipsis of its own).
+func (c Chain) Glyphs(s string, bold bool) iter.Seq2[*Face, rune] {
+	return func(yield func(*Face, rune) bool) {
+		for i := 0; ; {
+			g, ok := c.next(s, i, bold)
+			if !ok || !yield(g.face, g.code) {
+				return
+			}
+			i = g.end
+		}
 	}
 }
 

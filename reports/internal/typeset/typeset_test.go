@@ -338,3 +338,27 @@ func BenchmarkFitLongName(b *testing.B) {
 		}
 	}
 }
+
+// Glyphs yields, face by face, the codes that Set's runs draw.
+func TestGlyphsAreWhatSetDraws(t *testing.T) {
+	c := chain(t)
+	for _, s := range []string{
+		"", "华南童安 Apparel", "𠮷野家 한국 شركة 㐀 Łódź", "NUL\x00Factory 😀", "Trunc \xe4\xb8", "a\u200db\u00a0c\ue000",
+	} {
+		for _, bold := range []bool{false, true} {
+			var want []string
+			for _, run := range c.Set(s, bold).Runs {
+				for _, code := range run.Text {
+					want = append(want, run.Face.Name()+":"+string(code))
+				}
+			}
+			var got []string
+			for face, code := range c.Glyphs(s, bold) {
+				got = append(got, face.Name()+":"+string(code))
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("Glyphs(%q, %v) = %v, want %v", s, bold, got, want)
+			}
+		}
+	}
+}
