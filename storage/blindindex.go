@@ -311,10 +311,12 @@ func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cas
 		MatchedOn            string
 		CaseCode, LinkedCode string
 	}
+	inCases, set := s.db.anyOf("l.case_id", ids)
+	inLinked, _ := s.db.anyOf("l.linked_id", ids)
 	err := tx.Raw(`SELECT l.case_id, l.linked_id, l.matched_on, a.code AS case_code, b.code AS linked_code
 		FROM case_links l JOIN cases a ON a.id = l.case_id JOIN cases b ON b.id = l.linked_id
-		WHERE l.case_id IN ? OR l.linked_id IN ?
-		ORDER BY l.created_at, l.case_id, l.linked_id`, ids, ids).Find(&rows).Error
+		WHERE `+inCases+` OR `+inLinked+`
+		ORDER BY l.created_at, l.case_id, l.linked_id`, set, set).Find(&rows).Error
 	if err != nil {
 		return nil, s.db.interpret(err, "Case links")
 	}

@@ -336,7 +336,8 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	if len(ids) > 0 {
 		var plans []planRow
 		if len(planned) > 0 {
-			if err := s.db.gorm.WithContext(ctx).Where("case_id IN ?", planned).Find(&plans).Error; err != nil {
+			in, set := s.db.anyOf("case_id", planned)
+			if err := s.db.gorm.WithContext(ctx).Where(in, set).Find(&plans).Error; err != nil {
 				return nil, s.db.interpret(err, "Plans")
 			}
 		}

@@ -6,7 +6,9 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -334,6 +336,41 @@ func (db *DB) queryPgx(ctx context.Context, q *gorm.DB, dest any, each func(pgx.
 	})
 	db.gorm.Logger.Trace(ctx, begin, func() (string, int64) { return query, n }, err)
 	return err
+}
+
+// anyOf is a condition that column is one of ids, and its one argument.
+// On PostgreSQL it is "column = ANY(?)" with ids as one uuid[]: one
+// parameter, where gorm writes IN with one per id (a page's links query
+// had a hundred) and a statement of its own for every count of them. On
+// SQLite it is "column IN ?".
+func (db *DB) anyOf(column string, ids []uuid.UUID) (string, any) {
+	if db.dialect != Postgres {
+		return column + " IN ?", ids
+	}
+	return column + " = ANY(?::uuid[])", uuidArray(ids)
+}
+
+// uuidArray is a PostgreSQL uuid[] in its text form.
+type uuidArray []uuid.UUID
+
+func (a uuidArray) Value() (driver.Value, error) {
+	b := make([]byte, 0, 2+len(a)*37)
+	b = append(b, '{')
+	for i, id := range a {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = hex.AppendEncode(b, id[0:4])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, id[4:6])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, id[6:8])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, id[8:10])
+		b = append(b, '-')
+		b = hex.AppendEncode(b, id[10:])
+	}
+	return string(append(b, '}')), nil
 }
 
 // slowSQL is how long a statement may take before it is logged.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm/schema"
 )
 
@@ -51,5 +52,20 @@ func TestCaseColumns(t *testing.T) {
 		} else if !reflect.DeepEqual(values[i], field.Interface()) {
 			t.Errorf("value %d is not %s's", i, column)
 		}
+	}
+}
+
+// TestUUIDArray: the text form of a uuid[] names each id as uuid.String does.
+func TestUUIDArray(t *testing.T) {
+	ids := []uuid.UUID{uuid.MustParse("01a20620-9515-71a7-9a5c-3b2ec41c8417"), uuid.MustParse("00000000-0000-7000-9000-000000000007")}
+	v, err := uuidArray(ids).Value()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "{" + ids[0].String() + "," + ids[1].String() + "}"; v != want {
+		t.Fatalf("got %v, want %s", v, want)
+	}
+	if v, _ := uuidArray(nil).Value(); v != "{}" {
+		t.Fatalf("no ids: %v", v)
 	}
 }
