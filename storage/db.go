@@ -212,13 +212,34 @@ func openPostgres(dsn string, gcfg *gorm.Config) (*gorm.DB, error) {
 // uuid directly. pgx reached them through driver.Valuer, as a string,
 // failed to encode that in binary, built an error and tried again in text:
 // for every id of every statement (12% of the server's time under load).
+// A uuidArray is encoded as a binary uuid[] too: pgx would take its text
+// form from Value, parse it and encode it again.
 func registerUUIDs(m *pgtype.Map) {
 	m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{func(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
 		if u, ok := asPgUUID(value); ok {
 			return &uuidPlan{}, u, true
 		}
+		if a, ok := value.(uuidArray); ok {
+			return &uuidArrayPlan{}, a.pg(), true
+		}
 		return nil, nil, false
 	}}, m.TryWrapEncodePlanFuncs...)
+}
+
+type uuidArrayPlan struct{ next pgtype.EncodePlan }
+
+func (p *uuidArrayPlan) SetNext(next pgtype.EncodePlan) { p.next = next }
+
+func (p *uuidArrayPlan) Encode(value any, buf []byte) ([]byte, error) {
+	return p.next.Encode(value.(uuidArray).pg(), buf)
+}
+
+func (a uuidArray) pg() []pgtype.UUID {
+	out := make([]pgtype.UUID, len(a))
+	for i, id := range a {
+		out[i] = pgtype.UUID{Bytes: id, Valid: true}
+	}
+	return out
 }
 
 func asPgUUID(value any) (pgtype.UUID, bool) {
@@ -350,7 +371,8 @@ func (db *DB) anyOf(column string, ids []uuid.UUID) (string, any) {
 	return column + " = ANY(?::uuid[])", uuidArray(ids)
 }
 
-// uuidArray is a PostgreSQL uuid[] in its text form.
+// uuidArray is a PostgreSQL uuid[]: pgx encodes it in binary
+// (registerUUIDs); Value gives its text form to any other driver.
 type uuidArray []uuid.UUID
 
 func (a uuidArray) Value() (driver.Value, error) {
