@@ -80,7 +80,7 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		return nil, err
 	}
 	id := uuid.Must(uuid.NewV7())
-	key, wrapped, err := s.db.keys.newCaseKey()
+	key, wrapped, recipients, err := s.db.newCaseKey()
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 			details: map[string]string{"client_id": r.ClientID.String(), "factory_id": r.FactoryID.String()}}
 		fps := fingerprints(s.db.keys, r.Identity)
 		if s.db.dialect == Postgres {
-			matches, err := s.insertFiled(tx, actor, once, &row, wrapped, !refs.Supplies, fps, filed)
+			matches, err := s.insertFiled(tx, actor, once, &row, wrapped, recipients, !refs.Supplies, fps, filed)
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 				return s.db.interpret(err, "Factory's brand")
 			}
 		}
-		err = tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: s.db.keys.recipientSet}).Error
+		err = tx.Create(&caseKeyRow{CaseID: id, Wrapped: wrapped, CreatedAt: now, Recipients: recipients}).Error
 		if err != nil {
 			return s.db.interpret(err, "Case key")
 		}
@@ -169,7 +169,7 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 // would take six. The foreign keys between them are checked at the end of
 // the statement, when all the rows are there.
 func (s *CaseService) insertFiled(tx *gorm.DB, actor cases.Actor, once *cases.IdempotencyKey, row *caseRow,
-	wrapped []byte, supplies bool, fps []fingerprint, filed auditEvent) ([]fingerprintRow, error) {
+	wrapped []byte, recipients string, supplies bool, fps []fingerprint, filed auditEvent) ([]fingerprintRow, error) {
 	var sql strings.Builder
 	args := make([]any, 0, len(caseColumns)+32)
 	sql.WriteString("WITH filed AS (INSERT INTO cases (")
@@ -178,7 +178,7 @@ func (s *CaseService) insertFiled(tx *gorm.DB, actor cases.Actor, once *cases.Id
 	writeTuples(&sql, 1, len(caseColumns))
 	args = append(args, row.values()...)
 	sql.WriteString("), case_key AS (INSERT INTO case_keys (case_id, wrapped, created_at, recipients) VALUES (?, ?, ?, ?))")
-	args = append(args, row.ID, wrapped, row.CreatedAt, s.db.keys.recipientSet)
+	args = append(args, row.ID, wrapped, row.CreatedAt, recipients)
 	if supplies {
 		sql.WriteString(", supplier AS (INSERT INTO factory_clients (factory_id, client_id) VALUES (?, ?) ON CONFLICT DO NOTHING)")
 		args = append(args, row.FactoryID, row.ClientID)

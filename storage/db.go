@@ -95,6 +95,8 @@ type DB struct {
 	GraceDays int
 
 	autoSeal   bool         // run the background audit sealer (PostgreSQL)
+	sparesOnce sync.Once    // the spare case keys' maker starts with the first filing
+	spares     *spareKeys   // case keys made ahead (spares.go); nil until the first filing
 	sealerOnce sync.Once    // it starts with the first entry this process appends
 	sealer     *auditSealer // the background audit sealer; nil until it starts
 	users      *userCache   // users by id, for the check of every request
@@ -436,6 +438,7 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close stops the audit sealer, seals what is pending, and closes the
 // connection pool.
 func (db *DB) Close() error {
+	db.stopSpares()
 	db.stopAuditSealer()
 	sqlDB, err := db.gorm.DB()
 	if err != nil {

@@ -95,3 +95,14 @@ func (db *DB) MigrateTo(ctx context.Context, version int64) error {
 func ChainHash(prev []byte, seq int64, at time.Time, role, action, subject, details string) []byte {
 	return chainHash(prev, &auditRow{Seq: seq, At: at, ActorRole: role, Action: action, Subject: subject, Details: details})
 }
+
+// WaitSpareKeys waits until the spare case keys' maker has made n keys
+// ahead, and reports whether it did within a few seconds.
+func WaitSpareKeys(db *DB, n int) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if db.spares != nil && len(db.spares.keys) >= n {
+			return true
+		}
+	}
+	return false
+}

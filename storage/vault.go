@@ -64,6 +64,16 @@ type caseKey struct{ id *age.X25519Identity }
 
 // newCaseKey makes a fresh case key and returns it with its wrapped form.
 func (k *Keyring) newCaseKey() (*caseKey, []byte, error) {
+	ck, wrapped, err := k.makeCaseKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	k.cache.put(wrapped, ck)
+	return ck, wrapped, nil
+}
+
+// makeCaseKey makes a fresh case key and wraps it, and caches nothing.
+func (k *Keyring) makeCaseKey() (*caseKey, []byte, error) {
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		return nil, nil, err
@@ -72,9 +82,7 @@ func (k *Keyring) newCaseKey() (*caseKey, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ck := &caseKey{id: id}
-	k.cache.put(wrapped, ck)
-	return ck, wrapped, nil
+	return &caseKey{id: id}, wrapped, nil
 }
 
 func (k *Keyring) wrap(id *age.X25519Identity) ([]byte, error) {
