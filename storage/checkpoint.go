@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	cases "github.com/remedy-cases/remedy/case"
 )
@@ -130,8 +131,13 @@ func (s *AuditService) Checkpoint(ctx context.Context, signer note.Signer) (*cas
 		}
 		row := checkpointRow{Size: head.Seq, Hash: head.Hash, Note: string(sig),
 			KeyID: fmt.Sprintf("%s+%08x", signer.Name(), signer.KeyHash()), CreatedAt: s.db.now()}
-		if err := tx.Create(&row).Error; err != nil {
-			return s.db.interpret(err, "Audit checkpoint")
+		// Another process may store the checkpoint of this head meanwhile:
+		// not an error to log, the answer is then that one.
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
+		if res.Error != nil {
+			return s.db.interpret(res.Error, "Audit checkpoint")
+		} else if res.RowsAffected == 0 {
+			return cases.Errorf(cases.ECONFLICT, "Audit checkpoint already exists.")
 		}
 		out = row.domain()
 		return s.db.appendAudit(tx, cases.SystemActor, auditEvent{action: cases.ActionAuditCheckpoint,

@@ -1,10 +1,13 @@
 package storage_test
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/mod/sumdb/note"
@@ -151,4 +154,57 @@ func expectCheckpointBreak(t *testing.T, err error, size int64, reason string) {
 	if !strings.Contains(err.Error(), "checkpoint "+strconv.FormatInt(size, 10)) {
 		t.Errorf("the error does not name the checkpoint: %v", err)
 	}
+}
+
+// TestConcurrentCheckpoints: processes that checkpoint the same head at
+// once (the hourly job of two replicas) all get the one checkpoint stored,
+// and the losers' inserts are no errors in the log.
+func TestConcurrentCheckpoints(t *testing.T) {
+	var log lockedLog
+	cfg := storagetest.Config(t, storage.Postgres)
+	cfg.Logger = slog.New(slog.NewJSONHandler(&log, nil))
+	db := storagetest.OpenWith(t, cfg, storagetest.Keyring(t))
+	storagetest.NewFixture(t, db) // audited writes to witness
+	signer, _ := mustNoteKey(t)
+	audit := storage.NewAuditService(db)
+	const n = 4
+	got := make([]*cases.Checkpoint, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = audit.Checkpoint(ctx, signer) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("checkpoint %d: %v", i, errs[i])
+		}
+		if got[i].Size != got[0].Size || !bytes.Equal(got[i].Note, got[0].Note) {
+			t.Fatalf("checkpoint %d of size %d, checkpoint 0 of size %d", i, got[i].Size, got[0].Size)
+		}
+	}
+	if stored, err := audit.Checkpoints(ctx); err != nil || len(stored) != 1 {
+		t.Fatalf("%d checkpoints stored, want 1 (%v)", len(stored), err)
+	}
+	if s := log.String(); strings.Contains(s, `"level":"ERROR"`) {
+		t.Fatalf("an error was logged:\n%s", s)
+	}
+}
+
+// lockedLog is a log buffer the server's goroutines may write at once.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }
