@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -280,15 +281,21 @@ func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
 		}
 		return a.currency < b.currency
 	})
-	for _, k := range keys {
-		d := delta[k]
-		err := tx.Exec(`INSERT INTO ledger_summary (client_id, month, due_on, payer, currency, stripe, due, paid, unpaid, credit)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (client_id, month, due_on, payer, currency, stripe) DO UPDATE SET
-				due = ledger_summary.due + excluded.due, paid = ledger_summary.paid + excluded.paid,
-				unpaid = ledger_summary.unpaid + excluded.unpaid, credit = ledger_summary.credit + excluded.credit`,
-			d.ClientID, d.Month, d.DueOn, d.Payer, d.Currency, stripeOf(caseID), d.Due, d.Paid, d.Unpaid, d.Credit).Error
-		if err != nil {
+	// One statement for all the cells: its rows take their locks in the
+	// order of its VALUES, and no two rows of it are one cell.
+	if len(keys) > 0 {
+		var sql strings.Builder
+		sql.WriteString("INSERT INTO ledger_summary (client_id, month, due_on, payer, currency, stripe, due, paid, unpaid, credit) VALUES ")
+		writeTuples(&sql, len(keys), 10)
+		sql.WriteString(` ON CONFLICT (client_id, month, due_on, payer, currency, stripe) DO UPDATE SET
+			due = ledger_summary.due + excluded.due, paid = ledger_summary.paid + excluded.paid,
+			unpaid = ledger_summary.unpaid + excluded.unpaid, credit = ledger_summary.credit + excluded.credit`)
+		args := make([]any, 0, 10*len(keys))
+		for _, k := range keys {
+			d := delta[k]
+			args = append(args, d.ClientID, d.Month, d.DueOn, d.Payer, d.Currency, stripeOf(caseID), d.Due, d.Paid, d.Unpaid, d.Credit)
+		}
+		if err := tx.Exec(sql.String(), args...).Error; err != nil {
 			return db.interpret(err, "Ledger summary")
 		}
 	}
