@@ -25,7 +25,7 @@ func (s *CaseService) ExplainList(f cases.CaseFilter, limit int) (string, error)
 	}
 	query := s.db.gorm.ToSQL(func(tx *gorm.DB) *gorm.DB {
 		var rows []caseRow
-		return s.listQuery(tx.Session(&gorm.Session{DryRun: true}), f, factories).Limit(limit + 1).Find(&rows)
+		return s.listQuery(tx.Session(&gorm.Session{DryRun: true}), f, factories, limit+1).Find(&rows)
 	})
 	var lines []string
 	err = s.db.gorm.Raw("EXPLAIN (ANALYZE, COSTS OFF) " + query).Scan(&lines).Error
