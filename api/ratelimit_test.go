@@ -219,29 +219,3 @@ func BenchmarkRateLimit(b *testing.B) {
 		}
 	})
 }
-
-// TestVerifiedTokenExpires: a token the server verified once, and so
-// remembers, is refused when it expires like any other, and its user being
-// disabled still ends it at once.
-func TestVerifiedTokenExpires(t *testing.T) {
-	clk := newClock(time.Date(2026, 11, 3, 9, 30, 0, 0, time.UTC))
-	e := newTestEnv(t, storage.SQLite, clk.option(), func(c *api.Config) { c.TokenTTL = 10 * time.Minute })
-	sup := e.tokens["supervisor"]
-	for range 3 {
-		if res := e.do("GET", "/v1/workflow", sup, nil); res.status != http.StatusOK {
-			t.Fatalf("a fresh token: %d %s", res.status, res.body)
-		}
-	}
-	// The leeway for clock skew is 30 s: still valid just inside it.
-	clk.Advance(10*time.Minute + 29*time.Second)
-	if res := e.do("GET", "/v1/workflow", sup, nil); res.status != http.StatusOK {
-		t.Fatalf("inside the leeway: %d %s", res.status, res.body)
-	}
-	clk.Advance(2 * time.Second)
-	if res := e.do("GET", "/v1/workflow", sup, nil); res.status != http.StatusUnauthorized {
-		t.Fatalf("expired: %d, want 401", res.status)
-	}
-	if res := e.do("GET", "/v1/workflow", sup, nil); res.status != http.StatusUnauthorized {
-		t.Fatalf("expired, asked again: %d, want 401", res.status)
-	}
-}
