@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/workflow"
@@ -215,8 +216,9 @@ func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
 	} else if len(client) != 1 {
 		return cases.Errorf(cases.ENOTFOUND, "Case not found.")
 	}
+	// The old lines go, and come back to be taken out of the summary.
 	var old []ledgerLineRow
-	if err := tx.Where("case_id = ?", caseID).Find(&old).Error; err != nil {
+	if err := tx.Clauses(clause.Returning{}).Where("case_id = ?", caseID).Delete(&old).Error; err != nil {
 		return db.interpret(err, "Ledger")
 	}
 	var lines []ledgerLineRow
@@ -253,9 +255,6 @@ func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
 	}
 	for i := range lines {
 		add(&lines[i], 1)
-	}
-	if err := tx.Where("case_id = ?", caseID).Delete(&ledgerLineRow{}).Error; err != nil {
-		return db.interpret(err, "Ledger")
 	}
 	if len(lines) > 0 {
 		if err := tx.CreateInBatches(lines, 500).Error; err != nil {
