@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -384,15 +383,7 @@ func (a uuidArray) Value() (driver.Value, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = hex.AppendEncode(b, id[0:4])
-		b = append(b, '-')
-		b = hex.AppendEncode(b, id[4:6])
-		b = append(b, '-')
-		b = hex.AppendEncode(b, id[6:8])
-		b = append(b, '-')
-		b = hex.AppendEncode(b, id[8:10])
-		b = append(b, '-')
-		b = hex.AppendEncode(b, id[10:])
+		b = append(b, id.String()...)
 	}
 	return string(append(b, '}')), nil
 }
