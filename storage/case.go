@@ -75,31 +75,12 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 	if actor.Role != cases.RoleAuditor && actor.Role != cases.RoleSupervisor {
 		return nil, cases.Errorf(cases.EFORBIDDEN, "Only auditors and supervisors file reports.")
 	}
-	// On PostgreSQL the code is drawn and the client and factory checked
-	// in one statement, before the filing's transaction; checked inside it
-	// they were no safer (nothing locks the client), one round trip dearer.
-	var code string
-	var refs *fileRefs
-	if s.db.dialect == Postgres {
-		var drawn struct {
-			N                         int
-			Client, Factory, Supplies bool
-		}
-		err := s.db.gorm.WithContext(ctx).Raw(`SELECT next_case_code(?) AS n, `+refsColumns,
-			now.Year(), r.ClientID, r.FactoryID, r.FactoryID, r.ClientID).Find(&drawn).Error
-		if err != nil {
-			return nil, s.db.interpret(err, "Case code")
-		}
-		refs = &fileRefs{Client: drawn.Client, Factory: drawn.Factory, Supplies: drawn.Supplies}
-		if err := refs.check(); err != nil {
-			return nil, err
-		}
-		code = cases.FormatCode(now.Year(), drawn.N)
-	} else {
-		var err error
-		if code, err = s.nextCode(ctx, now.Year()); err != nil {
-			return nil, err
-		}
+	code, refs, err := s.drawCode(ctx, now.Year(), r.ClientID, r.FactoryID)
+	if err != nil {
+		return nil, err
+	}
+	if err := refs.check(); err != nil {
+		return nil, err
 	}
 	id := uuid.Must(uuid.NewV7())
 	key, wrapped, recipients, err := s.db.newCaseKey()
@@ -122,16 +103,6 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		IdentitySealed:  identity, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.db.transact(ctx, func(tx *gorm.DB) error {
-		if refs == nil {
-			refs = &fileRefs{}
-			err := tx.Raw(`SELECT `+refsColumns, r.ClientID, r.FactoryID, r.FactoryID, r.ClientID).Find(refs).Error
-			if err != nil {
-				return s.db.interpret(err, "Lookup")
-			}
-			if err := refs.check(); err != nil {
-				return err
-			}
-		}
 		filed := auditEvent{action: cases.ActionCaseFiled,
 			caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: code,
 			details: map[string]string{"client_id": r.ClientID.String(), "factory_id": r.FactoryID.String()}}
@@ -175,6 +146,36 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		return nil, err
 	}
 	return row.domain(), nil
+}
+
+// drawCode draws the next code of year and looks up the report's client
+// and factory (fileRefs), before the filing's transaction: inside it they
+// were no safer (nothing locks the client), only a round trip dearer. On
+// PostgreSQL both are one statement.
+func (s *CaseService) drawCode(ctx context.Context, year int, client, factory uuid.UUID) (string, fileRefs, error) {
+	var drawn struct {
+		N                         int
+		Client, Factory, Supplies bool
+	}
+	g := s.db.gorm.WithContext(ctx)
+	refsArgs := []any{client, factory, factory, client}
+	var code string
+	if s.db.dialect == Postgres {
+		err := g.Raw(`SELECT next_case_code(?) AS n, `+refsColumns, append([]any{year}, refsArgs...)...).Find(&drawn).Error
+		if err != nil {
+			return "", fileRefs{}, s.db.interpret(err, "Case code")
+		}
+		code = cases.FormatCode(year, drawn.N)
+	} else {
+		var err error
+		if code, err = s.nextCode(ctx, year); err != nil {
+			return "", fileRefs{}, err
+		}
+		if err := g.Raw(`SELECT `+refsColumns, refsArgs...).Find(&drawn).Error; err != nil {
+			return "", fileRefs{}, s.db.interpret(err, "Lookup")
+		}
+	}
+	return code, fileRefs{Client: drawn.Client, Factory: drawn.Factory, Supplies: drawn.Supplies}, nil
 }
 
 // fileRefs say whether a report's client is active and its factory known,
