@@ -194,6 +194,14 @@ func (f fileRefs) check() error {
 	return v.Err("The report is not valid.")
 }
 
+// insertCase opens insertFiled's statement: the case's own INSERT.
+var insertCase = func() string {
+	var sql strings.Builder
+	sql.WriteString("WITH filed AS (INSERT INTO cases (" + strings.Join(caseColumns, ", ") + ") VALUES ")
+	writeTuples(&sql, 1, len(caseColumns))
+	return sql.String()
+}()
+
 // insertFiled writes a new case on PostgreSQL in one statement: the case,
 // the factory's brand if it is new, the case key, the idempotency key, the
 // fingerprints and the audit entry, each an INSERT in a WITH; the SELECT
@@ -205,10 +213,7 @@ func (s *CaseService) insertFiled(tx *gorm.DB, actor cases.Actor, once *cases.Id
 	wrapped []byte, recipients string, supplies bool, fps []fingerprint, filed auditEvent) ([]fingerprintRow, error) {
 	var sql strings.Builder
 	args := make([]any, 0, len(caseColumns)+32)
-	sql.WriteString("WITH filed AS (INSERT INTO cases (")
-	sql.WriteString(strings.Join(caseColumns, ", "))
-	sql.WriteString(") VALUES ")
-	writeTuples(&sql, 1, len(caseColumns))
+	sql.WriteString(insertCase)
 	args = append(args, row.values()...)
 	sql.WriteString("), case_key AS (INSERT INTO case_keys (case_id, wrapped, created_at, recipients) VALUES (?, ?, ?, ?))")
 	args = append(args, row.ID, wrapped, row.CreatedAt, recipients)
