@@ -5,10 +5,12 @@ package deploy_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -135,6 +137,23 @@ func TestKubernetes(t *testing.T) {
 	}
 	if get(t, c, "resources", "limits", "memory") == nil || get(t, c, "resources", "limits", "cpu") == nil {
 		t.Error("no resource limits")
+	}
+	// A garbage collector told to run less often is bounded by a memory
+	// limit under the container's.
+	env := map[string]string{}
+	for _, e := range get(t, c, "env").([]any) {
+		if v, ok := get(t, e, "value").(string); ok {
+			env[get(t, e, "name").(string)] = v
+		}
+	}
+	if env["GOGC"] != "" {
+		soft, okSoft := strings.CutSuffix(env["GOMEMLIMIT"], "MiB")
+		hard, okHard := strings.CutSuffix(fmt.Sprint(get(t, c, "resources", "limits", "memory")), "Mi")
+		s, _ := strconv.Atoi(soft)
+		h, _ := strconv.Atoi(hard)
+		if !okSoft || !okHard || s <= 0 || s >= h {
+			t.Errorf("GOGC=%s without a GOMEMLIMIT (%q) under the memory limit (%v)", env["GOGC"], env["GOMEMLIMIT"], get(t, c, "resources", "limits", "memory"))
+		}
 	}
 	if get(t, c, "securityContext", "readOnlyRootFilesystem") != true || get(t, c, "securityContext", "allowPrivilegeEscalation") != false {
 		t.Error("the root file system is writable or privileges may escalate")
