@@ -121,8 +121,7 @@ func (db *DB) sealPending(tx *gorm.DB, wait bool) (int, error) {
 	}
 	head := heads[0]
 	var rows []auditRow
-	err := tx.Raw(`SELECT a.seq, a.at, a.actor_id, a.actor_role, a.action, a.case_id, a.subject, a.details, a.sealed
-		FROM audit_pending p JOIN audit_log a ON a.seq = p.seq ORDER BY p.seq LIMIT ?`, sealBatch).Find(&rows).Error
+	err := tx.Raw(db.pendingEntries(), sealBatch).Find(&rows).Error
 	if err != nil {
 		return 0, db.interpret(err, "Audit log")
 	}
@@ -173,15 +172,35 @@ func (db *DB) sealPending(tx *gorm.DB, wait bool) (int, error) {
 	return len(rows), nil
 }
 
+// pendingEntries selects the oldest pending entries, up to its one
+// argument. On PostgreSQL the queue's seqs are read first, then only their
+// entries: as a join, the planner, reckoning the queue as large as it
+// once was (a queue's statistics are always stale), merged it with
+// audit_log and read the whole log from its first entry to reach the
+// pending ones, a read that grew with every entry ever written (22 ms
+// a seal at 36,000 entries, a third of the database's time under load).
+func (db *DB) pendingEntries() string {
+	const columns = `SELECT a.seq, a.at, a.actor_id, a.actor_role, a.action, a.case_id, a.subject, a.details, a.sealed FROM audit_log a `
+	if db.dialect == Postgres {
+		return columns + `WHERE a.seq = ANY(ARRAY(SELECT seq FROM audit_pending ORDER BY seq LIMIT ?)) ORDER BY a.seq`
+	}
+	return columns + `WHERE a.seq IN (SELECT seq FROM audit_pending ORDER BY seq LIMIT ?) ORDER BY a.seq`
+}
+
 // SealAudit chains every entry pending now, waiting for a sealer that is
 // at work. Verify calls it first; Close calls it last.
 func (db *DB) SealAudit(ctx context.Context) error {
 	for {
 		var n int
-		err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
+		release, err := db.oneWriter(ctx)
+		if err != nil {
+			return err
+		}
+		err = db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) (err error) {
 			n, err = db.sealPending(tx, true)
 			return err
 		})
+		release()
 		if err != nil || n < sealBatch {
 			return err
 		}

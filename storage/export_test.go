@@ -106,3 +106,27 @@ func WaitSpareKeys(db *DB, n int) bool {
 	}
 	return false
 }
+
+// ExplainPendingEntries appends n entries in a transaction it rolls back
+// (the background sealer never sees them) and returns PostgreSQL's
+// executed plan of the sealer's read of the pending entries within it.
+func (db *DB) ExplainPendingEntries(ctx context.Context, n int) (string, error) {
+	var lines []string
+	err := db.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Exec(`INSERT INTO audit_log `+auditColumns+`
+			SELECT now(), NULL, 'system', 'test', NULL, 'explain', '{}', NULL FROM generate_series(1, ?)`, n).Error
+		if err != nil {
+			return err
+		}
+		if err := tx.Raw("EXPLAIN (ANALYZE, COSTS OFF) "+db.pendingEntries(), sealBatch).Scan(&lines).Error; err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if err != errRollback {
+		return "", err
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+var errRollback = fmt.Errorf("rolled back")
