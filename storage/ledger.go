@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,15 +208,31 @@ func summaryKeyOf(l *ledgerLineRow) summaryKey {
 // what it owes or was paid. The lines follow from the domain's rules
 // (cases.BuildLedger); the tables only keep them for sums over many cases.
 func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
-	inputs, err := db.ledgerInputs(tx, []uuid.UUID{caseID})
-	if err != nil {
-		return err
+	return db.refreshLedgerFrom(tx, caseID, uuid.Nil, nil)
+}
+
+// refreshLedgerFrom is refreshLedger for a caller that knows the case's
+// brand (a case never changes brand) or, having locked the case, has read
+// its ledger's inputs since (a payment's check reads them, and its refresh
+// needs them again with only the payment added); uuid.Nil and nil mean
+// unknown. Every writer of a ledger locks its case first, so inputs read
+// under that lock are still what the database holds.
+func (db *DB) refreshLedgerFrom(tx *gorm.DB, caseID, clientID uuid.UUID, input *cases.LedgerInput) error {
+	inputs := map[uuid.UUID]*cases.LedgerInput{caseID: input}
+	if input == nil {
+		var err error
+		if inputs, err = db.ledgerInputs(tx, []uuid.UUID{caseID}); err != nil {
+			return err
+		}
 	}
-	var client []uuid.UUID
-	if err := tx.Model(&caseRow{}).Where("id = ?", caseID).Pluck("client_id", &client).Error; err != nil {
-		return db.interpret(err, "Case")
-	} else if len(client) != 1 {
-		return cases.Errorf(cases.ENOTFOUND, "Case not found.")
+	client := []uuid.UUID{clientID}
+	if clientID == uuid.Nil {
+		client = nil
+		if err := tx.Model(&caseRow{}).Where("id = ?", caseID).Pluck("client_id", &client).Error; err != nil {
+			return db.interpret(err, "Case")
+		} else if len(client) != 1 {
+			return cases.Errorf(cases.ENOTFOUND, "Case not found.")
+		}
 	}
 	// The old lines go, and come back to be taken out of the summary.
 	var old []ledgerLineRow
@@ -298,7 +316,22 @@ func (db *DB) refreshLedger(tx *gorm.DB, caseID uuid.UUID) error {
 			return db.interpret(err, "Ledger summary")
 		}
 	}
-	return db.interpret(tx.Model(&caseRow{}).Where("id = ?", caseID).Update("unpaid_due_on", unpaid).Error, "Case")
+	// Written only if it moved: a payment within the months already paid
+	// leaves it, and an UPDATE of a case writes a new row with its indexes.
+	return db.interpret(tx.Model(&caseRow{}).Where("id = ? AND unpaid_due_on IS DISTINCT FROM ?", caseID, unpaid).
+		Update("unpaid_due_on", unpaid).Error, "Case")
+}
+
+// lockCase makes q's read of a case lock its row until the transaction
+// ends (PostgreSQL; SQLite runs one writer at a time): the ledger's
+// writers lock their case first, so that each reads what the one before it
+// wrote. FOR NO KEY UPDATE, as an UPDATE of the case takes: it does not
+// wait for the key-share locks that the rows referring to the case take.
+func (db *DB) lockCase(q *gorm.DB) *gorm.DB {
+	if db.dialect != Postgres {
+		return q
+	}
+	return q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
 }
 
 // recordPlanVersion keeps the plan as it was approved, inside tx.
@@ -328,7 +361,7 @@ func (s *LedgerService) RecordPayment(ctx context.Context, actor cases.Actor, ca
 // its audit entry and the case's refreshed ledger, inside tx.
 func (db *DB) insertPayment(tx *gorm.DB, actor cases.Actor, caseID uuid.UUID, in cases.PaymentInput, followUp uuid.NullUUID) (*cases.Payment, error) {
 	var row caseRow
-	if err := tx.Select("id", "code", "client_id", "factory_id", "assignee_id").Where("id = ?", caseID).Take(&row).Error; err != nil {
+	if err := db.lockCase(tx.Select("id", "code", "client_id", "factory_id", "assignee_id")).Where("id = ?", caseID).Take(&row).Error; err != nil {
 		return nil, db.interpret(err, "Case")
 	}
 	if err := workflow.CanWork(row.domain(), actor); err != nil {
@@ -370,7 +403,10 @@ func (db *DB) insertPayment(tx *gorm.DB, actor cases.Actor, caseID uuid.UUID, in
 	if err := db.createPayment(tx, &p); err != nil {
 		return nil, err
 	}
-	if err := db.refreshLedger(tx, caseID); err != nil {
+	// The inputs as read above, with this payment: the case is locked.
+	ledger.Payments = append(ledger.Payments, p.domain())
+	sortPayments(ledger.Payments)
+	if err := db.refreshLedgerFrom(tx, caseID, row.ClientID, ledger); err != nil {
 		return nil, err
 	}
 	err = db.appendAudit(tx, actor, auditEvent{action: cases.ActionPaymentRecorded, caseID: uuid.NullUUID{UUID: caseID, Valid: true},
@@ -380,18 +416,19 @@ func (db *DB) insertPayment(tx *gorm.DB, actor cases.Actor, caseID uuid.UUID, in
 }
 
 // createPayment inserts p; a proof reference the payer used before is a
-// conflict. The insert runs in a savepoint so that, on PostgreSQL, the
-// transaction survives the unique violation to report it.
+// conflict, found by the insert itself (ON CONFLICT DO NOTHING on that
+// constraint) rather than by a unique violation caught in a savepoint,
+// two round trips more.
 func (db *DB) createPayment(tx *gorm.DB, p *paymentRow) error {
-	err := tx.Transaction(func(sp *gorm.DB) error { return sp.Create(p).Error })
-	if err == nil {
-		return nil
+	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "payer"}, {Name: "payer_id"}, {Name: "proof_ref"}}, DoNothing: true}).Create(p)
+	if res.Error != nil {
+		return db.interpret(res.Error, "Payment")
 	}
-	if cases.ErrorCode(db.interpret(err, "Payment")) == cases.ECONFLICT {
+	if res.RowsAffected == 0 {
 		return &cases.Error{Code: cases.ECONFLICT, Message: "The payer used this proof reference before.",
 			Failed: []cases.Failure{{Name: "proof_ref", Message: "this payer recorded a payment with this proof reference already"}}}
 	}
-	return db.interpret(err, "Payment")
+	return nil
 }
 
 // ReversePayment records the reversing entry of a payment.
@@ -399,7 +436,7 @@ func (s *LedgerService) ReversePayment(ctx context.Context, actor cases.Actor, c
 	var out *cases.Payment
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
 		var row caseRow
-		if err := tx.Select("id", "code", "assignee_id").Where("id = ?", caseID).Take(&row).Error; err != nil {
+		if err := s.db.lockCase(tx.Select("id", "code", "client_id", "assignee_id")).Where("id = ?", caseID).Take(&row).Error; err != nil {
 			return s.db.interpret(err, "Case")
 		}
 		if err := workflow.CanWork(row.domain(), actor); err != nil {
@@ -427,7 +464,7 @@ func (s *LedgerService) ReversePayment(ctx context.Context, actor cases.Actor, c
 			}
 			return err
 		}
-		if err := s.db.refreshLedger(tx, caseID); err != nil {
+		if err := s.db.refreshLedgerFrom(tx, caseID, row.ClientID, nil); err != nil {
 			return err
 		}
 		out = rev.domain()
@@ -595,4 +632,18 @@ func (s *LedgerService) BrandLedger(ctx context.Context, f cases.LedgerFilter) (
 		return nil, err
 	}
 	return out, nil
+}
+
+// sortPayments orders payments as ledgerInputs reads them: by month, then
+// as recorded.
+func sortPayments(ps []*cases.Payment) {
+	slices.SortStableFunc(ps, func(a, b *cases.Payment) int {
+		if c := a.Month.Start().Compare(b.Month.Start()); c != 0 {
+			return c
+		}
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
 }

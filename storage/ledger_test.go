@@ -420,3 +420,68 @@ func TestBrandLedgerAddsUp(t *testing.T) {
 		}
 	})
 }
+
+// TestPaymentsOfOneCaseAtOnce: payments recorded on one case at the same
+// moment, with follow-ups that pay a stipend among them, all reach the
+// case's stored ledger and its brand's summary: none refreshes the ledger
+// from what it read before another committed.
+func TestPaymentsOfOneCaseAtOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		ledger := storage.NewLedgerService(db)
+		c := e.mustReach(t, cases.StateFollowUp)
+		const n = 8
+		paidOn := cases.Date(db.Now())
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				ref := "AT-ONCE-" + uuid.NewString()[:8]
+				if i%2 == 0 {
+					_, errs[i] = ledger.RecordPayment(ctx, e.actor(e.Worker), c.ID, e.payment(cases.PayerFactory, 1000, "2026-11", ref))
+					return
+				}
+				_, errs[i] = e.cases.AddFollowUp(ctx, e.actor(e.Worker), c.ID, cases.FollowUpInput{Date: paidOn, Contact: "phone",
+					StipendPaid: 1000, StipendPayer: cases.PayerFactory, StipendPaidOn: &paidOn, StipendProofRef: ref})
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("writer %d: %v", i, err)
+			}
+		}
+		computed, _, err := ledger.CaseLedger(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := totalsOf(computed)[cases.PayerFactory].Paid; got != n*1000 {
+			t.Fatalf("the payments add up to %d, want %d", got, n*1000)
+		}
+		bl, err := ledger.BrandLedger(ctx, cases.LedgerFilter{ClientID: e.Client.ID, WithLines: true,
+			From: cases.Month{Year: 2026, Month: time.October}, To: cases.Month{Year: 2026, Month: time.December}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var summary int64
+		for _, tot := range bl.Totals {
+			if tot.Payer == cases.PayerFactory {
+				summary += tot.Paid
+			}
+		}
+		if summary != n*1000 {
+			t.Errorf("the brand's summary has %d paid by the factory, want %d", summary, n*1000)
+		}
+		var stored int64
+		for _, bc := range bl.Cases {
+			for _, l := range bc.Lines {
+				if l.Payer == cases.PayerFactory {
+					stored += l.Paid
+				}
+			}
+		}
+		if stored != n*1000 {
+			t.Errorf("the case's stored lines have %d paid by the factory, want %d", stored, n*1000)
+		}
+	})
+}
