@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -75,7 +76,8 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 	if actor.Role != cases.RoleAuditor && actor.Role != cases.RoleSupervisor {
 		return nil, cases.Errorf(cases.EFORBIDDEN, "Only auditors and supervisors file reports.")
 	}
-	code, refs, err := s.drawCode(ctx, now.Year(), r.ClientID, r.FactoryID)
+	fps := fingerprints(s.db.keys, r.Identity)
+	code, refs, err := s.drawCode(ctx, now.Year(), r.ClientID, r.FactoryID, fps)
 	if err != nil {
 		return nil, err
 	}
@@ -102,11 +104,16 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 		IDChecksumValid: r.Identity.IDChecksumValid(),
 		IdentitySealed:  identity, CreatedAt: now, UpdatedAt: now,
 	}
+	filed := auditEvent{action: cases.ActionCaseFiled,
+		caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: code,
+		details: map[string]string{"client_id": r.ClientID.String(), "factory_id": r.FactoryID.String()}}
+	if testHookFiling != nil {
+		testHookFiling()
+	}
+	if s.db.dialect == Postgres && !refs.Matched {
+		return s.fileAlone(ctx, actor, once, &row, wrapped, recipients, !refs.Supplies, fps, filed)
+	}
 	err = s.db.transact(ctx, func(tx *gorm.DB) error {
-		filed := auditEvent{action: cases.ActionCaseFiled,
-			caseID: uuid.NullUUID{UUID: id, Valid: true}, subject: code,
-			details: map[string]string{"client_id": r.ClientID.String(), "factory_id": r.FactoryID.String()}}
-		fps := fingerprints(s.db.keys, r.Identity)
 		if s.db.dialect == Postgres {
 			matches, err := s.insertFiled(tx, actor, once, &row, wrapped, recipients, !refs.Supplies, fps, filed)
 			if err != nil {
@@ -114,6 +121,11 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 			}
 			return s.linkMatches(tx, actor, &row, matches)
 		}
+		code, err := s.nextCode(tx, now.Year())
+		if err != nil {
+			return err
+		}
+		row.Code, filed.subject = code, code
 		if err := tx.Create(&row).Error; err != nil {
 			return s.db.interpret(err, "Case")
 		}
@@ -148,40 +160,84 @@ func (s *CaseService) fileCase(ctx context.Context, actor cases.Actor, once *cas
 	return row.domain(), nil
 }
 
+// testHookFiling, if set by a test, runs between a filing's drawing of its
+// code and its writing.
+var testHookFiling func()
+
+// fileAlone files a case on PostgreSQL whose fingerprints matched no
+// other case's when its code was drawn: insertFiled's one statement is
+// then the whole filing, atomic as any statement, with no BEGIN and
+// COMMIT around it (two round trips of four). If a filing of the same
+// child committed in between, the statement returns its fingerprints and
+// the links are made in a transaction of their own just after; a crash
+// between the two leaves the case filed and unlinked, as two such
+// filings at the same moment always could (neither sees the other's
+// uncommitted fingerprints).
+func (s *CaseService) fileAlone(ctx context.Context, actor cases.Actor, once *cases.IdempotencyKey, row *caseRow,
+	wrapped []byte, recipients string, supplies bool, fps []fingerprint, filed auditEvent) (*cases.Case, error) {
+	matches, err := s.insertFiledAlone(ctx, actor, once, row, wrapped, recipients, supplies, fps, filed)
+	if err != nil {
+		return nil, err
+	}
+	s.db.wakeSealer()
+	if len(matches) > 0 {
+		err := s.db.transact(ctx, func(tx *gorm.DB) error { return s.linkMatches(tx, actor, row, matches) })
+		if err != nil {
+			// The case is filed: the caller must not file it again.
+			s.db.log.Error("link a filed case", "case_id", row.ID.String(), "error", err.Error())
+		}
+	}
+	return row.domain(), nil
+}
+
 // drawCode draws the next code of year and looks up the report's client
 // and factory (fileRefs), before the filing's transaction: inside it they
 // were no safer (nothing locks the client), only a round trip dearer. On
-// PostgreSQL both are one statement.
-func (s *CaseService) drawCode(ctx context.Context, year int, client, factory uuid.UUID) (string, fileRefs, error) {
+// PostgreSQL both are one statement, which also tells whether another
+// case has one of the fingerprints fps.
+func (s *CaseService) drawCode(ctx context.Context, year int, client, factory uuid.UUID, fps []fingerprint) (string, fileRefs, error) {
 	var drawn struct {
-		N                         int
-		Client, Factory, Supplies bool
+		N                                  int
+		Client, Factory, Supplies, Matched bool
 	}
 	g := s.db.gorm.WithContext(ctx)
 	refsArgs := []any{client, factory, factory, client}
 	var code string
 	if s.db.dialect == Postgres {
-		err := g.Raw(`SELECT next_case_code(?) AS n, `+refsColumns, append([]any{year}, refsArgs...)...).Find(&drawn).Error
+		hashes := make([][]byte, len(fps))
+		for i, f := range fps {
+			hashes[i] = f.hash
+		}
+		err := s.db.rawPgx(ctx, drawCodeSQL, append(append([]any{year}, refsArgs...), hashes), func(rows pgx.Rows) error {
+			return rows.Scan(&drawn.N, &drawn.Client, &drawn.Factory, &drawn.Supplies, &drawn.Matched)
+		})
+		if err == nil && drawn.N == 0 {
+			err = errors.New("next_case_code returned no row")
+		}
 		if err != nil {
 			return "", fileRefs{}, s.db.interpret(err, "Case code")
 		}
 		code = cases.FormatCode(year, drawn.N)
 	} else {
-		var err error
-		if code, err = s.nextCode(ctx, year); err != nil {
-			return "", fileRefs{}, err
-		}
+		// SQLite draws it in the filing's transaction (nextCode): writers
+		// go one at a time there, and a transaction of its own was one more
+		// commit for every filing.
 		if err := g.Raw(`SELECT `+refsColumns, refsArgs...).Find(&drawn).Error; err != nil {
 			return "", fileRefs{}, s.db.interpret(err, "Lookup")
 		}
 	}
-	return code, fileRefs{Client: drawn.Client, Factory: drawn.Factory, Supplies: drawn.Supplies}, nil
+	return code, fileRefs{Client: drawn.Client, Factory: drawn.Factory, Supplies: drawn.Supplies, Matched: drawn.Matched}, nil
 }
 
 // fileRefs say whether a report's client is active and its factory known,
 // and whether the factory is already known to supply the client, as
-// refsColumns selects them from the client, factory, factory, client ids.
-type fileRefs struct{ Client, Factory, Supplies bool }
+// refsColumns selects them from the client, factory, factory, client ids;
+// and, on PostgreSQL, whether another case shares a fingerprint.
+type fileRefs struct{ Client, Factory, Supplies, Matched bool }
+
+// drawCodeSQL is drawCode's one statement on PostgreSQL.
+var drawCodeSQL = numbered(`SELECT next_case_code(?) AS n, ` + refsColumns + `,
+	EXISTS (SELECT 1 FROM case_fingerprints WHERE hash = ANY(?)) AS matched`)
 
 const refsColumns = `EXISTS (SELECT 1 FROM clients WHERE id = ? AND active) AS client,
 	EXISTS (SELECT 1 FROM factories WHERE id = ?) AS factory,
@@ -211,6 +267,44 @@ var insertCase = func() string {
 // the statement, when all the rows are there.
 func (s *CaseService) insertFiled(tx *gorm.DB, actor cases.Actor, once *cases.IdempotencyKey, row *caseRow,
 	wrapped []byte, recipients string, supplies bool, fps []fingerprint, filed auditEvent) ([]fingerprintRow, error) {
+	query, args, err := s.filedStatement(actor, once, row, wrapped, recipients, supplies, fps, filed)
+	if err != nil {
+		return nil, err
+	}
+	var matches []fingerprintRow
+	if err := tx.Raw(query, args...).Find(&matches).Error; err != nil {
+		return nil, s.db.interpret(err, "Case")
+	}
+	return matches, s.db.appended(tx)
+}
+
+// insertFiledAlone runs insertFiled's statement with pgx itself, as a
+// transaction of its own.
+func (s *CaseService) insertFiledAlone(ctx context.Context, actor cases.Actor, once *cases.IdempotencyKey, row *caseRow,
+	wrapped []byte, recipients string, supplies bool, fps []fingerprint, filed auditEvent) ([]fingerprintRow, error) {
+	query, args, err := s.filedStatement(actor, once, row, wrapped, recipients, supplies, fps, filed)
+	if err != nil {
+		return nil, err
+	}
+	var matches []fingerprintRow
+	err = s.db.rawPgx(ctx, numbered(query), args, func(rows pgx.Rows) error {
+		var m fingerprintRow
+		if err := rows.Scan(&m.CaseID, &m.Kind, &m.Hash); err != nil {
+			return err
+		}
+		matches = append(matches, m)
+		return nil
+	})
+	if err != nil {
+		return nil, s.db.interpret(err, "Case")
+	}
+	return matches, nil
+}
+
+// filedStatement is insertFiled's statement, with ? placeholders, and its
+// arguments, none of them a slice but []byte.
+func (s *CaseService) filedStatement(actor cases.Actor, once *cases.IdempotencyKey, row *caseRow,
+	wrapped []byte, recipients string, supplies bool, fps []fingerprint, filed auditEvent) (string, []any, error) {
 	var sql strings.Builder
 	args := make([]any, 0, len(caseColumns)+32)
 	sql.WriteString(insertCase)
@@ -227,48 +321,48 @@ func (s *CaseService) insertFiled(tx *gorm.DB, actor cases.Actor, once *cases.Id
 	}
 	audit, err := s.db.auditArgs(actor, filed)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	sql.WriteString(", audit AS (INSERT INTO audit_log " + auditColumns + " VALUES ")
 	writeTuples(&sql, 1, len(audit))
 	sql.WriteString(")")
 	args = append(args, audit...)
-	hashes := make([][]byte, len(fps))
-	if len(fps) > 0 {
-		sql.WriteString(", fingerprinted AS (INSERT INTO case_fingerprints (case_id, kind, hash) VALUES ")
-		writeTuples(&sql, len(fps), 3)
-		sql.WriteString(" ON CONFLICT DO NOTHING)")
-		for i, f := range fps {
-			args = append(args, row.ID, f.kind, f.hash)
-			hashes[i] = f.hash
-		}
+	if len(fps) == 0 {
+		// Nothing to store, and nothing can match.
+		sql.WriteString(" SELECT case_id, kind, hash FROM case_fingerprints WHERE false")
+		return sql.String(), args, nil
 	}
-	// Without fingerprints the SELECT finds nothing: gorm writes IN (NULL).
-	sql.WriteString(" SELECT case_id, kind, hash FROM case_fingerprints WHERE hash IN ? AND case_id <> ?")
-	args = append(args, hashes, row.ID)
-	var matches []fingerprintRow
-	if err := tx.Raw(sql.String(), args...).Find(&matches).Error; err != nil {
-		return nil, s.db.interpret(err, "Case")
+	sql.WriteString(", fingerprinted AS (INSERT INTO case_fingerprints (case_id, kind, hash) VALUES ")
+	writeTuples(&sql, len(fps), 3)
+	sql.WriteString(" ON CONFLICT DO NOTHING)")
+	for _, f := range fps {
+		args = append(args, row.ID, f.kind, f.hash)
 	}
-	return matches, s.db.appended(tx)
+	// ARRAY[?, ?], not IN (?, ?): gorm spreads a []byte that follows a
+	// parenthesis into its bytes.
+	sql.WriteString(" SELECT case_id, kind, hash FROM case_fingerprints WHERE case_id <> ? AND hash = ANY(ARRAY[?")
+	sql.WriteString(strings.Repeat(", ?", len(fps)-1))
+	sql.WriteString("]::bytea[])")
+	args = append(args, row.ID)
+	for _, f := range fps {
+		args = append(args, f.hash)
+	}
+	return sql.String(), args, nil
 }
 
-// nextCode draws the next code of year in its own short statement. On
-// PostgreSQL, next_case_code commits without waiting for the disk
-// (migration 00008): the counter's row is locked only for the statement,
-// not for an fsync, so filings do not queue on it. That is safe: a case
-// that commits flushes the WAL up to its own commit, past the counter's, so
-// a code in a stored case is never drawn again after a crash; one drawn for
-// a filing that did not commit may be, which is a gap filled.
-func (s *CaseService) nextCode(ctx context.Context, year int) (string, error) {
+// nextCode draws the next code of year on SQLite, in tx, the filing's
+// transaction. (On PostgreSQL drawCode calls next_case_code, which commits
+// without waiting for the disk (migration 00008): the counter's row is
+// locked only for the statement, not for an fsync, so filings do not queue
+// on it. That is safe: a case that commits flushes the WAL up to its own
+// commit, past the counter's, so a code in a stored case is never drawn
+// again after a crash; one drawn for a filing that did not commit may be,
+// which is a gap filled.)
+func (s *CaseService) nextCode(tx *gorm.DB, year int) (string, error) {
 	var n int
-	query := `INSERT INTO case_code_counters (year, last) VALUES (?, 1)
+	err := tx.Raw(`INSERT INTO case_code_counters (year, last) VALUES (?, 1)
 		 ON CONFLICT (year) DO UPDATE SET last = case_code_counters.last + 1
-		 RETURNING last`
-	if s.db.dialect == Postgres {
-		query = `SELECT next_case_code(?)`
-	}
-	err := s.db.gorm.WithContext(ctx).Raw(query, year).Find(&n).Error
+		 RETURNING last`, year).Find(&n).Error
 	if err != nil {
 		return "", s.db.interpret(err, "Case code")
 	}
@@ -303,8 +397,18 @@ func (s *CaseService) FindCaseByCode(ctx context.Context, code string) (*cases.C
 }
 
 func (s *CaseService) load(tx *gorm.DB, id uuid.UUID) (*caseRow, *cases.Plan, error) {
+	return s.loadFor(tx, id, false)
+}
+
+// loadFor is load; with update, the case's row stays locked until tx ends
+// (lockCase), as for a change that may refresh the case's ledger.
+func (s *CaseService) loadFor(tx *gorm.DB, id uuid.UUID, update bool) (*caseRow, *cases.Plan, error) {
 	var row caseRow
-	if err := tx.Where("id = ?", id).Take(&row).Error; err != nil {
+	q := tx.Where("id = ?", id)
+	if update {
+		q = s.db.lockCase(q)
+	}
+	if err := q.Take(&row).Error; err != nil {
 		return nil, nil, s.db.interpret(err, "Case")
 	}
 	if !mayHavePlan(row.State) {
@@ -383,7 +487,7 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		for i := range plans {
 			byCase[plans[i].CaseID] = plans[i].domain()
 		}
-		links, err := s.linksOf(s.db.gorm.WithContext(ctx), ids)
+		links, err := s.pageLinks(ctx, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -575,8 +679,10 @@ type sealedChange func(tx *gorm.DB, row *caseRow, c *cases.Case, now time.Time) 
 // updateSealed is update for a sealedChange.
 func (s *CaseService) updateSealed(ctx context.Context, actor cases.Actor, id uuid.UUID, version int, action string, fn sealedChange) (*cases.Case, error) {
 	var out *cases.Case
+	planWritten := new(bool)
+	ctx = context.WithValue(ctx, planWrittenKey{}, planWritten)
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
-		row, plan, err := s.load(tx, id)
+		row, plan, err := s.loadFor(tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -609,10 +715,29 @@ func (s *CaseService) updateSealed(ctx context.Context, actor cases.Actor, id uu
 		if err != nil {
 			return err
 		}
-		out, err = s.complete(tx, &updated)
+		if *planWritten || !mayHavePlan(row.State) {
+			out, err = s.complete(tx, &updated)
+			return err
+		}
+		// The plan read above is the plan still: only the links are read.
+		out = updated.domain()
+		out.Plan = plan
+		out.Links, err = s.links(tx, id)
 		return err
 	})
 	return out, err
+}
+
+// planWrittenKey marks, in the context of an update's transaction, that its
+// change wrote the case's plan (notePlanWritten): the case is then answered
+// with the plan read again, otherwise with the one read before the change.
+type planWrittenKey struct{}
+
+// notePlanWritten tells the update under way in tx that its plan changed.
+func notePlanWritten(tx *gorm.DB) {
+	if flag, ok := tx.Statement.Context.Value(planWrittenKey{}).(*bool); ok {
+		*flag = true
+	}
 }
 
 // complete turns a case row read in tx into the case with its plan and links.

@@ -175,6 +175,7 @@ func (s *CaseService) PutPlan(ctx context.Context, actor cases.Actor, id uuid.UU
 		if err != nil {
 			return nil, nil, s.db.interpret(err, "Plan")
 		}
+		notePlanWritten(tx)
 		return map[string]any{}, map[string]string{"complete": strconv.FormatBool(len(plan.domain().Missing()) == 0)}, nil
 	})
 }
@@ -198,7 +199,7 @@ func (s *CaseService) AddFollowUp(ctx context.Context, actor cases.Actor, id uui
 	}
 	var out *cases.FollowUp
 	err := s.db.transact(ctx, func(tx *gorm.DB) error {
-		row, plan, err := s.load(tx, id)
+		row, plan, err := s.loadFor(tx, id, true)
 		if err != nil {
 			return err
 		}
@@ -301,7 +302,7 @@ func (s *CaseService) AddFollowUp(ctx context.Context, actor cases.Actor, id uui
 			}
 			f.StipendPayer = strPtr(payer)
 		} else if alert {
-			if err := s.db.refreshLedger(tx, id); err != nil {
+			if err := s.db.refreshLedgerFrom(tx, id, row.ClientID, nil); err != nil {
 				return err
 			}
 		}
@@ -458,7 +459,7 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 			Failed: []cases.Failure{{Name: "reason", Message: fmt.Sprintf("reason must be valid UTF-8 without control characters, at most %d bytes", cases.MaxNoteBytes)}}}
 	}
 	var record cases.Transition
-	out, err := s.update(ctx, actor, id, version, cases.ActionTransition, func(tx *gorm.DB, _ *caseRow, c *cases.Case, now time.Time) (map[string]any, map[string]string, error) {
+	out, err := s.update(ctx, actor, id, version, cases.ActionTransition, func(tx *gorm.DB, cr *caseRow, c *cases.Case, now time.Time) (map[string]any, map[string]string, error) {
 		next, t, err := workflow.Apply(*c, actor, req, now)
 		if err != nil {
 			return nil, nil, err
@@ -470,6 +471,7 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 			if err != nil {
 				return nil, nil, s.db.interpret(err, "Plan")
 			}
+			notePlanWritten(tx)
 		}
 		row := transitionRow{ID: t.ID, CaseID: id, Event: string(t.Event), FromState: string(t.From),
 			ToState: string(t.To), ActorID: t.ActorID, ActorRole: string(t.ActorRole), At: t.At,
@@ -512,7 +514,7 @@ func (s *CaseService) Transition(ctx context.Context, actor cases.Actor, id uuid
 		// transition record is written, so the ledger sees it.
 		switch req.Event {
 		case cases.EventApprovePlan, cases.EventClose, cases.EventReopen:
-			if err := s.db.refreshLedger(tx, id); err != nil {
+			if err := s.db.refreshLedgerFrom(tx, id, cr.ClientID, nil); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -519,3 +519,50 @@ func TestAuditList(t *testing.T) {
 		}
 	})
 }
+
+// TestFilingsOfOneChildAtOnce: a filing that found no other case with the
+// child's fingerprints when it drew its code, but finds one filed in the
+// meantime when it writes, still links the two (on PostgreSQL it writes
+// without a transaction when it found none, and links just after).
+func TestFilingsOfOneChildAtOnce(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		birth := time.Date(2012, 3, 9, 0, 0, 0, 0, time.UTC)
+		report := e.Report(today)
+		report.Identity = cases.Identity{FullName: "Zhou Xiaoyu", ClaimedBirthDate: &birth, IDNumber: "440100201203091234"}
+		var between *cases.Case
+		storage.SetFilingHook(t, func() {
+			if between != nil {
+				return
+			}
+			between = &cases.Case{} // the filing below runs this hook too
+			c, err := e.cases.FileCase(ctx, e.actor(e.Auditor), report)
+			if err != nil {
+				t.Fatal(err)
+			}
+			between = c
+		})
+		first, err := e.cases.FileCase(ctx, e.actor(e.Auditor), report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.cases.FindCase(ctx, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Links) != 1 || got.Links[0].CaseID != between.ID || got.Links[0].MatchedOn != "id_number" {
+			t.Fatalf("%s links %+v, want %s on id_number", first.Code, got.Links, between.Code)
+		}
+		entries, err := storage.NewAuditService(db).CaseEntries(ctx, first.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var actions []string
+		for _, en := range entries {
+			actions = append(actions, en.Action)
+		}
+		if !slices.Equal(actions, []string{cases.ActionCaseFiled, cases.ActionCaseLinked}) {
+			t.Errorf("the case's trail is %v, want it filed, then linked", actions)
+		}
+	})
+}

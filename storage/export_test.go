@@ -130,3 +130,10 @@ func (db *DB) ExplainPendingEntries(ctx context.Context, n int) (string, error) 
 }
 
 var errRollback = fmt.Errorf("rolled back")
+
+// SetFilingHook makes f run in every filing between the drawing of its
+// code and its writing, until the test ends.
+func SetFilingHook(tb interface{ Cleanup(func()) }, f func()) {
+	testHookFiling = f
+	tb.Cleanup(func() { testHookFiling = nil })
+}
