@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -304,14 +305,7 @@ func (s *WebhookService) dispatch(ctx context.Context) (int, bool, error) {
 		if err := q.Take(&cursor).Error; err != nil {
 			return s.db.interpret(err, "Webhook cursor")
 		}
-		var entries []struct {
-			Pos     int64
-			At      time.Time
-			Action  string
-			CaseID  uuid.NullUUID
-			Subject string
-			Details string
-		}
+		var entries []chainEntry
 		if err := tx.Raw(`SELECT c.pos, a.at, a.action, a.case_id, a.subject, a.details FROM audit_chain c
 			JOIN audit_log a ON a.seq = c.entry_seq WHERE c.pos > ? ORDER BY c.pos LIMIT ?`, cursor.Pos, dispatchBatch).
 			Scan(&entries).Error; err != nil {
@@ -321,46 +315,36 @@ func (s *WebhookService) dispatch(ctx context.Context) (int, bool, error) {
 			return nil
 		}
 		more = len(entries) == dispatchBatch
-		var events []webhookEvent
-		for _, e := range entries {
-			ev, ok, err := s.event(tx, e.Pos, e.Action, e.CaseID, e.Subject, e.Details)
-			if err != nil {
-				return err
-			}
-			if ok {
-				ev.at = e.At
-				events = append(events, ev)
-			}
+		var hooks []webhookRow
+		if err := tx.Omit("secret").Where("active = ?", true).Find(&hooks).Error; err != nil {
+			return s.db.interpret(err, "Webhooks")
 		}
-		if len(events) > 0 {
-			var hooks []webhookRow
-			if err := tx.Omit("secret").Where("active = ?", true).Find(&hooks).Error; err != nil {
-				return s.db.interpret(err, "Webhooks")
-			}
-			now := s.db.now()
-			for _, ev := range events {
-				for _, h := range hooks {
-					// Not another brand's, not unsubscribed, not from before the endpoint.
-					if (h.ClientID.Valid && h.ClientID.UUID != ev.clientID) || !strings.Contains(","+h.Events+",", ","+ev.name+",") ||
-						ev.at.Before(h.CreatedAt) {
-						continue
-					}
-					id := uuid.Must(uuid.NewV7())
-					payload, err := json.Marshal(struct {
-						Type      string `json:"type"`
-						Timestamp string `json:"timestamp"`
-						Data      any    `json:"data"`
-					}{ev.name, now.Format(time.RFC3339), ev.data})
-					if err != nil {
-						return err
-					}
-					row := deliveryRow{ID: id, EndpointID: h.ID, AuditPos: ev.pos, Event: ev.name, Payload: string(payload),
-						State: cases.DeliveryPending, CreatedAt: now}
-					if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
-						return s.db.interpret(err, "Webhook delivery")
-					}
-					made++
+		events, err := s.events(tx, entries, hooks)
+		if err != nil {
+			return err
+		}
+		now := s.db.now()
+		for _, ev := range events {
+			for _, h := range hooks {
+				// Not another brand's, not unsubscribed, not from before the endpoint.
+				if (h.ClientID.Valid && h.ClientID.UUID != ev.clientID) || !subscribes(h, ev.name) || ev.at.Before(h.CreatedAt) {
+					continue
 				}
+				id := uuid.Must(uuid.NewV7())
+				payload, err := json.Marshal(struct {
+					Type      string `json:"type"`
+					Timestamp string `json:"timestamp"`
+					Data      any    `json:"data"`
+				}{ev.name, now.Format(time.RFC3339), ev.data})
+				if err != nil {
+					return err
+				}
+				row := deliveryRow{ID: id, EndpointID: h.ID, AuditPos: ev.pos, Event: ev.name, Payload: string(payload),
+					State: cases.DeliveryPending, CreatedAt: now}
+				if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
+					return s.db.interpret(err, "Webhook delivery")
+				}
+				made++
 			}
 		}
 		return tx.Model(&webhookCursorRow{}).Where("id = 1").Update("pos", entries[len(entries)-1].Pos).Error
@@ -392,36 +376,100 @@ type (
 	}
 )
 
-// event reads the webhook event an audit entry is, if it is one.
-func (s *WebhookService) event(tx *gorm.DB, pos int64, action string, caseID uuid.NullUUID, subject, details string) (webhookEvent, bool, error) {
-	var d map[string]string
-	_ = json.Unmarshal([]byte(details), &d)
+// chainEntry is an audit entry as Dispatch reads it, at its chain position.
+type chainEntry struct {
+	Pos     int64
+	At      time.Time
+	Action  string
+	CaseID  uuid.NullUUID
+	Subject string
+	Details string
+}
+
+// subscribes tells whether endpoint h subscribes to the event name.
+func subscribes(h webhookRow, name string) bool {
+	return strings.Contains(","+h.Events+",", ","+name+",")
+}
+
+// eventName names the webhook event an audit entry is, if it is one, and
+// tells whether its payload needs the entry's case.
+func eventName(e *chainEntry, details map[string]string) (name string, ofCase, ok bool) {
 	switch {
-	case action == cases.ActionReportGenerated:
-		id, err1 := uuid.Parse(subject)
-		client, err2 := uuid.Parse(d["client_id"])
-		if err1 != nil || err2 != nil {
-			return webhookEvent{}, false, nil
+	case e.Action == cases.ActionReportGenerated:
+		return cases.EventReportGenerated, false, true
+	case !e.CaseID.Valid:
+		return "", false, false
+	case e.Action == cases.ActionCaseFiled:
+		return cases.EventCaseFiled, true, true
+	case e.Action == cases.ActionStipendArrears:
+		return cases.EventStipendArrears, true, true
+	case e.Action == cases.ActionTransition && details["to"] == string(cases.StateClosed):
+		return cases.EventCaseClosed, true, true
+	}
+	return "", false, false
+}
+
+// events reads the webhook events among entries that one of hooks
+// subscribes to, with the cases they are about in one query: none at all
+// when no endpoint is active, where every filing was a read of its case.
+func (s *WebhookService) events(tx *gorm.DB, entries []chainEntry, hooks []webhookRow) ([]webhookEvent, error) {
+	if len(hooks) == 0 {
+		return nil, nil
+	}
+	type found struct {
+		entry   *chainEntry
+		name    string
+		details map[string]string
+	}
+	var wanted []found
+	var caseIDs []uuid.UUID
+	for i := range entries {
+		e := &entries[i]
+		var d map[string]string
+		_ = json.Unmarshal([]byte(e.Details), &d)
+		name, ofCase, ok := eventName(e, d)
+		if !ok || !slices.ContainsFunc(hooks, func(h webhookRow) bool { return subscribes(h, name) }) {
+			continue
 		}
-		return webhookEvent{pos: pos, name: cases.EventReportGenerated, clientID: client, data: reportPayload{ReportID: id,
-			ClientID: client, Month: d["month"], Version: d["version"], SHA256: d["sha256"], KeyID: d["key_id"]}}, true, nil
-	case caseID.Valid && (action == cases.ActionCaseFiled || action == cases.ActionStipendArrears ||
-		(action == cases.ActionTransition && d["to"] == string(cases.StateClosed))):
-		var c caseRow
+		wanted = append(wanted, found{e, name, d})
+		if ofCase {
+			caseIDs = append(caseIDs, e.CaseID.UUID)
+		}
+	}
+	byID := map[uuid.UUID]*caseRow{}
+	if len(caseIDs) > 0 {
+		var rows []caseRow
+		in, set := s.db.anyOf("id", caseIDs)
 		if err := tx.Select("id", "code", "client_id", "factory_id", "found_on", "outcome", "closed_at").
-			Where("id = ?", caseID.UUID).Take(&c).Error; err != nil {
-			if err == gorm.ErrRecordNotFound {
-				return webhookEvent{}, false, nil
+			Where(in, set).Find(&rows).Error; err != nil {
+			return nil, s.db.interpret(err, "Cases")
+		}
+		for i := range rows {
+			byID[rows[i].ID] = &rows[i]
+		}
+	}
+	var out []webhookEvent
+	for _, w := range wanted {
+		e, d := w.entry, w.details
+		if w.name == cases.EventReportGenerated {
+			id, err1 := uuid.Parse(e.Subject)
+			client, err2 := uuid.Parse(d["client_id"])
+			if err1 != nil || err2 != nil {
+				continue
 			}
-			return webhookEvent{}, false, s.db.interpret(err, "Case")
+			out = append(out, webhookEvent{pos: e.Pos, at: e.At, name: w.name, clientID: client, data: reportPayload{ReportID: id,
+				ClientID: client, Month: d["month"], Version: d["version"], SHA256: d["sha256"], KeyID: d["key_id"]}})
+			continue
+		}
+		c := byID[e.CaseID.UUID]
+		if c == nil {
+			continue // erased since
 		}
 		p := casePayload{CaseID: c.ID, CaseCode: c.Code, ClientID: c.ClientID, FactoryID: c.FactoryID, FoundOn: c.FoundOn.Format(time.DateOnly)}
-		name := cases.EventCaseFiled
-		if action == cases.ActionStipendArrears {
-			name, p.UnpaidDueOn = cases.EventStipendArrears, d["unpaid_due_on"]
-		}
-		if action == cases.ActionTransition {
-			name = cases.EventCaseClosed
+		switch w.name {
+		case cases.EventStipendArrears:
+			p.UnpaidDueOn = d["unpaid_due_on"]
+		case cases.EventCaseClosed:
 			if c.Outcome != nil {
 				p.Outcome = *c.Outcome
 			}
@@ -429,7 +477,7 @@ func (s *WebhookService) event(tx *gorm.DB, pos int64, action string, caseID uui
 				p.ClosedAt = c.ClosedAt.UTC().Format(time.RFC3339)
 			}
 		}
-		return webhookEvent{pos: pos, name: name, clientID: c.ClientID, data: p}, true, nil
+		out = append(out, webhookEvent{pos: e.Pos, at: e.At, name: w.name, clientID: c.ClientID, data: p})
 	}
-	return webhookEvent{}, false, nil
+	return out, nil
 }
