@@ -75,7 +75,13 @@ func (k *Keyring) Fingerprints(id cases.Identity) []string {
 }
 
 // Identity exposes a case key's age identity, to open sealed values with age itself.
-func (ck *CaseKey) Identity() *age.X25519Identity { return ck.id }
+func (ck *CaseKey) Identity() *age.X25519Identity {
+	id, err := age.ParseX25519Identity(ck.id.secret())
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
 
 // DecryptAll opens an age file as the vault does.
 var DecryptAll = decryptAll

@@ -1,8 +1,6 @@
 package storage
 
 import (
-	"filippo.io/age"
-
 	cases "github.com/remedy-cases/remedy/case"
 )
 
@@ -17,7 +15,7 @@ var _ cases.IntakeService = (*CaseService)(nil)
 // identities.
 func (s *CaseService) IntakeRecipient() string {
 	for _, id := range s.db.keys.identities {
-		if x, ok := id.(*age.X25519Identity); ok {
+		if x, ok := id.(*x25519Identity); ok {
 			return x.Recipient().String()
 		}
 	}

@@ -42,10 +42,26 @@ func NewKeyring(identities []age.Identity, recipients []*age.X25519Recipient, bl
 	if len(blindIndexKey) != BlindIndexKeySize {
 		return nil, fmt.Errorf("keyring: the blind-index key must be %d bytes", BlindIndexKeySize)
 	}
-	k := &Keyring{identities: identities, blindIndex: bytes.Clone(blindIndexKey), cache: newKeyCache()}
+	k := &Keyring{blindIndex: bytes.Clone(blindIndexKey), cache: newKeyCache()}
+	// age's X25519 keys are used as x25519.go's, which compute each
+	// multiplication once; the keys and the files are the same.
+	for _, id := range identities {
+		if x, ok := id.(*age.X25519Identity); ok {
+			fast, err := parseX25519Identity(x.String())
+			if err != nil {
+				return nil, errors.New("keyring: an X25519 identity does not parse")
+			}
+			id = fast
+		}
+		k.identities = append(k.identities, id)
+	}
 	names := make([]string, len(recipients))
 	for i, r := range recipients {
-		k.recipients = append(k.recipients, r)
+		fast, err := parseX25519Recipient(r.String())
+		if err != nil {
+			return nil, errors.New("keyring: an X25519 recipient does not parse")
+		}
+		k.recipients = append(k.recipients, fast)
 		names[i] = r.String()
 	}
 	slices.Sort(names)
@@ -60,7 +76,7 @@ func (k *Keyring) String() string {
 
 // caseKey is one case's unwrapped key. It lives only in memory, for the
 // request that needs it.
-type caseKey struct{ id *age.X25519Identity }
+type caseKey struct{ id *x25519Identity }
 
 // newCaseKey makes a fresh case key and returns it with its wrapped form.
 func (k *Keyring) newCaseKey() (*caseKey, []byte, error) {
@@ -74,7 +90,7 @@ func (k *Keyring) newCaseKey() (*caseKey, []byte, error) {
 
 // makeCaseKey makes a fresh case key and wraps it, and caches nothing.
 func (k *Keyring) makeCaseKey() (*caseKey, []byte, error) {
-	id, err := age.GenerateX25519Identity()
+	id, err := newX25519Identity()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -85,13 +101,13 @@ func (k *Keyring) makeCaseKey() (*caseKey, []byte, error) {
 	return &caseKey{id: id}, wrapped, nil
 }
 
-func (k *Keyring) wrap(id *age.X25519Identity) ([]byte, error) {
+func (k *Keyring) wrap(id *x25519Identity) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, k.recipients...)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: wrap: %w", err)
 	}
-	if _, err := io.WriteString(w, id.String()); err != nil {
+	if _, err := io.WriteString(w, id.secret()); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -119,7 +135,7 @@ func (k *Keyring) unwrapNow(wrapped []byte) (*caseKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keyring: unwrap case key: %w", err)
 	}
-	id, err := age.ParseX25519Identity(strings.TrimSpace(string(plain)))
+	id, err := parseX25519Identity(strings.TrimSpace(string(plain)))
 	if err != nil {
 		return nil, errors.New("keyring: unwrapped case key is malformed")
 	}
