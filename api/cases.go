@@ -175,7 +175,11 @@ func (h handlers) GetCase(c echo.Context, id CaseID) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.view(c, found, h.factoryNames(c), sched)
+	names, err := h.pageFactoryNames(c, []*cases.Case{found})
+	if err != nil {
+		return err
+	}
+	v, err := h.view(c, found, names, sched)
 	if err != nil {
 		return err
 	}
@@ -198,7 +202,11 @@ func (h handlers) TransitionCase(c echo.Context, id CaseID) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.view(c, next, h.factoryNames(c), nil)
+	names, err := h.pageFactoryNames(c, []*cases.Case{next})
+	if err != nil {
+		return err
+	}
+	v, err := h.view(c, next, names, nil)
 	if err != nil {
 		return err
 	}
