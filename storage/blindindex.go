@@ -305,6 +305,16 @@ func (s *CaseService) links(tx *gorm.DB, id uuid.UUID) ([]cases.Link, error) {
 	return byCase[id], err
 }
 
+// rowLinks is links for a case whose row was read in tx: a case not marked
+// linked (the database marks both cases of every new link) has none, and
+// its links are not read.
+func (s *CaseService) rowLinks(tx *gorm.DB, row *caseRow) ([]cases.Link, error) {
+	if !row.Linked {
+		return nil, nil
+	}
+	return s.links(tx, row.ID)
+}
+
 // linksOf loads the links of every case of ids, with the codes of the cases
 // they link, in one query.
 func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cases.Link, error) {

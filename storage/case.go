@@ -463,6 +463,7 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	}
 	page := &cases.CasePage{}
 	ids := make([]uuid.UUID, 0, len(rows))
+	var linked []uuid.UUID // only these have links (caseRow.Linked)
 	var planned []uuid.UUID // a case has a plan only once it reached planning
 	for i := range rows {
 		if i == limit {
@@ -471,6 +472,9 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		}
 		page.Cases = append(page.Cases, rows[i].domain())
 		ids = append(ids, rows[i].ID)
+		if rows[i].Linked {
+			linked = append(linked, rows[i].ID)
+		}
 		if mayHavePlan(rows[i].State) {
 			planned = append(planned, rows[i].ID)
 		}
@@ -487,9 +491,11 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		for i := range plans {
 			byCase[plans[i].CaseID] = plans[i].domain()
 		}
-		links, err := s.pageLinks(ctx, ids)
-		if err != nil {
-			return nil, err
+		var links map[uuid.UUID][]cases.Link
+		if len(linked) > 0 {
+			if links, err = s.pageLinks(ctx, linked); err != nil {
+				return nil, err
+			}
 		}
 		for _, c := range page.Cases {
 			c.Plan = byCase[c.ID]
@@ -722,7 +728,7 @@ func (s *CaseService) updateSealed(ctx context.Context, actor cases.Actor, id uu
 		// The plan read above is the plan still: only the links are read.
 		out = updated.domain()
 		out.Plan = plan
-		out.Links, err = s.links(tx, id)
+		out.Links, err = s.rowLinks(tx, &updated)
 		return err
 	})
 	return out, err
@@ -753,7 +759,7 @@ func (s *CaseService) complete(tx *gorm.DB, row *caseRow) (*cases.Case, error) {
 		}
 	}
 	var err error
-	if c.Links, err = s.links(tx, row.ID); err != nil {
+	if c.Links, err = s.rowLinks(tx, row); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -777,7 +783,7 @@ func (s *CaseService) reload(tx *gorm.DB, id uuid.UUID) (*cases.Case, error) {
 	}
 	c := row.domain()
 	c.Plan = plan
-	if c.Links, err = s.links(tx, id); err != nil {
+	if c.Links, err = s.rowLinks(tx, row); err != nil {
 		return nil, err
 	}
 	return c, nil

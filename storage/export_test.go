@@ -96,6 +96,16 @@ func (db *DB) MigrateTo(ctx context.Context, version int64) error {
 	return err
 }
 
+// MigrateDownTo rolls the migrations back to version.
+func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}
+
 // ChainHash is the audit chain's hash of an entry after prev, as the
 // entries chained before migration 00008 were hashed in audit_log.
 func ChainHash(prev []byte, seq int64, at time.Time, role, action, subject, details string) []byte {

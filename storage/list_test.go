@@ -394,3 +394,63 @@ func TestListClosedSince(t *testing.T) {
 		}
 	})
 }
+
+// TestListLinks: the database marks both cases of a link (cases.linked),
+// and a list reads the links of the marked cases only: a case filed twice
+// shows the other filing in a page and when found, a case of another child
+// shows none. Migration 00015 marks the cases linked before it.
+func TestListLinks(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		e := newEnv(t, db)
+		birth := time.Date(2012, 3, 9, 0, 0, 0, 0, time.UTC)
+		file := func(name, idNumber string) *cases.Case {
+			t.Helper()
+			r := e.Report(today)
+			r.Identity = cases.Identity{FullName: name, ClaimedBirthDate: &birth, IDNumber: idNumber}
+			c, err := e.cases.FileCase(ctx, e.actor(e.Auditor), r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		first, other, again := file("Zhou Xiaoyu", "440100201203091234"), file("Li Na", ""), file("Zhou Xiaoyu", "440100201203091234")
+		check := func(when string) {
+			t.Helper()
+			page, err := e.cases.ListCases(ctx, cases.CaseFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[uuid.UUID]uuid.UUID{first.ID: again.ID, again.ID: first.ID}
+			for _, c := range page.Cases {
+				found, err := e.cases.FindCase(ctx, c.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for how, links := range map[string][]cases.Link{"listed": c.Links, "found": found.Links} {
+					if linked, ok := want[c.ID]; ok {
+						if len(links) != 1 || links[0].CaseID != linked || links[0].MatchedOn != "id_number" {
+							t.Errorf("%s: %s %s with links %+v, want one to %s", when, how, c.Code, links, linked)
+						}
+					} else if len(links) != 0 {
+						t.Errorf("%s: %s %s with links %+v, want none", when, how, c.Code, links)
+					}
+				}
+			}
+			var marked []uuid.UUID
+			if err := db.Gorm().Raw("SELECT id FROM cases WHERE linked ORDER BY id").Scan(&marked).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(marked) != 2 || !slices.Contains(marked, first.ID) || !slices.Contains(marked, again.ID) || slices.Contains(marked, other.ID) {
+				t.Errorf("%s: the cases marked linked are %v", when, marked)
+			}
+		}
+		check("as filed")
+		if err := db.MigrateDownTo(ctx, 14); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("after migration 00015")
+	})
+}

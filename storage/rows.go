@@ -126,6 +126,7 @@ type caseRow struct {
 	WorkingAgainSince       *time.Time
 	UnpaidDueOn             *time.Time
 	ArrearsNotifiedOn       *time.Time // unpaid_due_on when its arrears were last announced
+	Linked                  bool       // the case has a link (case_links); the database keeps it
 }
 
 func (caseRow) TableName() string { return "cases" }
@@ -137,7 +138,7 @@ var caseFacts = []string{"id", "code", "client_id", "factory_id", "state", "vers
 	"age_at_found", "outcome", "follow_up_since", "last_follow_up_on", "created_at", "updated_at", "closed_at", "erased_at",
 	"guardians_contacted", "guardians_contacted_on", "guardians_contact_method", "other_children_found",
 	"labour_agent", "factory_consent", "id_checksum_valid", "first_contact_at", "first_plan_approved_at",
-	"plan_end_on", "uncovered_from", "working_again_since", "unpaid_due_on"}
+	"plan_end_on", "uncovered_from", "working_again_since", "unpaid_due_on", "linked"}
 
 // factTargets are the fields of caseFacts' columns, in their order: a list
 // scans its rows into them directly, without gorm's reflection (a page of
@@ -149,7 +150,7 @@ func (r *caseRow) factTargets() []any {
 		&r.AgeAtFound, &r.Outcome, &r.FollowUpSince, &r.LastFollowUpOn, &r.CreatedAt, &r.UpdatedAt, &r.ClosedAt, &r.ErasedAt,
 		&r.GuardiansContacted, &r.GuardiansContactedOn, &r.GuardiansContactMethod, &r.OtherChildrenFound,
 		&r.LabourAgent, &r.FactoryConsent, &r.IDChecksumValid, &r.FirstContactAt, &r.FirstPlanApprovedAt,
-		&r.PlanEndOn, &r.UncoveredFrom, &r.WorkingAgainSince, &r.UnpaidDueOn}
+		&r.PlanEndOn, &r.UncoveredFrom, &r.WorkingAgainSince, &r.UnpaidDueOn, &r.Linked}
 }
 
 // caseColumns are every column of a case: caseFacts, then the rest.
