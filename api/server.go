@@ -178,6 +178,7 @@ func NewServer(cfg Config) (*Server, error) {
 	s := &Server{Config: cfg, echo: e, spec: spec, tokens: tokens, metrics: newMetrics(cfg.Build),
 		byAddress: newLimiter(policyAddress, cfg.AddressLimit, cfg.Now), byUser: newLimiter(policyUser, cfg.UserLimit, cfg.Now)}
 	e.HTTPErrorHandler = s.handleError
+	e.JSONSerializer = jsonSerializer{}
 	e.IPExtractor = echo.ExtractIPDirect()
 	if len(cfg.TrustedProxies) > 0 {
 		var opts []echo.TrustOption
