@@ -457,27 +457,26 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.scanFacts(ctx, s.listQuery(s.db.gorm.WithContext(ctx), f, factories, limit+1), limit+1)
+	page := &cases.CasePage{}
+	ids := make([]uuid.UUID, 0, limit)
+	var linked []uuid.UUID  // only these have links (caseRow.Linked)
+	var planned []uuid.UUID // a case has a plan only once it reached planning
+	err = s.scanFacts(ctx, s.listQuery(s.db.gorm.WithContext(ctx), f, factories, limit+1), func(row *caseRow) {
+		if len(ids) == limit { // one more than the page: there is a next page
+			page.Next = uuid.NullUUID{UUID: ids[limit-1], Valid: true}
+			return
+		}
+		page.Cases = append(page.Cases, row.domain())
+		ids = append(ids, row.ID)
+		if row.Linked {
+			linked = append(linked, row.ID)
+		}
+		if mayHavePlan(row.State) {
+			planned = append(planned, row.ID)
+		}
+	})
 	if err != nil {
 		return nil, err
-	}
-	page := &cases.CasePage{}
-	ids := make([]uuid.UUID, 0, len(rows))
-	var linked []uuid.UUID // only these have links (caseRow.Linked)
-	var planned []uuid.UUID // a case has a plan only once it reached planning
-	for i := range rows {
-		if i == limit {
-			page.Next = uuid.NullUUID{UUID: rows[i-1].ID, Valid: true}
-			break
-		}
-		page.Cases = append(page.Cases, rows[i].domain())
-		ids = append(ids, rows[i].ID)
-		if rows[i].Linked {
-			linked = append(linked, rows[i].ID)
-		}
-		if mayHavePlan(rows[i].State) {
-			planned = append(planned, rows[i].ID)
-		}
 	}
 	if len(ids) > 0 {
 		var plans []planRow
@@ -505,13 +504,12 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	return page, nil
 }
 
-// scanFacts runs q, which selects caseFacts, and scans its rows. On
-// PostgreSQL pgx reads them itself: through database/sql each of a page's
-// 2,000 values was decoded into an interface, then converted again.
-func (s *CaseService) scanFacts(ctx context.Context, q *gorm.DB, limit int) ([]caseRow, error) {
-	// Each row is scanned into one scratch row, through one list of
-	// targets, and copied out: a row is 700 bytes, its targets 41 pointers.
-	out := make([]caseRow, 0, limit)
+// scanFacts runs q, which selects caseFacts, and calls each with every
+// row, one scratch row scanned through one list of targets (a row is 700
+// bytes, its targets 42 pointers): the caller keeps what it needs of it.
+// On PostgreSQL pgx reads the rows itself: through database/sql each of a
+// page's 2,000 values was decoded into an interface, then converted again.
+func (s *CaseService) scanFacts(ctx context.Context, q *gorm.DB, each func(*caseRow)) error {
 	var scratch caseRow
 	targets := scratch.factTargets()
 	if s.db.dialect == Postgres {
@@ -520,29 +518,23 @@ func (s *CaseService) scanFacts(ctx context.Context, q *gorm.DB, limit int) ([]c
 			if err := rows.Scan(targets...); err != nil {
 				return err
 			}
-			out = append(out, scratch)
+			each(&scratch)
 			return nil
 		})
-		if err != nil {
-			return nil, s.db.interpret(err, "Cases")
-		}
-		return out, nil
+		return s.db.interpret(err, "Cases")
 	}
 	rows, err := q.Rows()
 	if err != nil {
-		return nil, s.db.interpret(err, "Cases")
+		return s.db.interpret(err, "Cases")
 	}
 	defer rows.Close()
 	for rows.Next() {
 		if err := rows.Scan(targets...); err != nil {
-			return nil, s.db.interpret(err, "Cases")
+			return s.db.interpret(err, "Cases")
 		}
-		out = append(out, scratch)
+		each(&scratch)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.db.interpret(err, "Cases")
-	}
-	return out, nil
+	return s.db.interpret(rows.Err(), "Cases")
 }
 
 // searchFactories returns the factories whose Chinese or English name
