@@ -479,16 +479,9 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		return nil, err
 	}
 	if len(ids) > 0 {
-		var plans []planRow
-		if len(planned) > 0 {
-			in, set := s.db.anyOf("case_id", planned)
-			if err := s.db.gorm.WithContext(ctx).Where(in, set).Find(&plans).Error; err != nil {
-				return nil, s.db.interpret(err, "Plans")
-			}
-		}
-		byCase := make(map[uuid.UUID]*cases.Plan, len(plans))
-		for i := range plans {
-			byCase[plans[i].CaseID] = plans[i].domain()
+		byCase, err := s.pagePlans(ctx, planned)
+		if err != nil {
+			return nil, err
 		}
 		var links map[uuid.UUID][]cases.Link
 		if len(linked) > 0 {
@@ -502,6 +495,41 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		}
 	}
 	return page, nil
+}
+
+// pagePlans loads the plans of the cases ids, a list page's, by case. On
+// PostgreSQL pgx reads them itself into planRow's fields: through gorm and
+// database/sql, a page of plans took half a millisecond of the server's
+// CPU, twice its cases' facts.
+func (s *CaseService) pagePlans(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]*cases.Plan, error) {
+	byCase := make(map[uuid.UUID]*cases.Plan, len(ids))
+	if len(ids) == 0 {
+		return byCase, nil
+	}
+	in, set := s.db.anyOf("case_id", ids)
+	if s.db.dialect != Postgres {
+		var plans []planRow
+		if err := s.db.gorm.WithContext(ctx).Where(in, set).Find(&plans).Error; err != nil {
+			return nil, s.db.interpret(err, "Plans")
+		}
+		for i := range plans {
+			byCase[plans[i].CaseID] = plans[i].domain()
+		}
+		return byCase, nil
+	}
+	var scratch planRow
+	targets := scratch.targets()
+	err := s.db.rawPgx(ctx, numbered(`SELECT `+strings.Join(planColumns, ", ")+` FROM plans WHERE `+in), []any{set}, func(rows pgx.Rows) error {
+		if err := rows.Scan(targets...); err != nil {
+			return err
+		}
+		byCase[scratch.CaseID] = scratch.domain()
+		return nil
+	})
+	if err != nil {
+		return nil, s.db.interpret(err, "Plans")
+	}
+	return byCase, nil
 }
 
 // scanFacts runs q, which selects caseFacts, and calls each with every

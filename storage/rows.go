@@ -228,6 +228,18 @@ type planRow struct {
 
 func (planRow) TableName() string { return "plans" }
 
+// planColumns are every column of a plan, in planRow's order.
+var planColumns = []string{"case_id", "school", "grade", "enrolment_date", "currency", "tuition_cost", "travel_cost",
+	"monthly_stipend", "payer", "factory_share_pct", "end_date", "guardian_consent", "consent_date", "authored_by",
+	"updated_at", "approved_by", "approved_at"}
+
+// targets are the fields of planColumns, in their order, for a scan.
+func (r *planRow) targets() []any {
+	return []any{&r.CaseID, &r.School, &r.Grade, &r.EnrolmentDate, &r.Currency, &r.TuitionCost, &r.TravelCost,
+		&r.MonthlyStipend, &r.Payer, &r.FactorySharePct, &r.EndDate, &r.GuardianConsent, &r.ConsentDate, &r.AuthoredBy,
+		&r.UpdatedAt, &r.ApprovedBy, &r.ApprovedAt}
+}
+
 func (r *planRow) domain() *cases.Plan {
 	p := &cases.Plan{
 		CaseID: r.CaseID, School: r.School, Grade: r.Grade, Currency: r.Currency,

@@ -69,3 +69,33 @@ func TestUUIDArray(t *testing.T) {
 		t.Fatalf("no ids: %v", v)
 	}
 }
+
+// TestPlanColumns: planColumns names every column of a plan once, and
+// targets gives each column's own field, in that order.
+func TestPlanColumns(t *testing.T) {
+	s, err := schema.Parse(&planRow{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, f := range s.Fields {
+		if f.DBName != "" {
+			all = append(all, f.DBName)
+		}
+	}
+	if got, want := slices.Sorted(slices.Values(planColumns)), slices.Sorted(slices.Values(all)); !slices.Equal(got, want) {
+		t.Fatalf("planColumns\n got %v\nwant %v", got, want)
+	}
+	var row planRow
+	rv := reflect.ValueOf(&row).Elem()
+	targets := row.targets()
+	if len(targets) != len(planColumns) {
+		t.Fatalf("%d targets for %d columns", len(targets), len(planColumns))
+	}
+	for i, column := range planColumns {
+		field := rv.FieldByIndex(s.LookUpField(column).StructField.Index)
+		if reflect.ValueOf(targets[i]).Pointer() != field.Addr().Pointer() {
+			t.Errorf("target %d points at another field than %s's", i, column)
+		}
+	}
+}
