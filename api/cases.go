@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
+	"github.com/remedy-cases/remedy/api/jsondate"
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/workflow"
 )
@@ -403,7 +404,7 @@ func (h handlers) ReadNotes(c echo.Context, id CaseID, params ReadNotesParams) e
 		VerificationNotes: noteText(notes.VerificationNotes), ChildWishes: noteText(notes.ChildWishes)}
 	out.FollowUps = make([]struct {
 		Concerns   string             `json:"concerns"`
-		Date       openapi_types.Date `json:"date"`
+		Date       jsondate.Date      `json:"date"`
 		FollowUpId openapi_types.UUID `json:"follow_up_id"`
 	}, len(notes.FollowUps))
 	for i, f := range notes.FollowUps {
@@ -738,30 +739,30 @@ func nullUUID(p *openapi_types.UUID) uuid.NullUUID {
 	return uuid.NullUUID{UUID: *p, Valid: true}
 }
 
-func date(t time.Time) openapi_types.Date { return openapi_types.Date{Time: cases.Date(t)} }
+func date(t time.Time) jsondate.Date { return jsondate.Date{Time: cases.Date(t)} }
 
-func datePtr(t *time.Time) *openapi_types.Date {
+func datePtr(t *time.Time) *jsondate.Date {
 	if t == nil {
 		return nil
 	}
 	return ptr(date(*t))
 }
 
-func dateOrNil(t time.Time) *openapi_types.Date {
+func dateOrNil(t time.Time) *jsondate.Date {
 	if t.IsZero() {
 		return nil
 	}
 	return ptr(date(t))
 }
 
-func dateIn(d *openapi_types.Date) time.Time {
+func dateIn(d *jsondate.Date) time.Time {
 	if d == nil {
 		return time.Time{}
 	}
 	return d.Time
 }
 
-func datePtrIn(d *openapi_types.Date) *time.Time {
+func datePtrIn(d *jsondate.Date) *time.Time {
 	if d == nil {
 		return nil
 	}

@@ -7,9 +7,10 @@ import (
 
 // jsonSerializer writes the API's JSON answers with goccy/go-json, which
 // writes the same bytes as encoding/json (TestJSONSameBytes checks every
-// answer type) in half its time: a page of 50 cases takes 117 µs to encode
-// with encoding/json and 54 µs with it (BenchmarkEncodeCaseList); encoding
-// was a fifth of the server's CPU for a list. Bodies are still read with
+// answer type) in half its time or less: a page of 50 cases took 117 µs to
+// encode with encoding/json and 54 µs with it (BenchmarkEncodeCaseList),
+// and 180 and 60 µs, on a busier minute, once its days were jsondate's;
+// encoding was a fifth of the server's CPU for a list. Bodies are still read with
 // encoding/json (readBody), which the validator and the duplicate-key
 // check share, and problem documents are written with it (encodeJSON).
 type jsonSerializer struct{ echo.DefaultJSONSerializer }

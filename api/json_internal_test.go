@@ -13,6 +13,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+
+	"github.com/remedy-cases/remedy/api/jsondate"
 )
 
 // answerTypes are the types the API answers with.
@@ -77,8 +79,8 @@ func fill(rng *rand.Rand, v reflect.Value, depth int) {
 	case time.Time:
 		v.Set(reflect.ValueOf(time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(time.FixedZone("", 3600*rng.IntN(10)))))
 		return
-	case openapi_types.Date:
-		v.Set(reflect.ValueOf(openapi_types.Date{Time: time.Date(2000+rng.IntN(40), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)}))
+	case jsondate.Date:
+		v.Set(reflect.ValueOf(jsondate.Date{Time: time.Date(2000+rng.IntN(40), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)}))
 		return
 	case openapi_types.UUID:
 		var u openapi_types.UUID

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	openapi_types "github.com/oapi-codegen/runtime/types"
 
+	"github.com/remedy-cases/remedy/api/jsondate"
 	cases "github.com/remedy-cases/remedy/case"
 	"github.com/remedy-cases/remedy/reports"
 )
@@ -125,7 +126,7 @@ func (h handlers) GetBrandLedger(c echo.Context, params GetBrandLedgerParams) er
 	out.InArrears = make([]struct {
 		CaseId      openapi_types.UUID `json:"case_id"`
 		Code        string             `json:"code"`
-		UnpaidDueOn openapi_types.Date `json:"unpaid_due_on"`
+		UnpaidDueOn jsondate.Date      `json:"unpaid_due_on"`
 	}, len(bl.InArrears))
 	for i, a := range bl.InArrears {
 		out.InArrears[i].CaseId, out.InArrears[i].Code, out.InArrears[i].UnpaidDueOn = a.CaseID, a.Code, date(a.UnpaidDueOn)

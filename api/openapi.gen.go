@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/oapi-codegen/runtime"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	"github.com/remedy-cases/remedy/api/jsondate"
 )
 
 // Defines values for Answer.
@@ -1245,7 +1246,7 @@ type BrandLedger struct {
 	InArrears []struct {
 		CaseId      openapi_types.UUID `json:"case_id"`
 		Code        string             `json:"code"`
-		UnpaidDueOn openapi_types.Date `json:"unpaid_due_on"`
+		UnpaidDueOn jsondate.Date      `json:"unpaid_due_on"`
 	} `json:"in_arrears"`
 	Months []struct {
 		Lines []LedgerLine `json:"lines"`
@@ -1280,8 +1281,8 @@ type Case struct {
 	ClientId   openapi_types.UUID  `json:"client_id"`
 
 	// Clocks Service clocks, from the report to first contact with the child (72 hours) and to an approved plan (30 days).
-	Clocks   *Clocks             `json:"clocks,omitempty"`
-	ClosedOn *openapi_types.Date `json:"closed_on,omitempty"`
+	Clocks   *Clocks        `json:"clocks,omitempty"`
+	ClosedOn *jsondate.Date `json:"closed_on,omitempty"`
 
 	// Code Example: CL-2026-0042
 	Code     string `json:"code"`
@@ -1300,31 +1301,31 @@ type Case struct {
 	FactoryName            string                      `json:"factory_name"`
 	FiledBy                *openapi_types.UUID         `json:"filed_by,omitempty"`
 	FollowUpSince          *time.Time                  `json:"follow_up_since,omitempty"`
-	FoundOn                *openapi_types.Date         `json:"found_on,omitempty"`
+	FoundOn                *jsondate.Date              `json:"found_on,omitempty"`
 	Gender                 Gender                      `json:"gender"`
 	GuardiansContactMethod *CaseGuardiansContactMethod `json:"guardians_contact_method,omitempty"`
 	GuardiansContacted     *bool                       `json:"guardians_contacted,omitempty"`
-	GuardiansContactedOn   *openapi_types.Date         `json:"guardians_contacted_on,omitempty"`
+	GuardiansContactedOn   *jsondate.Date              `json:"guardians_contacted_on,omitempty"`
 	Hazards                *[]CaseHazards              `json:"hazards,omitempty"`
 	HoursPerWeek           *int                        `json:"hours_per_week,omitempty"`
 	Id                     openapi_types.UUID          `json:"id"`
 
 	// IdChecksumValid Whether the ID number seen is an 18-character resident ID with a right check digit; null when it is not of that shape. A wrong one hints at a forged ID; it is never refused.
-	IdChecksumValid *bool               `json:"id_checksum_valid,omitempty"`
-	Job             *string             `json:"job,omitempty"`
-	LabourAgent     *Answer             `json:"labour_agent,omitempty"`
-	LastFollowUp    *openapi_types.Date `json:"last_follow_up,omitempty"`
+	IdChecksumValid *bool          `json:"id_checksum_valid,omitempty"`
+	Job             *string        `json:"job,omitempty"`
+	LabourAgent     *Answer        `json:"labour_agent,omitempty"`
+	LastFollowUp    *jsondate.Date `json:"last_follow_up,omitempty"`
 
 	// Links Other cases of the same child, found by the blind index.
 	Links *[]CaseLink `json:"links,omitempty"`
 
 	// MissedMonths Months owed a follow-up that ended without one (in a single case's answer only).
-	MissedMonths       *[]Month           `json:"missed_months,omitempty"`
-	MonthlyStipend     *int64             `json:"monthly_stipend,omitempty"`
-	MonthlyWage        *int64             `json:"monthly_wage,omitempty"`
-	OpenedOn           openapi_types.Date `json:"opened_on"`
-	OtherChildrenFound *int               `json:"other_children_found,omitempty"`
-	Outcome            *Outcome           `json:"outcome,omitempty"`
+	MissedMonths       *[]Month      `json:"missed_months,omitempty"`
+	MonthlyStipend     *int64        `json:"monthly_stipend,omitempty"`
+	MonthlyWage        *int64        `json:"monthly_wage,omitempty"`
+	OpenedOn           jsondate.Date `json:"opened_on"`
+	OtherChildrenFound *int          `json:"other_children_found,omitempty"`
+	Outcome            *Outcome      `json:"outcome,omitempty"`
 
 	// Overdue A month of the current follow-up period ended without a follow-up (one is owed for every month from approval to the end date).
 	Overdue         bool             `json:"overdue"`
@@ -1337,13 +1338,13 @@ type Case struct {
 	StipendCurrency *string          `json:"stipend_currency,omitempty"`
 
 	// UnpaidDueOn The day the first month the ledger still owes fell due (past or future); null when nothing more is owed.
-	UnpaidDueOn *openapi_types.Date `json:"unpaid_due_on,omitempty"`
+	UnpaidDueOn *jsondate.Date `json:"unpaid_due_on,omitempty"`
 
 	// VerificationMethod Absent until the age is verified.
 	VerificationMethod *CaseVerificationMethod `json:"verification_method,omitempty"`
 	Version            *int                    `json:"version,omitempty"`
 	WageCurrency       *string                 `json:"wage_currency,omitempty"`
-	WorkingAgainSince  *openapi_types.Date     `json:"working_again_since,omitempty"`
+	WorkingAgainSince  *jsondate.Date          `json:"working_again_since,omitempty"`
 }
 
 // CaseGuardiansContactMethod defines model for Case.GuardiansContactMethod.
@@ -1426,7 +1427,7 @@ type CaseNotes struct {
 	// FollowUps The concerns of each follow-up that has any, by date.
 	FollowUps []struct {
 		Concerns   string             `json:"concerns"`
-		Date       openapi_types.Date `json:"date"`
+		Date       jsondate.Date      `json:"date"`
 		FollowUpId openapi_types.UUID `json:"follow_up_id"`
 	} `json:"follow_ups"`
 	Narrative *string `json:"narrative,omitempty"`
@@ -1653,10 +1654,10 @@ type Failure struct {
 
 // FollowUp defines model for FollowUp.
 type FollowUp struct {
-	AttendancePct   *int               `json:"attendance_pct,omitempty"`
-	AttendingSchool bool               `json:"attending_school"`
-	Contact         FollowUpContact    `json:"contact"`
-	Date            openapi_types.Date `json:"date"`
+	AttendancePct   *int            `json:"attendance_pct,omitempty"`
+	AttendingSchool bool            `json:"attending_school"`
+	Contact         FollowUpContact `json:"contact"`
+	Date            jsondate.Date   `json:"date"`
 
 	// Extra A second or later follow-up in a month another one covered: an extra visit, counted once.
 	Extra       bool               `json:"extra"`
@@ -1668,7 +1669,7 @@ type FollowUp struct {
 	RecordedBy      *openapi_types.UUID `json:"recorded_by,omitempty"`
 	StipendCurrency *string             `json:"stipend_currency,omitempty"`
 	StipendPaid     int64               `json:"stipend_paid"`
-	StipendPaidOn   *openapi_types.Date `json:"stipend_paid_on,omitempty"`
+	StipendPaidOn   *jsondate.Date      `json:"stipend_paid_on,omitempty"`
 
 	// StipendPayer Absent when no stipend was paid at the visit.
 	StipendPayer    *FollowUpStipendPayer `json:"stipend_payer,omitempty"`
@@ -1690,12 +1691,12 @@ type FollowUpInput struct {
 	// Concerns Free text; sealed with age before it is stored, never shown to a client.
 	Concerns      *Note                `json:"concerns,omitempty"`
 	Contact       FollowUpInputContact `json:"contact"`
-	Date          openapi_types.Date   `json:"date"`
+	Date          jsondate.Date        `json:"date"`
 	StipendMethod *PaymentMethod       `json:"stipend_method,omitempty"`
 
 	// StipendPaid An amount in minor units (fen for CNY).
-	StipendPaid   *Amount             `json:"stipend_paid,omitempty"`
-	StipendPaidOn *openapi_types.Date `json:"stipend_paid_on,omitempty"`
+	StipendPaid   *Amount        `json:"stipend_paid,omitempty"`
+	StipendPaidOn *jsondate.Date `json:"stipend_paid_on,omitempty"`
 
 	// StipendPayer Who paid; required when the plan is split.
 	StipendPayer *FollowUpInputStipendPayer `json:"stipend_payer,omitempty"`
@@ -1725,7 +1726,7 @@ type Guardian struct {
 type Identity struct {
 	Address           *string              `json:"address,omitempty"`
 	ApparentAge       *int                 `json:"apparent_age,omitempty"`
-	ClaimedBirthDate  *openapi_types.Date  `json:"claimed_birth_date,omitempty"`
+	ClaimedBirthDate  *jsondate.Date       `json:"claimed_birth_date,omitempty"`
 	FullName          *string              `json:"full_name,omitempty"`
 	Guardians         *[]Guardian          `json:"guardians,omitempty"`
 	Hometown          *string              `json:"hometown,omitempty"`
@@ -1734,7 +1735,7 @@ type Identity struct {
 	IdSuspected       *IdentityIdSuspected `json:"id_suspected,omitempty"`
 	OtherNames        *[]string            `json:"other_names,omitempty"`
 	Phone             *string              `json:"phone,omitempty"`
-	VerifiedBirthDate *openapi_types.Date  `json:"verified_birth_date,omitempty"`
+	VerifiedBirthDate *jsondate.Date       `json:"verified_birth_date,omitempty"`
 }
 
 // IdentityIdSuspected defines model for Identity.IdSuspected.
@@ -1832,7 +1833,7 @@ type NewCase struct {
 	ClientId       openapi_types.UUID `json:"client_id"`
 	FactoryConsent *Answer            `json:"factory_consent,omitempty"`
 	FactoryId      openapi_types.UUID `json:"factory_id"`
-	FoundOn        openapi_types.Date `json:"found_on"`
+	FoundOn        jsondate.Date      `json:"found_on"`
 	Gender         Gender             `json:"gender"`
 	Hazards        *[]NewCaseHazards  `json:"hazards,omitempty"`
 	HoursPerWeek   *int               `json:"hours_per_week,omitempty"`
@@ -1955,9 +1956,9 @@ type Payment struct {
 	Method     PaymentMethod       `json:"method"`
 
 	// Month Example: 2026-10
-	Month  Month              `json:"month"`
-	PaidOn openapi_types.Date `json:"paid_on"`
-	Payer  PaymentPayer       `json:"payer"`
+	Month  Month         `json:"month"`
+	PaidOn jsondate.Date `json:"paid_on"`
+	Payer  PaymentPayer  `json:"payer"`
 
 	// ProofDocuments How many documents (a receipt, a transfer slip) are attached to the payment as its proof; they stay sealed, and only the case's worker and supervisors open them.
 	ProofDocuments *int                `json:"proof_documents,omitempty"`
@@ -1978,9 +1979,9 @@ type PaymentInput struct {
 	Method   PaymentMethod `json:"method"`
 
 	// Month Example: 2026-10
-	Month  Month              `json:"month"`
-	PaidOn openapi_types.Date `json:"paid_on"`
-	Payer  PaymentInputPayer  `json:"payer"`
+	Month  Month             `json:"month"`
+	PaidOn jsondate.Date     `json:"paid_on"`
+	Payer  PaymentInputPayer `json:"payer"`
 
 	// ProofRef The payment's reference (a bank or WeChat transaction number); unique per payer.
 	ProofRef string `json:"proof_ref"`
@@ -1997,10 +1998,10 @@ type Plan struct {
 	ApprovedAt      *time.Time          `json:"approved_at,omitempty"`
 	ApprovedBy      *openapi_types.UUID `json:"approved_by,omitempty"`
 	AuthoredBy      openapi_types.UUID  `json:"authored_by"`
-	ConsentDate     *openapi_types.Date `json:"consent_date,omitempty"`
+	ConsentDate     *jsondate.Date      `json:"consent_date,omitempty"`
 	Currency        string              `json:"currency"`
-	EndDate         *openapi_types.Date `json:"end_date,omitempty"`
-	EnrolmentDate   *openapi_types.Date `json:"enrolment_date,omitempty"`
+	EndDate         *jsondate.Date      `json:"end_date,omitempty"`
+	EnrolmentDate   *jsondate.Date      `json:"enrolment_date,omitempty"`
 	FactorySharePct *int                `json:"factory_share_pct,omitempty"`
 	Grade           string              `json:"grade"`
 	GuardianConsent bool                `json:"guardian_consent"`
@@ -2016,15 +2017,15 @@ type Plan struct {
 
 // PlanInput defines model for PlanInput.
 type PlanInput struct {
-	ConsentDate *openapi_types.Date `json:"consent_date,omitempty"`
-	Currency    *Currency           `json:"currency,omitempty"`
+	ConsentDate *jsondate.Date `json:"consent_date,omitempty"`
+	Currency    *Currency      `json:"currency,omitempty"`
 
 	// EndDate Defaults to the later of the child's 16th birthday and the end (31 July) of the school year in which the child finishes grade 9, and at least one month after enrolment. It must be at least one month after enrolment.
-	EndDate         *openapi_types.Date `json:"end_date,omitempty"`
-	EnrolmentDate   *openapi_types.Date `json:"enrolment_date,omitempty"`
-	FactorySharePct *int                `json:"factory_share_pct,omitempty"`
-	Grade           *string             `json:"grade,omitempty"`
-	GuardianConsent *bool               `json:"guardian_consent,omitempty"`
+	EndDate         *jsondate.Date `json:"end_date,omitempty"`
+	EnrolmentDate   *jsondate.Date `json:"enrolment_date,omitempty"`
+	FactorySharePct *int           `json:"factory_share_pct,omitempty"`
+	Grade           *string        `json:"grade,omitempty"`
+	GuardianConsent *bool          `json:"guardian_consent,omitempty"`
 
 	// MonthlyStipend An amount in minor units (fen for CNY).
 	MonthlyStipend *Amount `json:"monthly_stipend,omitempty"`
@@ -2200,12 +2201,12 @@ type Verification struct {
 	ChildWishes            *Note                               `json:"child_wishes,omitempty"`
 	GuardiansContactMethod *VerificationGuardiansContactMethod `json:"guardians_contact_method,omitempty"`
 	GuardiansContacted     *bool                               `json:"guardians_contacted,omitempty"`
-	GuardiansContactedOn   *openapi_types.Date                 `json:"guardians_contacted_on,omitempty"`
+	GuardiansContactedOn   *jsondate.Date                      `json:"guardians_contacted_on,omitempty"`
 	Method                 VerificationMethod                  `json:"method"`
 
 	// Notes Free text; sealed with age before it is stored, never shown to a client.
-	Notes             *Note              `json:"notes,omitempty"`
-	VerifiedBirthDate openapi_types.Date `json:"verified_birth_date"`
+	Notes             *Note         `json:"notes,omitempty"`
+	VerifiedBirthDate jsondate.Date `json:"verified_birth_date"`
 
 	// Version The case's version as the caller saw it; a stale one answers 409.
 	Version Version `json:"version"`
