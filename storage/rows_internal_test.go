@@ -16,7 +16,21 @@ import (
 // to caseRow but not to the lists, or two fields swapped, fails here before
 // a filing writes a value into the wrong column.
 func TestCaseColumns(t *testing.T) {
-	s, err := schema.Parse(&caseRow{}, &sync.Map{}, schema.NamingStrategy{})
+	if !slices.Equal(caseColumns[:len(caseFacts)], caseFacts) {
+		t.Fatalf("caseColumns does not begin with caseFacts")
+	}
+	var row caseRow
+	row.IdentitySealed, row.NarrativeSealed = []byte("identity"), []byte("narrative")
+	row.VerificationNotesSealed, row.ChildWishesSealed = []byte("notes"), []byte("wishes")
+	checkColumns(t, &row, caseColumns, row.values())
+}
+
+// checkColumns checks a hand-written column list against the row type that
+// row points at: columns names every column of it once, and values[i] is
+// the field of columns[i], its address or (for a value) equal to it.
+func checkColumns(t *testing.T, row any, columns []string, values []any) {
+	t.Helper()
+	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,23 +40,14 @@ func TestCaseColumns(t *testing.T) {
 			all = append(all, f.DBName)
 		}
 	}
-	got := slices.Sorted(slices.Values(caseColumns))
-	if want := slices.Sorted(slices.Values(all)); !slices.Equal(got, want) {
-		t.Fatalf("caseColumns\n got %v\nwant %v", got, want)
+	if got, want := slices.Sorted(slices.Values(columns)), slices.Sorted(slices.Values(all)); !slices.Equal(got, want) {
+		t.Fatalf("the columns of %s\n got %v\nwant %v", s.Name, got, want)
 	}
-	if !slices.Equal(caseColumns[:len(caseFacts)], caseFacts) {
-		t.Fatalf("caseColumns does not begin with caseFacts")
+	if len(values) != len(columns) {
+		t.Fatalf("%d values for %d columns", len(values), len(columns))
 	}
-
-	var row caseRow
-	row.IdentitySealed, row.NarrativeSealed = []byte("identity"), []byte("narrative")
-	row.VerificationNotesSealed, row.ChildWishesSealed = []byte("notes"), []byte("wishes")
-	rv := reflect.ValueOf(&row).Elem()
-	values := row.values()
-	if len(values) != len(caseColumns) {
-		t.Fatalf("%d values for %d columns", len(values), len(caseColumns))
-	}
-	for i, column := range caseColumns {
+	rv := reflect.ValueOf(row).Elem()
+	for i, column := range columns {
 		field := rv.FieldByIndex(s.LookUpField(column).StructField.Index)
 		v := reflect.ValueOf(values[i])
 		if v.Kind() == reflect.Pointer {
@@ -73,29 +78,6 @@ func TestUUIDArray(t *testing.T) {
 // TestPlanColumns: planColumns names every column of a plan once, and
 // targets gives each column's own field, in that order.
 func TestPlanColumns(t *testing.T) {
-	s, err := schema.Parse(&planRow{}, &sync.Map{}, schema.NamingStrategy{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []string
-	for _, f := range s.Fields {
-		if f.DBName != "" {
-			all = append(all, f.DBName)
-		}
-	}
-	if got, want := slices.Sorted(slices.Values(planColumns)), slices.Sorted(slices.Values(all)); !slices.Equal(got, want) {
-		t.Fatalf("planColumns\n got %v\nwant %v", got, want)
-	}
 	var row planRow
-	rv := reflect.ValueOf(&row).Elem()
-	targets := row.targets()
-	if len(targets) != len(planColumns) {
-		t.Fatalf("%d targets for %d columns", len(targets), len(planColumns))
-	}
-	for i, column := range planColumns {
-		field := rv.FieldByIndex(s.LookUpField(column).StructField.Index)
-		if reflect.ValueOf(targets[i]).Pointer() != field.Addr().Pointer() {
-			t.Errorf("target %d points at another field than %s's", i, column)
-		}
-	}
+	checkColumns(t, &row, planColumns, row.targets())
 }
