@@ -22,6 +22,7 @@ import (
 
 	"github.com/remedy-cases/remedy/api"
 	cases "github.com/remedy-cases/remedy/case"
+	"github.com/remedy-cases/remedy/internal/testkit"
 	"github.com/remedy-cases/remedy/storage"
 	"github.com/remedy-cases/remedy/storage/strip"
 )
@@ -274,11 +275,11 @@ func TestUploadRefusals(t *testing.T) {
 	// net/http's client, a body large enough to fill the socket's buffers
 	// could fail with a reset connection before the answer was read.)
 	for _, declared := range []int{200 << 10, 10 << 20} {
-		res, body := sendHead(t, e.http.URL, base, e.tokens["caseworker"], declared,
+		res := sendHead(t, e.http.URL, base, e.tokens["caseworker"], declared,
 			uploadBody(t, kind, "a.pdf", []byte("%PDF-1.7\n")))
-		if res.StatusCode != http.StatusRequestEntityTooLarge || res.Header.Get("Content-Type") != "application/problem+json" ||
-			!strings.Contains(body, `"code":"payload_too_large"`) || !res.Close {
-			t.Errorf("a declared length of %d: %d, close %v: %s", declared, res.StatusCode, res.Close, body)
+		if res.Status != http.StatusRequestEntityTooLarge || res.Header.Get("Content-Type") != "application/problem+json" ||
+			!strings.Contains(string(res.Body), `"code":"payload_too_large"`) || !res.Close {
+			t.Errorf("a declared length of %d: %d, close %v: %s", declared, res.Status, res.Close, res.Body)
 		}
 	}
 	if n := blobCount(t, e.db); n != 0 {
@@ -288,7 +289,7 @@ func TestUploadRefusals(t *testing.T) {
 
 // sendHead sends a POST to path declaring a body of length bytes, sends
 // only the first part of it (body, shorter), and reads the answer.
-func sendHead(t *testing.T, base, path, token string, length int, body rawBody) (*http.Response, string) {
+func sendHead(t *testing.T, base, path, token string, length int, body rawBody) testkit.Response {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
@@ -305,12 +306,7 @@ func sendHead(t *testing.T, base, path, token string, length int, body rawBody) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(b)
+	return testkit.Read(t, res)
 }
 
 // smallLimit lowers the size limit the API enforces to 100 KiB.

@@ -98,6 +98,13 @@ func MustDo(tb testing.TB, client *http.Client, req *http.Request) Response {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return Read(tb, res)
+}
+
+// Read reads the answer res whole and closes its body, failing tb if it
+// cannot.
+func Read(tb testing.TB, res *http.Response) Response {
+	tb.Helper()
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
 	if err != nil {
