@@ -553,16 +553,8 @@ func TestFilingsOfOneChildAtOnce(t *testing.T) {
 		if len(got.Links) != 1 || got.Links[0].CaseID != between.ID || got.Links[0].MatchedOn != "id_number" {
 			t.Fatalf("%s links %+v, want %s on id_number", first.Code, got.Links, between.Code)
 		}
-		entries, err := storage.NewAuditService(db).CaseEntries(ctx, first.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var actions []string
-		for _, en := range entries {
-			actions = append(actions, en.Action)
-		}
-		if !slices.Equal(actions, []string{cases.ActionCaseFiled, cases.ActionCaseLinked}) {
-			t.Errorf("the case's trail is %v, want it filed, then linked", actions)
+		if trail := actions(t, db, first.ID); !slices.Equal(trail, []string{cases.ActionCaseFiled, cases.ActionCaseLinked}) {
+			t.Errorf("the case's trail is %v, want it filed, then linked", trail)
 		}
 	})
 }

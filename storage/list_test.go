@@ -217,17 +217,10 @@ func TestListDueToCloseAndAlert(t *testing.T) {
 		if len(notes.Details) != 1 || notes.Details[0].Detail.Text() != "Back at school since Monday." || notes.Details[0].Action != cases.ActionAlertResolved {
 			t.Fatalf("the decision's reason is not readable: %+v", notes.Details)
 		}
-		entries, err := storage.NewAuditService(db).CaseEntries(ctx, c.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var actions []string
-		for _, en := range entries {
-			actions = append(actions, en.Action)
-		}
+		trail := actions(t, db, c.ID)
 		for _, want := range []string{cases.ActionFollowUpAdded, cases.ActionAlertRaised, cases.ActionAlertResolved, cases.ActionNotesRead} {
-			if !slices.Contains(actions, want) {
-				t.Errorf("no %s entry in %v", want, actions)
+			if !slices.Contains(trail, want) {
+				t.Errorf("no %s entry in %v", want, trail)
 			}
 		}
 		_ = fu
