@@ -458,16 +458,14 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 		return nil, err
 	}
 	page := &cases.CasePage{}
-	ids := make([]uuid.UUID, 0, limit)
 	var linked []uuid.UUID  // only these have links (caseRow.Linked)
 	var planned []uuid.UUID // a case has a plan only once it reached planning
 	err = s.scanFacts(ctx, s.listQuery(s.db.gorm.WithContext(ctx), f, factories, limit+1), func(row *caseRow) {
-		if len(ids) == limit { // one more than the page: there is a next page
-			page.Next = uuid.NullUUID{UUID: ids[limit-1], Valid: true}
+		if len(page.Cases) == limit { // one more than the page: there is a next page
+			page.Next = uuid.NullUUID{UUID: page.Cases[limit-1].ID, Valid: true}
 			return
 		}
 		page.Cases = append(page.Cases, row.domain())
-		ids = append(ids, row.ID)
 		if row.Linked {
 			linked = append(linked, row.ID)
 		}
@@ -478,21 +476,19 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	if err != nil {
 		return nil, err
 	}
-	if len(ids) > 0 {
-		byCase, err := s.pagePlans(ctx, planned)
-		if err != nil {
+	byCase, err := s.pagePlans(ctx, planned)
+	if err != nil {
+		return nil, err
+	}
+	var links map[uuid.UUID][]cases.Link
+	if len(linked) > 0 {
+		if links, err = s.pageLinks(ctx, linked); err != nil {
 			return nil, err
 		}
-		var links map[uuid.UUID][]cases.Link
-		if len(linked) > 0 {
-			if links, err = s.pageLinks(ctx, linked); err != nil {
-				return nil, err
-			}
-		}
-		for _, c := range page.Cases {
-			c.Plan = byCase[c.ID]
-			c.Links = links[c.ID]
-		}
+	}
+	for _, c := range page.Cases {
+		c.Plan = byCase[c.ID]
+		c.Links = links[c.ID]
 	}
 	return page, nil
 }
