@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	cases "github.com/remedy-cases/remedy/case"
 )
@@ -318,55 +316,20 @@ func (s *CaseService) rowLinks(tx *gorm.DB, row *caseRow) ([]cases.Link, error) 
 // linksOf loads the links of every case of ids, with the codes of the cases
 // they link, in one query.
 func (s *CaseService) linksOf(tx *gorm.DB, ids []uuid.UUID) (map[uuid.UUID][]cases.Link, error) {
-	var rows []linkRow
-	query, args := s.linksQuery(ids)
-	if err := tx.Raw(query, args...).Find(&rows).Error; err != nil {
-		return nil, s.db.interpret(err, "Case links")
+	var rows []struct {
+		CaseID, LinkedID     uuid.UUID
+		MatchedOn            string
+		CaseCode, LinkedCode string
 	}
-	return linksByCase(ids, rows), nil
-}
-
-// linksQuery is the query of the links of the cases ids, both ways, with
-// both cases' codes, and its arguments, with ? placeholders.
-func (s *CaseService) linksQuery(ids []uuid.UUID) (string, []any) {
 	inCases, set := s.db.anyOf("l.case_id", ids)
 	inLinked, _ := s.db.anyOf("l.linked_id", ids)
-	return `SELECT l.case_id, l.linked_id, l.matched_on, a.code AS case_code, b.code AS linked_code
+	err := tx.Raw(`SELECT l.case_id, l.linked_id, l.matched_on, a.code AS case_code, b.code AS linked_code
 		FROM case_links l JOIN cases a ON a.id = l.case_id JOIN cases b ON b.id = l.linked_id
-		WHERE ` + inCases + ` OR ` + inLinked + `
-		ORDER BY l.created_at, l.case_id, l.linked_id`, []any{set, set}
-}
-
-// linkRow is a link as linksOf reads it, with both cases' codes.
-type linkRow struct {
-	CaseID, LinkedID     uuid.UUID
-	MatchedOn            string
-	CaseCode, LinkedCode string
-}
-
-// pageLinks is linksOf for a list page, read by pgx itself on PostgreSQL.
-func (s *CaseService) pageLinks(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]cases.Link, error) {
-	if s.db.dialect != Postgres {
-		return s.linksOf(s.db.gorm.WithContext(ctx), ids)
-	}
-	var rows []linkRow
-	query, args := s.linksQuery(ids)
-	err := s.db.rawPgx(ctx, numbered(query), args, func(r pgx.Rows) error {
-		var l linkRow
-		if err := r.Scan(&l.CaseID, &l.LinkedID, &l.MatchedOn, &l.CaseCode, &l.LinkedCode); err != nil {
-			return err
-		}
-		rows = append(rows, l)
-		return nil
-	})
+		WHERE `+inCases+` OR `+inLinked+`
+		ORDER BY l.created_at, l.case_id, l.linked_id`, set, set).Find(&rows).Error
 	if err != nil {
 		return nil, s.db.interpret(err, "Case links")
 	}
-	return linksByCase(ids, rows), nil
-}
-
-// linksByCase gives each of ids its links among rows, as seen from it.
-func linksByCase(ids []uuid.UUID, rows []linkRow) map[uuid.UUID][]cases.Link {
 	wanted := make(map[uuid.UUID]bool, len(ids))
 	for _, id := range ids {
 		wanted[id] = true
@@ -380,7 +343,7 @@ func linksByCase(ids []uuid.UUID, rows []linkRow) map[uuid.UUID][]cases.Link {
 			out[r.LinkedID] = append(out[r.LinkedID], cases.Link{CaseID: r.CaseID, Code: r.CaseCode, MatchedOn: r.MatchedOn})
 		}
 	}
-	return out
+	return out, nil
 }
 
 // writeTuples writes n comma-separated tuples of width placeholders, the

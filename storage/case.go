@@ -482,7 +482,7 @@ func (s *CaseService) ListCases(ctx context.Context, f cases.CaseFilter) (*cases
 	}
 	var links map[uuid.UUID][]cases.Link
 	if len(linked) > 0 {
-		if links, err = s.pageLinks(ctx, linked); err != nil {
+		if links, err = s.linksOf(s.db.gorm.WithContext(ctx), linked); err != nil {
 			return nil, err
 		}
 	}
